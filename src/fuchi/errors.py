@@ -1,0 +1,72 @@
+"""Typed errors raised by the core; only the CLI turns them into messages and exit codes.
+
+Exit codes (documented in docs/cli.md): 0 ran, 1 input or policy error, 2 usage, 3 policy tests failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FuchiError(Exception):
+    """Base class of every error fuchi raises on purpose."""
+
+    exit_code = 1
+
+    def message(self) -> str:
+        """Return the bilingual one-paragraph message shown to the user."""
+        return str(self)
+
+
+@dataclass
+class InputError(FuchiError):
+    """Enterprise or city data that does not follow the contract (docs/data-format.md).
+
+    Attributes:
+        file: The file the bad value came from.
+        company: The enterprise id, or None for city data or file-level problems.
+        field: The field path inside the record, e.g. ``events[2].cost``.
+        expected: What was expected, in Chinese and English.
+        line: The line of a JSON Lines file, when known.
+    """
+
+    file: str
+    company: str | None
+    field: str
+    expected: str
+    line: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """Return ``file[:line]: enterprise X: field: expected``."""
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        who = f"企业 enterprise {self.company!r}" if self.company is not None else "文件 file"
+        field = self.field or "(top level)"
+        return f"{where}: {who}: 字段 field {field}: {self.expected}"
+
+
+@dataclass
+class PolicyError(FuchiError):
+    """A policy directory that cannot be loaded or a program that misbehaves when solved."""
+
+    text: str
+    file: str | None = None
+    line: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """Return ``file:line: text`` (location omitted when unknown)."""
+        if self.file is None:
+            return f"政策错误 policy error: {self.text}"
+        loc = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{loc}: 政策错误 policy error: {self.text}"
+
+
+class UsageError(FuchiError):
+    """Command-line usage that cannot be honoured (exit 2)."""
+
+    exit_code = 2
