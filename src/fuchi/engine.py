@@ -1,0 +1,264 @@
+"""The one module that owns ``clingo.Control``: ground the policy on a batch of facts and read the model.
+
+Every Control gets a logger. clingo's messages become :class:`Diagnostic` records with file:line so the
+drafter sees them; "operation undefined" (a missing ``@function``, a division by zero) is an error,
+because it silently drops a rule instance. The model must be unique (the policy is stratified) and
+every touched (enterprise, year, item) must get exactly one decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import clingo
+
+from . import facts as factmod
+from .errors import PolicyError
+from .numbers import ArithmeticRangeError, Functions, fen_of
+from .policy import Policy
+from .records import City, Company
+
+STATUSES = (
+    "granted",
+    "pending_assessment",
+    "rejected",
+    "not_eligible",
+    "needs_data",
+    "superseded",
+    "disqualified",
+    "excluded",
+    "out_of_period",
+)
+_LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+)(?:-[\d:]+)?:\s*(?P<level>\w+):\s*(?P<text>.*)$",
+                       re.S)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message from clingo about the program, located in a rule file."""
+
+    level: str  # error | warning | info
+    file: str
+    line: int
+    column: int
+    text: str
+    code: str
+
+    def render(self) -> str:
+        """Return ``file:line:col: level: text``."""
+        return f"{self.file}:{self.line}:{self.column}: {self.level}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one (enterprise, data year, item).
+
+    Attributes:
+        company: The enterprise's position in the batch.
+        year: The data year.
+        item: The clause id of the item.
+        status: One of :data:`STATUSES`.
+        amount: Whole yuan.
+        payable_year: The year it is paid in, or None when nothing is payable.
+        reason: The reason term the policy gave.
+    """
+
+    company: int
+    year: int
+    item: str
+    status: str
+    amount: int
+    payable_year: int | None
+    reason: clingo.Symbol
+
+
+@dataclass(frozen=True)
+class Flag:
+    """An ``input_error`` or ``input_warning`` the policy derived about a record field."""
+
+    company: int
+    field: clingo.Symbol
+    reason: clingo.Symbol
+
+
+@dataclass
+class Outcome:
+    """Everything one solve produced."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    errors: list[Flag] = field(default_factory=list)
+    warnings: list[Flag] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def parse_message(code: clingo.MessageCode, text: str) -> Diagnostic:
+    """Turn a clingo log message into a :class:`Diagnostic`."""
+    m = _LOCATION.match(text.strip())
+    if m is None:
+        return Diagnostic("info", "<clingo>", 0, 0, text.strip(), code.name)
+    level = m.group("level")
+    if code == clingo.MessageCode.OperationUndefined:
+        level = "error"
+    return Diagnostic(level, m.group("file"), int(m.group("line")), int(m.group("col")),
+                      m.group("text").strip(), code.name)
+
+
+class Engine:
+    """Solves batches of enterprises against one policy.
+
+    Args:
+        policy: The loaded policy.
+        extra_show: Signatures to show besides the outputs (for tests and explanations).
+    """
+
+    def __init__(self, policy: Policy, extra_show: Sequence[tuple[str, int]] = ()) -> None:
+        self.policy = policy
+        self.params = policy.param_symbols()
+        self.extra_show = list(extra_show)
+        self.functions = Functions()
+
+    def control(self, diagnostics: list[Diagnostic], args: Sequence[str] = ()) -> clingo.Control:
+        """Return a Control with the policy loaded and a logger collecting diagnostics."""
+
+        def logger(code: clingo.MessageCode, text: str) -> None:
+            if code == clingo.MessageCode.GlobalVariable:
+                return
+            diagnostics.append(parse_message(code, text))
+
+        ctl = clingo.Control(["--models=2", *args], logger=logger, message_limit=1000)
+        for rf in self.policy.rule_files:
+            try:
+                ctl.load(str(rf))
+            except RuntimeError as exc:
+                raise _program_error(diagnostics, exc) from exc
+        show = "".join(f"#show {n}/{a}." for n, a in [("touched", 3), *self.extra_show])
+        ctl.add("base", [], show)
+        return ctl
+
+    def solve(self, companies: Sequence[Company], city: City,
+              on_model: Callable[[clingo.Model], None] | None = None) -> Outcome:
+        """Solve one batch.
+
+        Args:
+            companies: The enterprises; decision.company indexes this sequence.
+            city: The city figures.
+            on_model: Called with the (unique) model, for callers that need more than decisions.
+
+        Returns:
+            The decisions, flagged input problems and clingo diagnostics.
+
+        Raises:
+            PolicyError: The program does not load, calls an undefined operation, has no or several
+                answer sets, or leaves a touched item without exactly one decision.
+        """
+        out = Outcome()
+        ctl = self.control(out.diagnostics)
+        try:
+            with ctl.backend() as backend:
+                def emit(sym: clingo.Symbol) -> None:
+                    backend.add_rule([backend.add_atom(sym)])
+                for sym in self.params:
+                    emit(sym)
+                for c, co in enumerate(companies):
+                    factmod.company_facts(c, co, emit)
+                factmod.city_facts(city, emit)
+            ctl.ground([("base", [])], context=self.functions)
+        except ArithmeticRangeError as exc:
+            raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {exc}") from exc
+        except RuntimeError as exc:
+            raise _program_error(out.diagnostics, exc) from exc
+        errors = [d for d in out.diagnostics if d.level == "error"]
+        if errors:
+            d = errors[0]
+            raise PolicyError(d.text, d.file, d.line)
+        models: list[list[clingo.Symbol]] = []
+        with ctl.solve(yield_=True) as handle:
+            for model in handle:
+                models.append(model.symbols(shown=True))
+                if on_model is not None and len(models) == 1:
+                    on_model(model)
+        if len(models) != 1:
+            raise PolicyError(
+                f"the program has {'no' if not models else 'more than one'} answer set; a policy must be "
+                "stratified (exactly one answer set for any data) / 政策程序必须恰有一个回答集"
+            )
+        self._read(models[0], out)
+        shown = {"decision/7", "input_error/3", "input_warning/3", "touched/3",
+                 *(f"{n}/{a}" for n, a in self.extra_show)}
+        out.diagnostics = [d for d in out.diagnostics if not _about_shown(d, shown)]
+        return out
+
+    def _read(self, symbols: list[clingo.Symbol], out: Outcome) -> None:
+        touched: set[tuple[int, int, str]] = set()
+        seen: dict[tuple[int, int, str], Decision] = {}
+        for sym in symbols:
+            name = sym.name
+            args = sym.arguments
+            if name == "decision":
+                dec = _decision(args)
+                key = (dec.company, dec.year, dec.item)
+                if key in seen:
+                    raise PolicyError(
+                        f"two decisions for enterprise #{dec.company}, year {dec.year}, item {dec.item}: "
+                        f"{seen[key].status} and {dec.status} / 同一事项得到两个结论"
+                    )
+                seen[key] = dec
+            elif name == "touched":
+                touched.add((args[0].number, args[1].number, args[2].string))
+            elif name == "input_error":
+                out.errors.append(Flag(args[0].number, args[1], args[2]))
+            elif name == "input_warning":
+                out.warnings.append(Flag(args[0].number, args[1], args[2]))
+        missing = touched - seen.keys()
+        if missing:
+            c, y, i = sorted(missing)[0]
+            raise PolicyError(f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
+                              "/ 数据涉及的事项没有结论")
+        extra = seen.keys() - touched
+        if extra:
+            c, y, i = sorted(extra)[0]
+            raise PolicyError(f"a decision for enterprise #{c}, year {y}, item {i} that nothing touches")
+        out.decisions = sorted(seen.values(), key=lambda d: (d.company, d.year, self._item_rank(d.item)))
+        out.errors.sort(key=lambda f: (f.company, str(f.field)))
+        out.warnings.sort(key=lambda f: (f.company, str(f.field)))
+
+    def _item_rank(self, item: str) -> tuple[int, str]:
+        try:
+            return (self.policy.items.index(item), item)
+        except ValueError:
+            return (len(self.policy.items), item)
+
+
+def _decision(args: Sequence[clingo.Symbol]) -> Decision:
+    c, y, i, s, a, p, r = args
+    status = s.name
+    if status not in STATUSES:
+        raise PolicyError(f"unknown status {status!r} in decision {args} / 未知状态")
+    try:
+        fen = fen_of(a)
+    except ArithmeticRangeError as exc:
+        raise PolicyError(f"decision amount is not a money term: {exc}") from exc
+    if fen % 100:
+        raise PolicyError(f"decision amount {a} is not whole yuan (ruling W3) / 金额须为整元")
+    payable = p.number if p.type == clingo.SymbolType.Number else None
+    return Decision(c.number, y.number, i.string, status, fen // 100, payable, r)
+
+
+def _about_shown(d: Diagnostic, shown: set[str]) -> bool:
+    """Tell whether a diagnostic is clingo's note that a #show signature of ours has no atoms yet.
+
+    clingo emits it when all atoms come from the backend; the signatures are ours, so it is noise.
+    """
+    if not d.text.startswith("no atoms over signature occur in program"):
+        return False
+    return d.text.rsplit(":", 1)[-1].strip() in shown
+
+
+def _program_error(diagnostics: list[Diagnostic], exc: Exception) -> PolicyError:
+    errors = [d for d in diagnostics if d.level == "error"]
+    if errors:
+        d = errors[0]
+        return PolicyError(d.text, d.file, d.line)
+    return PolicyError(str(exc))

@@ -1,0 +1,140 @@
+"""Enterprise data → clingo symbols (the input predicates of rules/00-schema.lp).
+
+No text from the data ever becomes ASP text. Enterprises are numbered (the number ``C`` is local to one
+solve), records are identified by their position in their list, project and IP ids are numbered per
+enterprise, and the few strings a rule compares (district, industry division) become ``clingo.String``
+symbols. Enumerations (programme, kind, list) were validated against fixed tables and become constants
+taken from those tables, never from the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import clingo
+
+from .numbers import decimal, money, number
+from .records import City, Company
+
+F = clingo.Function
+_CONST: dict[str, clingo.Symbol] = {}
+_TRUE = F("true")
+_FALSE = F("false")
+_NONE = F("none")
+
+
+def const(name: str) -> clingo.Symbol:
+    """Return the constant for an enumeration value already validated against a fixed table."""
+    sym = _CONST.get(name)
+    if sym is None:
+        sym = _CONST[name] = F(name)
+    return sym
+
+
+_ITEM: dict[str, clingo.Symbol] = {}
+
+
+def item(name: str) -> clingo.Symbol:
+    """Return the string symbol of an item id (``"2.2.b"``)."""
+    sym = _ITEM.get(name)
+    if sym is None:
+        sym = _ITEM[name] = clingo.String(name)
+    return sym
+
+
+class Interner:
+    """Numbers the distinct strings of one enterprise (project ids, IP ids)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, text: str) -> clingo.Symbol:
+        n = self.ids.setdefault(text, len(self.ids))
+        return number(n)
+
+
+def company_facts(c: int, co: Company, emit: Callable[[clingo.Symbol], None]) -> None:
+    """Emit the facts of one enterprise.
+
+    Args:
+        c: The number standing for the enterprise in this solve.
+        co: The validated enterprise.
+        emit: Called with each fact.
+    """
+    C = number(c)
+    emit(F("company", [C]))
+    if co.registered_in is not None:
+        emit(F("registered_in", [C, clingo.String(co.registered_in)]))
+    if co.industry_code is not None:
+        emit(F("industry_division", [C, clingo.String(co.industry_code[:2])]))
+    for flag, on in (
+        ("sound_finance", co.sound_finance),
+        ("good_credit", co.good_credit),
+        ("fits_direction", co.fits_direction),
+        ("fraud", co.fraud),
+        ("market_violation", co.market_violation),
+        ("key_enterprise", co.key_enterprise),
+    ):
+        if on:
+            emit(F(flag, [C]))
+    for f in co.key_fields:
+        emit(F("key_field", [C, const(f)]))
+    for k, h in enumerate(co.honours):
+        emit(F("honour", [C, number(k), number(h.year), const(h.list)]))
+    for y, fen in co.revenue.items():
+        emit(F("revenue", [C, number(y), money(fen)]))
+    for y, fen in co.rd_spend.items():
+        emit(F("rd_spend", [C, number(y), money(fen)]))
+    for k, s in enumerate(co.city_support):
+        K = number(k)
+        emit(F("city_support", [C, K, number(s.year), const(s.program), money(s.amount)]))
+        if s.related_party:
+            emit(F("related_party", [C, K]))
+    projects = Interner()
+    for k, p in enumerate(co.compute_projects):
+        emit(
+            F(
+                "compute_project",
+                [C, number(k), projects(p.id), number(p.year), const(p.kind),
+                 decimal(p.pflops), decimal(p.pue), money(p.cost)],
+            )
+        )
+    for k, lf in enumerate(co.llm_filings):
+        emit(F("llm_filing", [C, number(k), number(lf.year)]))
+    for k, ic in enumerate(co.ic_purchases):
+        emit(F("ic_purchase", [C, number(k), number(ic.year), const(ic.kind), money(ic.amount)]))
+    ips = Interner()
+    for k, ip in enumerate(co.own_ip):
+        emit(F("own_ip", [C, number(k), ips(ip.id), number(ip.year), money(ip.first_batch_amount)]))
+    for k, e in enumerate(co.events):
+        emit(F("event", [C, number(k), number(e.year), const(e.kind), money(e.cost)]))
+    for k, s in enumerate(co.showcase_centres):
+        emit(F("showcase_centre", [C, number(k), number(s.year), _TRUE if s.in_shanghai else _FALSE,
+                                   money(s.cost)]))
+    for k, a in enumerate(co.prior_awards):
+        K = number(k)
+        emit(F("prior_award", [C, K, item(a.item), number(a.year)]))
+        if a.tier is not None:
+            emit(F("prior_award_tier", [C, K, money(a.tier)]))
+        if a.project is not None:
+            emit(F("prior_award_project", [C, K, projects(a.project)]))
+    for k, o in enumerate(co.other_support):
+        emit(F("other_support", [C, number(k), item(o.item), number(o.year), money(o.amount)]))
+    for k, a in enumerate(co.assessments):
+        amount = money(a.amount) if a.amount is not None else _NONE
+        emit(F("assessment", [C, number(k), item(a.item), number(a.year), const(a.decision), amount]))
+
+
+def city_facts(city: City, emit: Callable[[clingo.Symbol], None]) -> None:
+    """Emit the city figures."""
+    for y, g in sorted(city.avg_growth.items()):
+        emit(F("city_avg_growth", [number(y), decimal(g)]))
+
+
+def all_facts(companies: Iterable[Company], city: City) -> list[clingo.Symbol]:
+    """Return every fact of a batch, the enterprises numbered from 0 in order (for tests and tools)."""
+    out: list[clingo.Symbol] = []
+    for c, co in enumerate(companies):
+        company_facts(c, co, out.append)
+    city_facts(city, out.append)
+    return out

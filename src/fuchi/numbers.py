@@ -1,0 +1,193 @@
+"""Exact numbers as clingo terms, and the arithmetic functions the policy calls (docs/numbers.md).
+
+clingo integers are 32-bit and wrap silently, so no amount is ever a plain clingo integer:
+
+* **Money** is ``m(A, B, C)`` with ``fen = A*10**10 + B*10**5 + C`` and ``0 <= B, C < 10**5``.
+  Terms of the same shape compare lexicographically, which is numeric order, so a rule can write
+  ``R > X``. Limbs below 10**5 let ``#sum`` add up to 20,000 parts per limb without passing 2**31.
+* **Decimals** (PUE, PFLOPS, growth, ratios) are ``d(N2, N1, N0, X)`` with
+  ``floor(value * 10**12) = N2*10**18 + N1*10**9 + N0`` (``0 <= N1, N0 < 10**9``) and ``X = 1`` when
+  the value is strictly above that (a derived ratio with more than 12 places), else 0. Comparing a
+  derived decimal with an exact one (a parameter, an input with at most 6 places, or the product of
+  two such) is therefore exact.
+
+Every function raises :class:`ArithmeticRangeError` instead of producing a value out of range.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import clingo
+
+LIMB = 10**5
+SCALE = 10**12  # decimal places kept by d/4 terms
+PART = 10**9
+#: Largest fen value a money term may hold (A must stay a comfortable 32-bit int).
+MAX_TERM_FEN = (2**31 - 1) * LIMB * LIMB
+
+
+class ArithmeticRangeError(ValueError):
+    """A number that cannot be represented exactly; never wrapped or clamped."""
+
+
+_NUMBERS: dict[int, clingo.Symbol] = {}
+
+
+def number(n: int) -> clingo.Symbol:
+    """Return ``clingo.Number(n)``, cached (creating symbols is the costly part of fact building)."""
+    sym = _NUMBERS.get(n)
+    if sym is None:
+        if not -(2**31) <= n < 2**31:
+            raise ArithmeticRangeError(f"{n} does not fit a 32-bit clingo integer")
+        sym = clingo.Number(n)
+        if len(_NUMBERS) < 1_000_000:
+            _NUMBERS[n] = sym
+    return sym
+
+
+def money(fen: int) -> clingo.Symbol:
+    """Return the money term for an amount in fen."""
+    if fen < 0 or fen > MAX_TERM_FEN:
+        raise ArithmeticRangeError(f"money amount {fen} fen is outside 0..{MAX_TERM_FEN}")
+    high, low = divmod(fen, LIMB)
+    top, mid = divmod(high, LIMB)
+    return clingo.Function("m", [number(top), number(mid), number(low)])
+
+
+ZERO = clingo.Function("m", [clingo.Number(0)] * 3)
+
+
+def is_money(sym: clingo.Symbol) -> bool:
+    """Tell whether a symbol has the shape of a money term."""
+    return (
+        sym.type == clingo.SymbolType.Function
+        and sym.name == "m"
+        and len(sym.arguments) == 3
+        and all(a.type == clingo.SymbolType.Number for a in sym.arguments)
+    )
+
+
+def fen_of(sym: clingo.Symbol) -> int:
+    """Return the amount in fen of a money term (limbs are re-checked)."""
+    if not is_money(sym):
+        raise ArithmeticRangeError(f"{sym} is not a money term m(A,B,C)")
+    a, b, c = (x.number for x in sym.arguments)
+    if a < 0 or not (0 <= b < LIMB and 0 <= c < LIMB):
+        raise ArithmeticRangeError(f"{sym} is not a normalised money term")
+    return (a * LIMB + b) * LIMB + c
+
+
+def decimal(value: Decimal | Fraction | int) -> clingo.Symbol:
+    """Return the decimal term of an exact value (Fractions get the inexact flag when needed)."""
+    q = Fraction(value)
+    scaled = q * SCALE
+    n = scaled.numerator // scaled.denominator  # floor, also for negatives
+    inexact = 0 if scaled.denominator == 1 else 1
+    high, n0 = divmod(n, PART)
+    n2, n1 = divmod(high, PART)
+    if not -(2**31) <= n2 < 2**31:
+        raise ArithmeticRangeError(f"decimal {value} is outside the supported range")
+    return clingo.Function("d", [number(n2), number(n1), number(n0), number(inexact)])
+
+
+def is_decimal(sym: clingo.Symbol) -> bool:
+    """Tell whether a symbol has the shape of a decimal term."""
+    return (
+        sym.type == clingo.SymbolType.Function
+        and sym.name == "d"
+        and len(sym.arguments) == 4
+        and all(a.type == clingo.SymbolType.Number for a in sym.arguments)
+    )
+
+
+def fraction_of(sym: clingo.Symbol) -> tuple[Fraction, bool]:
+    """Return (floor value at 12 places, exact?) of a decimal term."""
+    if not is_decimal(sym):
+        raise ArithmeticRangeError(f"{sym} is not a decimal term d(N2,N1,N0,X)")
+    n2, n1, n0, x = (a.number for a in sym.arguments)
+    if not (0 <= n1 < PART and 0 <= n0 < PART and x in (0, 1)):
+        raise ArithmeticRangeError(f"{sym} is not a normalised decimal term")
+    return Fraction((n2 * PART + n1) * PART + n0, SCALE), x == 0
+
+
+def _exact(sym: clingo.Symbol, what: str) -> Fraction:
+    value, exact = fraction_of(sym)
+    if not exact:
+        raise ArithmeticRangeError(f"{what}: {sym} is a rounded ratio and cannot be multiplied exactly")
+    return value
+
+
+class Functions:
+    """The exact arithmetic a policy may call as ``@name(...)`` (the clingo context).
+
+    Each method takes and returns clingo symbols; see docs/numbers.md for the vocabulary.
+    """
+
+    def share(self, amount: clingo.Symbol, ratio: clingo.Symbol) -> clingo.Symbol:
+        """Money × decimal, rounded down to the whole yuan (ruling W3)."""
+        fen = fen_of(amount)
+        r = _exact(ratio, "@share")
+        if r < 0:
+            raise ArithmeticRangeError(f"@share: negative ratio {r}")
+        yuan = (fen * r.numerator) // (100 * r.denominator)
+        return money(yuan * 100)
+
+    def cap(self, amount: clingo.Symbol, maximum: clingo.Symbol) -> clingo.Symbol:
+        """The smaller of two money terms."""
+        return amount if fen_of(amount) <= fen_of(maximum) else maximum
+
+    def ratio(self, num: clingo.Symbol, den: clingo.Symbol) -> list[clingo.Symbol]:
+        """num / den as a decimal term; no value (the rule does not apply) when den is zero."""
+        d = fen_of(den)
+        if d == 0:
+            return []
+        return [decimal(Fraction(fen_of(num), d))]
+
+    def growth(self, new: clingo.Symbol, old: clingo.Symbol) -> list[clingo.Symbol]:
+        """(new - old) / old as a decimal term; no value when old is zero."""
+        o = fen_of(old)
+        if o == 0:
+            return []
+        return [decimal(Fraction(fen_of(new) - o, o))]
+
+    def scale(self, a: clingo.Symbol, b: clingo.Symbol) -> clingo.Symbol:
+        """Exact product of two decimal terms (inexact inputs are refused)."""
+        return decimal(_exact(a, "@scale") * _exact(b, "@scale"))
+
+
+def render_money(fen: int, unit: str = "yuan") -> str:
+    """Format fen as ``1,234,567.50 元`` (``unit='wan'``: ``123.456750 万元``, exact, trailing zeros cut)."""
+    if unit == "wan":
+        text = _plain(Fraction(fen, 100 * 10_000))
+        return f"{text} 万元"
+    yuan, cents = divmod(fen, 100)
+    return f"{yuan:,}.{cents:02d} 元" if cents else f"{yuan:,} 元"
+
+
+def _plain(q: Fraction) -> str:
+    """Exact decimal text of a fraction whose denominator divides a power of ten."""
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    whole, rest = divmod(q.numerator, q.denominator)
+    digits = ""
+    count = 0
+    while rest and count < 12:
+        rest *= 10
+        digit, rest = divmod(rest, q.denominator)
+        digits += str(digit)
+        count += 1
+    text = f"{whole:,}" + (f".{digits}" if digits else "")
+    return sign + text + ("…" if rest else "")
+
+
+def render_decimal(sym: clingo.Symbol, percent: bool = False) -> str:
+    """Format a decimal term (``percent``: ×100 with a %). Rounded ratios show their 12 places and ``…``."""
+    value, exact = fraction_of(sym)
+    if percent:
+        value *= 100
+    text = _plain(value)
+    if not exact and not text.endswith("…"):
+        text += "…"
+    return text + ("%" if percent else "")

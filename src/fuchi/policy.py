@@ -1,0 +1,349 @@
+"""A policy directory: metadata, parameters, rule files with their annotations, reason texts.
+
+Layout (docs/drafting.md)::
+
+    policy/<id>/policy.yaml       id, version, title, effective window, source, items, clause texts
+    policy/<id>/parameters.yaml   every number and list, each with its clause
+    policy/<id>/messages.yaml     reason codes -> Chinese and English templates
+    policy/<id>/rules/*.lp        the rules, each preceded by ``%@ rule/clause/ruling`` annotations
+    policy/<id>/cases/*.yaml      policy test cases
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import clingo
+import yaml
+
+from . import numbers
+from .errors import PolicyError
+
+PARAM_TYPES = ("yuan", "decimal", "year", "int", "string", "symbol")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ANNOTATION = re.compile(r"^%@\s*(\w+)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause of the measures, with its text."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of parameters.yaml."""
+
+    name: str
+    type: str
+    value: Any
+    clauses: tuple[str, ...]
+    rulings: tuple[str, ...]
+    text_zh: str
+    text_en: str
+    key_type: str | None = None
+    value_type: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """The annotations above one rule of a rule file.
+
+    Attributes:
+        id: The stable rule id (``2.2.a.grant``).
+        clauses: Clause ids the rule implements (empty for library rules, written ``-``).
+        rulings: Ruling ids the rule cites.
+        file: The rule file, relative to the policy directory.
+        line: The 1-based line of the rule's first statement.
+        end_line: The last line of the statements the annotation covers.
+        quote: The comment lines under the annotations (clause text quoted, notes).
+    """
+
+    id: str
+    clauses: tuple[str, ...]
+    rulings: tuple[str, ...]
+    file: str
+    line: int
+    end_line: int
+    quote: tuple[str, ...]
+
+
+@dataclass
+class Policy:
+    """A loaded policy directory."""
+
+    root: Path
+    id: str
+    version: str
+    title_zh: str
+    title_en: str
+    effective_from: str
+    effective_to: str
+    items: tuple[str, ...]
+    clauses: dict[str, Clause]
+    parameters: dict[str, Parameter]
+    messages: dict[str, dict[str, str]]
+    rule_files: list[Path]
+    rules: list[RuleInfo]
+    digest: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def program(self) -> str:
+        """Return the concatenated rule text (for tools that want one string)."""
+        return "\n".join(p.read_text(encoding="utf-8") for p in self.rule_files)
+
+    def param_symbols(self) -> list[clingo.Symbol]:
+        """Return the ``param/2`` and ``param/3`` facts of parameters.yaml."""
+        out: list[clingo.Symbol] = []
+        for p in self.parameters.values():
+            name = clingo.Function(p.name)
+            if p.type == "table":
+                assert p.key_type is not None and p.value_type is not None
+                for key, value in p.value.items():
+                    out.append(
+                        clingo.Function(
+                            "param",
+                            [name, _typed(p, p.key_type, key), _typed(p, p.value_type, value)],
+                        )
+                    )
+            else:
+                values = p.value if isinstance(p.value, list) else [p.value]
+                for value in values:
+                    out.append(clingo.Function("param", [name, _typed(p, p.type, value)]))
+        return out
+
+    def rule_at(self, file: str, line: int) -> RuleInfo | None:
+        """Return the annotated rule covering ``file:line``, if any."""
+        for info in self.rules:
+            if info.file == file and info.line <= line <= info.end_line:
+                return info
+        return None
+
+
+def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
+    """Convert one parameter value to its clingo term, checking its type."""
+    where = f"parameter {p.name}"
+    if kind == "yuan":
+        dec = _decimal(value, where)
+        fen = dec * 100
+        if fen != fen.to_integral_value() or dec < 0:
+            raise PolicyError(f"{where}: {value!r} is not a non-negative amount with at most two decimals",
+                              "parameters.yaml")
+        return numbers.money(int(fen))
+    if kind == "decimal":
+        return numbers.decimal(_decimal(value, where))
+    if kind in ("year", "int"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PolicyError(f"{where}: {value!r} is not an integer", "parameters.yaml")
+        return numbers.number(value)
+    if kind == "string":
+        if not isinstance(value, str):
+            raise PolicyError(f"{where}: {value!r} is not a string", "parameters.yaml")
+        return clingo.String(value)
+    if kind == "symbol":
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise PolicyError(f"{where}: {value!r} is not a lower-case identifier", "parameters.yaml")
+        return clingo.Function(value)
+    raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})",
+                      "parameters.yaml")
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml")
+    try:
+        # YAML floats arrive as float: go through their shortest text, which is what the drafter wrote.
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation as exc:
+        raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml") from exc
+    if not dec.is_finite():
+        raise PolicyError(f"{where}: {value!r} is not a finite number", "parameters.yaml")
+    return dec
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return tuple(str(value).split())
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise PolicyError("file not found / 文件不存在", str(path)) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError(f"YAML syntax error: {exc}", str(path), line) from exc
+
+
+def scan_annotations(text: str, file: str) -> list[RuleInfo]:
+    """Find ``%@ rule:`` blocks and the statements they cover (up to the next blank line or block).
+
+    Args:
+        text: The rule file text.
+        file: The file name recorded in each :class:`RuleInfo`.
+
+    Returns:
+        One entry per annotated block, in file order.
+    """
+    lines = text.splitlines()
+    infos: list[RuleInfo] = []
+    i = 0
+    while i < len(lines):
+        m = _ANNOTATION.match(lines[i])
+        if not m or m.group(1) != "rule":
+            i += 1
+            continue
+        fields: dict[str, str] = {}
+        quote: list[str] = []
+        while i < len(lines) and lines[i].startswith("%"):
+            m = _ANNOTATION.match(lines[i])
+            if m:
+                fields[m.group(1)] = m.group(2)
+            else:
+                quote.append(lines[i].lstrip("%").strip())
+            i += 1
+        start = i
+        end = i
+        while end < len(lines) and lines[end].strip() and not _ANNOTATION.match(lines[end]):
+            end += 1
+        clauses = tuple(c for c in fields.get("clause", "").split() if c != "-")
+        infos.append(
+            RuleInfo(
+                id=fields["rule"],
+                clauses=clauses,
+                rulings=tuple(fields.get("ruling", "").split()),
+                file=file,
+                line=start + 1,
+                end_line=max(start + 1, end),
+                quote=tuple(q for q in quote if q),
+            )
+        )
+        i = end
+    return infos
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and check the shape of a policy directory.
+
+    Args:
+        path: The policy directory.
+
+    Returns:
+        The loaded policy.
+
+    Raises:
+        PolicyError: A file is missing or malformed.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise PolicyError("policy directory not found / 找不到政策目录", str(root))
+    meta = _load_yaml(root / "policy.yaml")
+    if not isinstance(meta, dict):
+        raise PolicyError("expected a mapping", str(root / "policy.yaml"))
+    for key in ("id", "version", "title", "effective", "items", "clauses"):
+        if key not in meta:
+            raise PolicyError(f"missing key {key!r} / 缺少键", str(root / "policy.yaml"))
+    clauses = {
+        str(cid): Clause(
+            id=str(cid),
+            title_zh=str(c.get("title", {}).get("zh", "")),
+            title_en=str(c.get("title", {}).get("en", "")),
+            zh=str(c.get("zh", "")).strip(),
+            en=str(c.get("en", "")).strip(),
+        )
+        for cid, c in (meta.get("clauses") or {}).items()
+    }
+    raw_params = _load_yaml(root / "parameters.yaml") or {}
+    if not isinstance(raw_params, dict):
+        raise PolicyError("expected a mapping of parameters", str(root / "parameters.yaml"))
+    parameters: dict[str, Parameter] = {}
+    for name, spec in raw_params.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise PolicyError(f"parameter name {name!r} is not a lower-case identifier", "parameters.yaml")
+        if not isinstance(spec, dict) or "value" not in spec or "type" not in spec:
+            raise PolicyError(f"parameter {name}: expected a mapping with type and value", "parameters.yaml")
+        text = spec.get("text") or {}
+        parameters[name] = Parameter(
+            name=name,
+            type=str(spec["type"]),
+            value=spec["value"],
+            clauses=_as_tuple(spec.get("clause")),
+            rulings=_as_tuple(spec.get("ruling")),
+            text_zh=str(text.get("zh", "")),
+            text_en=str(text.get("en", "")),
+            key_type=spec.get("key_type"),
+            value_type=spec.get("value_type"),
+        )
+    messages_path = root / "messages.yaml"
+    messages = _load_yaml(messages_path) if messages_path.exists() else {}
+    rule_files = sorted((root / "rules").glob("*.lp"))
+    if not rule_files:
+        raise PolicyError("no rules/*.lp files / 没有规则文件", str(root))
+    rules: list[RuleInfo] = []
+    for rf in rule_files:
+        rules.extend(scan_annotations(rf.read_text(encoding="utf-8"), rf.relative_to(root).as_posix()))
+    policy = Policy(
+        root=root,
+        id=str(meta["id"]),
+        version=str(meta["version"]),
+        title_zh=str(meta["title"].get("zh", "")),
+        title_en=str(meta["title"].get("en", "")),
+        effective_from=str(meta["effective"].get("from", "")),
+        effective_to=str(meta["effective"].get("to", "")),
+        items=tuple(str(i) for i in meta["items"]),
+        clauses=clauses,
+        parameters=parameters,
+        messages={str(k): v for k, v in (messages or {}).items()},
+        rule_files=rule_files,
+        rules=rules,
+        digest=_digest(root, rule_files),
+        meta=meta,
+    )
+    policy.param_symbols()  # type-check every parameter now, not mid-run
+    return policy
+
+
+def _digest(root: Path, rule_files: list[Path]) -> str:
+    """sha256 over the files that decide results (metadata, parameters, messages, rules)."""
+    h = hashlib.sha256()
+    files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", *rule_files]
+    for f in files:
+        if f.exists():
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(b"\0")
+            h.update(f.read_bytes())
+            h.update(b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def iter_rule_sources(policy: Policy) -> Iterator[tuple[str, str]]:
+    """Yield (relative file name, text) of each rule file."""
+    for rf in policy.rule_files:
+        yield rf.relative_to(policy.root).as_posix(), rf.read_text(encoding="utf-8")
+
+
+def default_policy_dir() -> Path:
+    """The shipped policy: ``policy/chongming-digital-2025`` next to the package or the checkout."""
+    here = Path(__file__).resolve()
+    for base in (Path.cwd(), *here.parents):
+        cand = base / "policy" / "chongming-digital-2025"
+        if cand.is_dir():
+            return cand
+    return Path("policy/chongming-digital-2025")
