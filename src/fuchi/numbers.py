@@ -166,28 +166,29 @@ def render_money(fen: int, unit: str = "yuan") -> str:
     return f"{yuan:,}.{cents:02d} 元" if cents else f"{yuan:,} 元"
 
 
-def _plain(q: Fraction) -> str:
-    """Exact decimal text of a fraction whose denominator divides a power of ten."""
+def _plain(q: Fraction, places: int = 12) -> str:
+    """Decimal text of a fraction, cut (toward zero) after ``places`` digits with ``…`` when cut."""
     sign = "-" if q < 0 else ""
     q = abs(q)
     whole, rest = divmod(q.numerator, q.denominator)
     digits = ""
-    count = 0
-    while rest and count < 12:
+    while rest and len(digits) < places:
         rest *= 10
         digit, rest = divmod(rest, q.denominator)
         digits += str(digit)
-        count += 1
     text = f"{whole:,}" + (f".{digits}" if digits else "")
     return sign + text + ("…" if rest else "")
 
 
-def render_decimal(sym: clingo.Symbol, percent: bool = False) -> str:
-    """Format a decimal term (``percent``: ×100 with a %). Rounded ratios show their 12 places and ``…``."""
+def render_decimal(sym: clingo.Symbol, percent: bool = False, places: int = 4) -> str:
+    """Format a decimal term exactly when it has at most ``places`` decimals, else cut with ``…``.
+
+    ``percent`` multiplies by 100 and appends ``%``. A rounded ratio (flag X = 1) always ends in ``…``.
+    """
     value, exact = fraction_of(sym)
     if percent:
         value *= 100
-    text = _plain(value)
+    text = _plain(value, places)
     if not exact and not text.endswith("…"):
         text += "…"
     return text + ("%" if percent else "")

@@ -1,0 +1,271 @@
+"""Evaluate enterprises in batches: read, validate, solve, turn decisions into result rows.
+
+Enterprises are independent of each other, so the input is cut into batches of :data:`BATCH`
+enterprises, each solved by its own ``clingo.Control`` (grounding stays linear), in worker processes
+that are replaced after :data:`TASKS_PER_WORKER` batches (clingo keeps every symbol it has seen for the
+life of a process). Results come back in input order, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import clingo
+
+from . import loader
+from .engine import Decision, Diagnostic, Engine, Outcome
+from .errors import FuchiError, InputError
+from .policy import Policy, load_policy
+from .reasons import ReasonRenderer
+from .records import City, Company
+
+BATCH = 2000
+TASKS_PER_WORKER = 25
+
+
+@dataclass(frozen=True)
+class Row:
+    """One result row of ``evaluate`` (the JSON contract's fields)."""
+
+    company: str
+    year: int
+    item: str
+    status: str
+    amount: int
+    payable_year: int | None
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    """What one batch produced."""
+
+    rows: list[Row] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    companies: int = 0
+    #: (id, file, line, index) of every enterprise of the batch, selected or not, for the duplicate check.
+    seen: list[tuple[str, str, int | None, int]] = field(default_factory=list)
+
+
+# A raw batch is either validated companies (YAML/JSON files) or raw JSON Lines (file, line, text).
+RawItem = Company | tuple[str, int, str]
+
+
+def _company_of(item: RawItem) -> Company:
+    if isinstance(item, Company):
+        return item
+    file, line, text = item
+    return loader.parse_jsonl_line(text, file, line)
+
+
+def flag_path(field_sym: clingo.Symbol) -> str:
+    """Render ``rec(assessments, 0, amount)`` as ``assessments[0].amount``."""
+    if field_sym.type == clingo.SymbolType.Function and field_sym.name == "rec" and len(field_sym.arguments) == 3:
+        lst, k, attr = field_sym.arguments
+        return f"{lst}[{k}].{attr}"
+    return str(field_sym)
+
+
+def rows_of(outcome: Outcome, companies: Sequence[Company], renderer: ReasonRenderer) -> list[Row]:
+    """Turn decisions into rows, rendering each reason in Chinese and English."""
+    rows = []
+    for d in outcome.decisions:
+        co = companies[d.company]
+        rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year,
+                        renderer.both(d.reason, co)))
+    return rows
+
+
+def check_flags(outcome: Outcome, companies: Sequence[Company], renderer: ReasonRenderer) -> list[str]:
+    """Raise the first ``input_error`` the policy derived; return the warnings as text."""
+    if outcome.errors:
+        f = outcome.errors[0]
+        co = companies[f.company]
+        raise InputError(co.file, co.id, flag_path(f.field), renderer.both(f.reason, co), co.line)
+    out = []
+    for f in outcome.warnings:
+        co = companies[f.company]
+        where = co.file if co.line is None else f"{co.file}:{co.line}"
+        out.append(f"{where}: 企业 enterprise {co.id!r}: {flag_path(f.field)}: {renderer.both(f.reason, co)}")
+    return out
+
+
+class Evaluator:
+    """Solves batches in this process.
+
+    Args:
+        policy: The policy to apply.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.engine = Engine(policy)
+        self.renderer = ReasonRenderer(policy)
+
+    def run(self, companies: Sequence[Company], city: City) -> BatchResult:
+        """Solve one batch and return its rows (input order, then year, then item)."""
+        outcome = self.engine.solve(companies, city)
+        warnings = check_flags(outcome, companies, self.renderer)
+        return BatchResult(rows_of(outcome, companies, self.renderer), warnings, outcome.diagnostics,
+                           len(companies))
+
+    def decisions(self, companies: Sequence[Company], city: City) -> list[Decision]:
+        """Solve one batch and return the raw decisions."""
+        return self.engine.solve(companies, city).decisions
+
+
+# ---- worker processes -----------------------------------------------------------------------------------
+
+_WORKER: Evaluator | None = None
+
+
+def _init_worker(policy_dir: str) -> None:
+    global _WORKER
+    _WORKER = Evaluator(load_policy(policy_dir))
+
+
+def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:
+    assert _WORKER is not None
+    try:
+        companies = [_company_of(item) for item in batch]
+        result = _WORKER.run(_select(companies, wanted), city)
+        result.seen = [(c.id, c.file, c.line, c.index) for c in companies]
+        return result
+    except FuchiError as exc:
+        return exc
+
+
+def _select(companies: list[Company], wanted: frozenset[str] | None) -> list[Company]:
+    return companies if wanted is None else [c for c in companies if c.id in wanted]
+
+
+@dataclass
+class Source:
+    """The inputs of one run: city figures and a stream of enterprises (validated or raw)."""
+
+    city: City
+    items: Iterable[RawItem]
+    count_hint: int | None = None
+
+
+def open_inputs(paths: Sequence[str]) -> Source:
+    """Read YAML/JSON files now (they carry the city figures) and stream JSON Lines files later.
+
+    Raises:
+        InputError: A YAML/JSON file is malformed (JSON Lines lines are checked when they are read).
+    """
+    cities: list[tuple[City, str]] = []
+    documents: list[tuple[str, list[Company]]] = []
+    jsonl: list[str] = []
+    for p in paths:
+        if Path(p).suffix.lower() == ".jsonl":
+            if not Path(p).is_file():
+                raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable")
+            jsonl.append(p)
+            continue
+        city, companies = loader.read_document(p)
+        if city is not None:
+            cities.append((city, p))
+        documents.append((p, companies))
+    city = loader.merge_city(cities) if cities else City()
+
+    def items() -> Iterator[RawItem]:
+        for p in paths:
+            if p in jsonl:
+                for line, text in loader.iter_jsonl(p):
+                    yield (p, line, text)
+            else:
+                for doc_path, companies in documents:
+                    if doc_path == p:
+                        yield from companies
+                        break
+
+    hint = sum(len(c) for _, c in documents) if not jsonl else None
+    return Source(city, items(), hint)
+
+
+def _batches(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
+    batch: list[RawItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def evaluate(
+    policy: Policy,
+    source: Source,
+    on_batch: Callable[[BatchResult], None],
+    companies: frozenset[str] | None = None,
+    workers: int | None = None,
+    batch_size: int = BATCH,
+) -> None:
+    """Evaluate every enterprise of ``source``, calling ``on_batch`` in input order.
+
+    Enterprise ids are checked for duplicates across all files. The caller decides what to do with rows
+    (stream them to a temporary file, total them); nothing is written to stdout here.
+
+    Args:
+        policy: The policy.
+        source: From :func:`open_inputs`.
+        on_batch: Receives each batch's result, in input order.
+        companies: Only these enterprise ids are solved (all are still validated).
+        workers: Worker processes; None picks min(2, cpu count); 0 or 1 solves in this process.
+        batch_size: Enterprises per clingo Control.
+
+    Raises:
+        InputError: Bad data (the first problem in input order).
+        PolicyError: The policy cannot be solved.
+    """
+    registry = loader.IdRegistry()
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    batches = _batches(source.items, batch_size)
+
+    def deliver(result: BatchResult) -> None:
+        for ident, file, line, index in result.seen:
+            registry.add(Company(id=ident, file=file, line=line, index=index))
+        on_batch(result)
+
+    if workers <= 1:
+        ev = Evaluator(policy)
+        for batch in batches:
+            cos = [_company_of(i) for i in batch]
+            result = ev.run(_select(cos, companies), source.city)
+            result.seen = [(c.id, c.file, c.line, c.index) for c in cos]
+            deliver(result)
+        return
+
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(str(policy.root),),
+        max_tasks_per_child=TASKS_PER_WORKER,
+    ) as pool:
+        pending: deque[Future[BatchResult | FuchiError]] = deque()
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_work, batch, source.city, companies))
+                if len(pending) >= workers * 2:
+                    _deliver(pending.popleft(), deliver)
+            while pending:
+                _deliver(pending.popleft(), deliver)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResult], None]) -> None:
+    result = fut.result()
+    if isinstance(result, FuchiError):
+        raise result
+    deliver(result)
