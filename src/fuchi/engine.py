@@ -157,8 +157,9 @@ class Engine:
         ctl = self.control(out.diagnostics)
         try:
             with ctl.backend() as backend:
-                def emit(sym: clingo.Symbol) -> None:
+                def emit(sym: clingo.Symbol, path: str = "") -> None:
                     backend.add_rule([backend.add_atom(sym)])
+
                 for sym in self.params:
                     emit(sym)
                 for c, co in enumerate(companies):
@@ -206,11 +207,11 @@ class Engine:
                     )
                 seen[key] = dec
             elif name == "touched":
-                touched.add((args[0].number, args[1].number, args[2].string))
+                touched.add((_company(args[0]), args[1].number, args[2].string))
             elif name == "input_error":
-                out.errors.append(Flag(args[0].number, args[1], args[2]))
+                out.errors.append(Flag(_company(args[0]), args[1], args[2]))
             elif name == "input_warning":
-                out.warnings.append(Flag(args[0].number, args[1], args[2]))
+                out.warnings.append(Flag(_company(args[0]), args[1], args[2]))
         missing = touched - seen.keys()
         if missing:
             c, y, i = sorted(missing)[0]
@@ -243,7 +244,14 @@ def _decision(args: Sequence[clingo.Symbol]) -> Decision:
     if fen % 100:
         raise PolicyError(f"decision amount {a} is not whole yuan (ruling W3) / 金额须为整元")
     payable = p.number if p.type == clingo.SymbolType.Number else None
-    return Decision(c.number, y.number, i.string, status, fen // 100, payable, r)
+    return Decision(_company(c), y.number, i.string, status, fen // 100, payable, r)
+
+
+def _company(sym: clingo.Symbol) -> int:
+    """The batch position N of an enterprise term ``c(N)``."""
+    if sym.type != clingo.SymbolType.Function or sym.name != "c" or len(sym.arguments) != 1:
+        raise PolicyError(f"expected an enterprise term c(N), got {sym}")
+    return int(sym.arguments[0].number)
 
 
 def _about_shown(d: Diagnostic, shown: set[str]) -> bool:

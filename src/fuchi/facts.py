@@ -53,20 +53,34 @@ class Interner:
         return number(n)
 
 
-def company_facts(c: int, co: Company, emit: Callable[[clingo.Symbol], None]) -> None:
-    """Emit the facts of one enterprise.
+_COMPANY: dict[int, clingo.Symbol] = {}
+
+
+def company_term(c: int) -> clingo.Symbol:
+    """Return ``c(N)``, the term standing for the N-th enterprise of a solve."""
+    sym = _COMPANY.get(c)
+    if sym is None:
+        sym = _COMPANY[c] = F("c", [number(c)])
+    return sym
+
+
+Emit = Callable[[clingo.Symbol, str], None]
+
+
+def company_facts(c: int, co: Company, emit: Emit) -> None:
+    """Emit the facts of one enterprise, each with the path of the field it comes from.
 
     Args:
-        c: The number standing for the enterprise in this solve.
+        c: The number standing for the enterprise in this solve (the fact term is ``c(N)``).
         co: The validated enterprise.
-        emit: Called with each fact.
+        emit: Called with each fact and its field path (``revenue.2026``, ``events[2]``).
     """
-    C = number(c)
-    emit(F("company", [C]))
+    C = company_term(c)
+    emit(F("company", [C]), "id")
     if co.registered_in is not None:
-        emit(F("registered_in", [C, clingo.String(co.registered_in)]))
+        emit(F("registered_in", [C, clingo.String(co.registered_in)]), "registered_in")
     if co.industry_code is not None:
-        emit(F("industry_division", [C, clingo.String(co.industry_code[:2])]))
+        emit(F("industry_division", [C, clingo.String(co.industry_code[:2])]), "industry_code")
     for flag, on in (
         ("sound_finance", co.sound_finance),
         ("good_credit", co.good_credit),
@@ -76,20 +90,20 @@ def company_facts(c: int, co: Company, emit: Callable[[clingo.Symbol], None]) ->
         ("key_enterprise", co.key_enterprise),
     ):
         if on:
-            emit(F(flag, [C]))
-    for f in co.key_fields:
-        emit(F("key_field", [C, const(f)]))
+            emit(F(flag, [C]), flag)
+    for n, f in enumerate(co.key_fields):
+        emit(F("key_field", [C, const(f)]), f"key_fields[{n}]")
     for k, h in enumerate(co.honours):
-        emit(F("honour", [C, number(k), number(h.year), const(h.list)]))
+        emit(F("honour", [C, number(k), number(h.year), const(h.list)]), f"honours[{k}]")
     for y, fen in co.revenue.items():
-        emit(F("revenue", [C, number(y), money(fen)]))
+        emit(F("revenue", [C, number(y), money(fen)]), f"revenue.{y}")
     for y, fen in co.rd_spend.items():
-        emit(F("rd_spend", [C, number(y), money(fen)]))
+        emit(F("rd_spend", [C, number(y), money(fen)]), f"rd_spend.{y}")
     for k, s in enumerate(co.city_support):
         K = number(k)
-        emit(F("city_support", [C, K, number(s.year), const(s.program), money(s.amount)]))
+        emit(F("city_support", [C, K, number(s.year), const(s.program), money(s.amount)]), f"city_support[{k}]")
         if s.related_party:
-            emit(F("related_party", [C, K]))
+            emit(F("related_party", [C, K]), f"city_support[{k}].related_party")
     projects = Interner()
     for k, p in enumerate(co.compute_projects):
         emit(
@@ -97,44 +111,49 @@ def company_facts(c: int, co: Company, emit: Callable[[clingo.Symbol], None]) ->
                 "compute_project",
                 [C, number(k), projects(p.id), number(p.year), const(p.kind),
                  decimal(p.pflops), decimal(p.pue), money(p.cost)],
-            )
+            ),
+            f"compute_projects[{k}]",
         )
     for k, lf in enumerate(co.llm_filings):
-        emit(F("llm_filing", [C, number(k), number(lf.year)]))
+        emit(F("llm_filing", [C, number(k), number(lf.year)]), f"llm_filings[{k}]")
     for k, ic in enumerate(co.ic_purchases):
-        emit(F("ic_purchase", [C, number(k), number(ic.year), const(ic.kind), money(ic.amount)]))
+        emit(F("ic_purchase", [C, number(k), number(ic.year), const(ic.kind), money(ic.amount)]), f"ic_purchases[{k}]")
     ips = Interner()
     for k, ip in enumerate(co.own_ip):
-        emit(F("own_ip", [C, number(k), ips(ip.id), number(ip.year), money(ip.first_batch_amount)]))
+        emit(F("own_ip", [C, number(k), ips(ip.id), number(ip.year), money(ip.first_batch_amount)]), f"own_ip[{k}]")
     for k, e in enumerate(co.events):
-        emit(F("event", [C, number(k), number(e.year), const(e.kind), money(e.cost)]))
+        emit(F("event", [C, number(k), number(e.year), const(e.kind), money(e.cost)]), f"events[{k}]")
     for k, s in enumerate(co.showcase_centres):
         emit(F("showcase_centre", [C, number(k), number(s.year), _TRUE if s.in_shanghai else _FALSE,
-                                   money(s.cost)]))
+                                   money(s.cost)]), f"showcase_centres[{k}]")
     for k, a in enumerate(co.prior_awards):
         K = number(k)
-        emit(F("prior_award", [C, K, item(a.item), number(a.year)]))
+        emit(F("prior_award", [C, K, item(a.item), number(a.year)]), f"prior_awards[{k}]")
         if a.tier is not None:
-            emit(F("prior_award_tier", [C, K, money(a.tier)]))
+            emit(F("prior_award_tier", [C, K, money(a.tier)]), f"prior_awards[{k}].tier")
         if a.project is not None:
-            emit(F("prior_award_project", [C, K, projects(a.project)]))
+            emit(F("prior_award_project", [C, K, projects(a.project)]), f"prior_awards[{k}].project")
     for k, o in enumerate(co.other_support):
-        emit(F("other_support", [C, number(k), item(o.item), number(o.year), money(o.amount)]))
+        emit(F("other_support", [C, number(k), item(o.item), number(o.year), money(o.amount)]), f"other_support[{k}]")
     for k, a in enumerate(co.assessments):
         amount = money(a.amount) if a.amount is not None else _NONE
-        emit(F("assessment", [C, number(k), item(a.item), number(a.year), const(a.decision), amount]))
+        emit(F("assessment", [C, number(k), item(a.item), number(a.year), const(a.decision), amount]), f"assessments[{k}]")
 
 
-def city_facts(city: City, emit: Callable[[clingo.Symbol], None]) -> None:
-    """Emit the city figures."""
+def city_facts(city: City, emit: Emit) -> None:
+    """Emit the city figures, each with its field path."""
     for y, g in sorted(city.avg_growth.items()):
-        emit(F("city_avg_growth", [number(y), decimal(g)]))
+        emit(F("city_avg_growth", [number(y), decimal(g)]), f"city.avg_growth.{y}")
 
 
 def all_facts(companies: Iterable[Company], city: City) -> list[clingo.Symbol]:
     """Return every fact of a batch, the enterprises numbered from 0 in order (for tests and tools)."""
     out: list[clingo.Symbol] = []
+
+    def emit(sym: clingo.Symbol, path: str) -> None:
+        out.append(sym)
+
     for c, co in enumerate(companies):
-        company_facts(c, co, out.append)
-    city_facts(city, out.append)
+        company_facts(c, co, emit)
+    city_facts(city, emit)
     return out
