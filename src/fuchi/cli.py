@@ -120,3 +120,169 @@ def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()
+
+
+@main.command()
+@click.argument("enterprise")
+@click.argument("args", nargs=-1, required=True)
+@policy_option
+@click.option("--year", type=int, default=None, help="数据年度 Data year.")
+@click.option("--format", "fmt", type=click.Choice(["tree", "json", "markdown"]), default="tree",
+              show_default=True, help="输出格式 Output format.")
+@click.option("--debug", is_flag=True, hidden=True)
+@handle_errors
+def explain(enterprise: str, args: tuple[str, ...], policy_dir: str | None, year: int | None, fmt: str,
+            debug: bool) -> None:
+    """解释结论 Explain why (or why not) ENTERPRISE gets what it gets.
+
+    \b
+    fuchi explain ENTERPRISE [ITEM] FILES... [--year Y] [--format tree|json|markdown]
+    Without ITEM: every item of the enterprise with status, amount and reason.
+    With ITEM (a clause id such as 2.2.b): the rule chain down to the input facts (why) and each
+    failing condition with its values (why not).
+    """
+    from .explain import Explainer
+    from .render import EXPLAIN_WRITERS
+
+    policy = _policy(policy_dir)
+    item: str | None = None
+    files = list(args)
+    if files and files[0] in policy.items:
+        item = files.pop(0)
+    elif files and not any(files[0].lower().endswith(ext) for ext in (".yaml", ".yml", ".json", ".jsonl")):
+        raise click.UsageError(f"未知条款 unknown item {files[0]!r}; expected one of {', '.join(policy.items)}")
+    if not files:
+        raise click.UsageError("缺少输入文件 missing FILES")
+    company, city = evaluation.find_company(files, enterprise)
+    exp = Explainer(policy).explain(company, city, item=item, year=year)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        EXPLAIN_WRITERS[fmt](buffer, exp)
+        buffer.seek(0)
+        shutil.copyfileobj(buffer, sys.stdout)
+    sys.stdout.flush()
+
+
+@main.command()
+@policy_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def check(policy_dir: str | None, fmt: str) -> None:
+    """检查政策 Check a policy: syntax, safety, undefined atoms, parameters, citations, stratification.
+
+    Exit 1 when there is an error (warnings alone exit 0).
+    """
+    import json
+
+    from .checker import check_policy
+    from .render import write_findings
+
+    path = policy_dir or str(default_policy_dir())
+    findings = check_policy(path)
+    errors = [f for f in findings if f.severity == "error"]
+    if fmt == "json":
+        click.echo(json.dumps({"policy": path, "errors": len(errors), "findings": [f.__dict__ for f in findings]},
+                              ensure_ascii=False, indent=1))
+    else:
+        write_findings(findings)
+        Messages().info(f"{path}: {len(errors)} 错误 errors, {len(findings) - len(errors)} 警告 warnings")
+    if errors:
+        sys.exit(1)
+
+
+@main.command("test")
+@policy_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--junit", type=click.Path(dir_okay=False), default=None, help="写 JUnit XML Write a JUnit report.")
+@click.option("--coverage", is_flag=True, help="规则覆盖 Show which rules some case made fire and fail.")
+@click.option("-k", "select", default=None, help="只运行名称含该文本的用例 Only cases whose name contains this.")
+@click.option("--debug", is_flag=True, hidden=True)
+@handle_errors
+def test_cmd(policy_dir: str | None, fmt: str, junit: str | None, coverage: bool, select: str | None,
+             debug: bool) -> None:
+    """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
+    import json
+
+    from . import loader
+    from .cases import load_cases, run_case
+    from .explain import Explainer
+    from .records import City
+    from .render import coverage_dict, test_results_dict, write_coverage, write_junit, write_test_table
+
+    policy = _policy(policy_dir)
+    cases = load_cases(policy)
+    if select:
+        cases = [c for c in cases if select in c.name]
+    evaluator = evaluation.Evaluator(policy)
+    results = [run_case(evaluator, c) for c in cases]
+    explainer = Explainer(policy)
+    explanations: dict[str, Any] = {}
+    for r in results:
+        if r.passed or r.case.expect_error is not None or not r.case.expect:
+            continue
+        wrong = next((e for e in r.case.expect if any(f.startswith(f"{e.company} {e.year} {e.item}")
+                                                      for f in r.failures)), None)
+        if wrong is None:
+            continue
+        where = f"{r.case.file}#{r.case.name}"
+        try:
+            companies = [loader.parse_company(o, where, n) for n, o in enumerate(r.case.companies)]
+            city = loader.parse_city(r.case.city, where) if r.case.city is not None else City()
+        except FuchiError:
+            continue
+        target = next((c for c in companies if c.id == wrong.company), None)
+        if target is not None:
+            explanations[r.case.name] = explainer.explain(target, city, item=wrong.item, year=wrong.year)
+    report = None
+    if coverage:
+        from .coverage import measure
+
+        report = measure(explainer, cases)
+    if junit:
+        write_junit(junit, results)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        if fmt == "json":
+            doc = test_results_dict(results, explanations)
+            if report is not None:
+                doc["coverage"] = coverage_dict(report)
+            buffer.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+        else:
+            write_test_table(buffer, results, explanations)
+            if report is not None:
+                write_coverage(buffer, report)
+        buffer.seek(0)
+        shutil.copyfileobj(buffer, sys.stdout)
+    sys.stdout.flush()
+    if any(not r.passed for r in results):
+        sys.exit(3)
+
+
+@main.command("new-policy")
+@click.argument("directory", type=click.Path(file_okay=False))
+@handle_errors
+def new_policy_cmd(directory: str) -> None:
+    """新建政策 Scaffold a policy directory (metadata, parameters, one clause, cases) that passes check and test."""
+    from .scaffold import new_policy
+
+    for path in new_policy(directory):
+        click.echo(str(path))
+
+
+@main.command("show-policy")
+@policy_option
+@click.option("--clause", default=None, help="只显示该条款 Only this clause id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True)
+@handle_errors
+def show_policy(policy_dir: str | None, clause: str | None, fmt: str) -> None:
+    """显示政策 Show each clause with its text, the rules implementing it, parameters and rulings."""
+    from .policy import clause_views
+    from .render import write_policy_markdown, write_policy_table
+
+    policy = _policy(policy_dir)
+    if clause is not None and clause not in policy.clauses:
+        raise click.UsageError(f"未知条款 unknown clause {clause!r}; expected one of {', '.join(policy.clauses)}")
+    views = clause_views(policy, clause)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        (write_policy_markdown if fmt == "markdown" else write_policy_table)(buffer, policy, views)
+        buffer.seek(0)
+        shutil.copyfileobj(buffer, sys.stdout)
+    sys.stdout.flush()

@@ -269,3 +269,34 @@ def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResu
     if isinstance(result, FuchiError):
         raise result
     deliver(result)
+
+
+def find_company(paths: Sequence[str], company_id: str) -> tuple[Company, City]:
+    """Find one enterprise in the inputs without solving (or fully validating) the others.
+
+    JSON Lines lines are parsed only when they contain the id's JSON text, so finding one enterprise in a
+    large file costs little more than reading it.
+
+    Raises:
+        InputError: The enterprise is absent or appears twice, or its record is malformed.
+    """
+    import json
+
+    source = open_inputs(paths)
+    needles = {json.dumps(company_id, ensure_ascii=False)[1:-1], json.dumps(company_id)[1:-1]}
+    found: Company | None = None
+    for item in source.items:
+        if isinstance(item, tuple) and not any(n in item[2] for n in needles):
+            continue
+        co = _company_of(item)
+        if co.id != company_id:
+            continue
+        if found is not None:
+            first = found.file if found.line is None else f"{found.file}:{found.line}"
+            raise InputError(co.file, co.id, "id", f"企业编号重复（首次出现于 {first}） / duplicate enterprise id "
+                             f"(first seen at {first})", co.line)
+        found = co
+    if found is None:
+        raise InputError(", ".join(paths), company_id, "id",
+                         "在输入文件中找不到该企业 / no enterprise with this id in the input files")
+    return found, source.city

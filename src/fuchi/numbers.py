@@ -157,6 +157,39 @@ class Functions:
         return decimal(_exact(a, "@scale") * _exact(b, "@scale"))
 
 
+def describe_call(name: str, args: list[clingo.Symbol], result: clingo.Symbol) -> tuple[str, str | None]:
+    """Explain one call of an arithmetic function: (text with values, note or None).
+
+    The note marks a cap that binds (``@cap`` returned its second argument because the first was larger)
+    and a share that was rounded down.
+    """
+    shown = ", ".join(render_value(a) for a in args)
+    text = f"@{name}({shown}) = {render_value(result)}"
+    note = None
+    if name == "cap" and len(args) == 2 and is_money(args[0]) and is_money(args[1]):
+        if fen_of(args[0]) > fen_of(args[1]):
+            note = "上限生效 cap binds"
+    elif name == "share" and len(args) == 2 and is_money(args[0]) and is_decimal(args[1]):
+        exact = Fraction(fen_of(args[0]), 100) * fraction_of(args[1])[0]
+        if exact != Fraction(fen_of(result), 100):
+            note = f"向下取整 rounded down from {_plain(exact, 6)} 元"
+    return text, note
+
+
+def render_value(sym: clingo.Symbol) -> str:
+    """Render any term for people: money in 元, decimals exactly, strings as text, others as written."""
+    if is_money(sym):
+        return render_money(fen_of(sym))
+    if is_decimal(sym):
+        return render_decimal(sym, places=6)
+    if sym.type == clingo.SymbolType.String:
+        return sym.string
+    if sym.type == clingo.SymbolType.Function and sym.arguments:
+        inner = ", ".join(render_value(a) for a in sym.arguments)
+        return f"{sym.name}({inner})" if sym.name else f"({inner})"
+    return str(sym)
+
+
 def render_money(fen: int, unit: str = "yuan") -> str:
     """Format fen as ``1,234,567.50 元`` (``unit='wan'``: ``123.456750 万元``, exact, trailing zeros cut)."""
     if unit == "wan":

@@ -347,3 +347,26 @@ def default_policy_dir() -> Path:
         if cand.is_dir():
             return cand
     return Path("policy/chongming-digital-2025")
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    """A clause with everything implementing it (for ``show-policy``)."""
+
+    clause: Clause
+    rules: tuple[RuleInfo, ...]
+    parameters: tuple[Parameter, ...]
+    rulings: tuple[str, ...]
+
+
+def clause_views(policy: Policy, only: str | None = None) -> list[ClauseView]:
+    """Each clause of the metadata with its rules, parameters and rulings, in metadata order."""
+    out = []
+    for cid, clause in policy.clauses.items():
+        if only is not None and cid != only:
+            continue
+        rules = tuple(r for r in policy.rules if cid in r.clauses)
+        params = tuple(p for p in policy.parameters.values() if cid in p.clauses)
+        rulings = sorted({x for r in rules for x in r.rulings} | {x for p in params for x in p.rulings})
+        out.append(ClauseView(clause, rules, params, tuple(rulings)))
+    return out

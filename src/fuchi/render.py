@@ -212,3 +212,340 @@ def progress(total: int | None, label: str) -> Iterator[Any]:
                   console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+# ---- explanations ---------------------------------------------------------------------------------------
+
+KIND_MARK = {
+    "derived": "⊢",
+    "input": "▣",
+    "parameter": "⚙",
+    "comparison": "≟",
+    "negation": "¬",
+    "aggregate": "Σ",
+    "call": "ƒ",
+    "not_derived": "✗",
+    "failed": "✗",
+    "repeat": "↑",
+    "limit": "…",
+}
+
+
+def explanation_dict(exp: Any) -> dict[str, Any]:
+    """The documented JSON form of an :class:`fuchi.explain.Explanation` (docs/auditing.md)."""
+    from dataclasses import asdict
+
+    return {
+        "policy": {"id": exp.policy_id, "version": exp.policy_version, "digest": exp.policy_digest},
+        "company": exp.company,
+        "name": exp.name,
+        "source": exp.source,
+        "detailed": exp.detailed,
+        "rows": [asdict(r) for r in exp.rows],
+    }
+
+
+def write_explanation_json(out: IO[str], exp: Any) -> None:
+    """Write an explanation as one JSON document."""
+    out.write(json.dumps(explanation_dict(exp), ensure_ascii=False, indent=1) + "\n")
+
+
+def _step_text(step: Any) -> Text:
+    mark = KIND_MARK.get(step.kind, "•")
+    style = "" if step.holds else "red"
+    text = Text(f"{mark} ", style="dim")
+    text.append(step.text, style=style)
+    if step.rule is not None:
+        clauses = ",".join(c.id for c in step.rule.clauses)
+        text.append(f"  [{step.rule.id}", style="cyan")
+        if clauses:
+            text.append(f" 条款 clause {clauses}", style="cyan")
+        if step.rule.rulings:
+            text.append(f" 裁定 ruling {' '.join(step.rule.rulings)}", style="cyan")
+        text.append(f" {step.rule.file}:{step.rule.line}]", style="cyan")
+    if step.source:
+        text.append(f"  ← {step.source}", style="green")
+    if step.note:
+        text.append(f"  ({step.note})", style="yellow")
+    return text
+
+
+def _tree(step: Any, parent: Any) -> None:
+    node = parent.add(_step_text(step))
+    for child in step.children:
+        _tree(child, node)
+
+
+def write_explanation_tree(out: IO[str], exp: Any) -> None:
+    """Print an explanation as a rich tree (plain text when not on a terminal)."""
+    from rich.tree import Tree
+
+    terminal = sys.stdout.isatty()
+    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
+                      no_color=not terminal, highlight=False, soft_wrap=True)
+    head = Text(f"企业 enterprise {exp.company}")
+    if exp.name:
+        head.append(f"  {exp.name}")
+    head.append(f"  ({exp.source}; {exp.policy_id} {exp.policy_version})")
+    root = Tree(head)
+    for row in exp.rows:
+        label = Text(f"{row.year} {row.item}  ")
+        label.append(STATUS_LABELS.get(row.status, row.status), style=STATUS_STYLE.get(row.status, ""))
+        label.append(f"  {row.amount:,} 元")
+        if row.payable_year is not None:
+            label.append(f"  兑付 payable {row.payable_year}")
+        label.append(f"  — {row.reason}")
+        node = root.add(label)
+        if not exp.detailed:
+            continue
+        if row.clause is not None:
+            clause = node.add(Text(f"条款 clause {row.clause.id} {row.clause.title}", style="bold"))
+            clause.add(Text(row.clause.zh))
+            clause.add(Text(row.clause.en, style="dim"))
+        why = node.add(Text("为什么 why", style="bold"))
+        _tree(row.why, why)
+        if row.why_not:
+            why_not = node.add(Text("为什么没有 why not", style="bold"))
+            for step in row.why_not:
+                _tree(step, why_not)
+    console.print(root)
+
+
+def _md_step(step: Any, depth: int, lines: list[str]) -> None:
+    rule = ""
+    if step.rule is not None:
+        clauses = ",".join(c.id for c in step.rule.clauses)
+        rule = f" — `{step.rule.id}`" + (f" 条款 clause {clauses}" if clauses else "") + \
+            (f" 裁定 ruling {' '.join(step.rule.rulings)}" if step.rule.rulings else "") + \
+            f" ({step.rule.file}:{step.rule.line})"
+    mark = KIND_MARK.get(step.kind, "•")
+    src = f" ← {step.source}" if step.source else ""
+    note = f" *({step.note})*" if step.note else ""
+    text = step.text.replace("`", "'")
+    lines.append(f"{'  ' * depth}- {mark} `{text}`{rule}{src}{note}")
+    for child in step.children:
+        _md_step(child, depth + 1, lines)
+
+
+def write_explanation_markdown(out: IO[str], exp: Any) -> None:
+    """Write an explanation as Markdown for reports."""
+    lines = [f"# 企业 Enterprise {exp.company}" + (f" {exp.name}" if exp.name else ""), "",
+             f"- 来源 source: {exp.source}", f"- 政策 policy: {exp.policy_id} {exp.policy_version} ({exp.policy_digest})",
+             ""]
+    for row in exp.rows:
+        payable = f", 兑付 payable {row.payable_year}" if row.payable_year is not None else ""
+        lines.append(f"## {row.year} {row.item}: {STATUS_LABELS.get(row.status, row.status)}, "
+                     f"{row.amount:,} 元{payable}")
+        lines.append("")
+        lines.append(f"理由 reason: {row.reason}")
+        lines.append("")
+        if not exp.detailed:
+            continue
+        if row.clause is not None:
+            lines += [f"> 条款 {row.clause.id} {row.clause.title}", ">", f"> {row.clause.zh}", ">",
+                      f"> {row.clause.en}", ""]
+        lines.append("### 为什么 Why")
+        lines.append("")
+        _md_step(row.why, 0, lines)
+        lines.append("")
+        if row.why_not:
+            lines.append("### 为什么没有 Why not")
+            lines.append("")
+            for step in row.why_not:
+                _md_step(step, 0, lines)
+            lines.append("")
+    out.write("\n".join(lines).rstrip() + "\n")
+
+
+EXPLAIN_WRITERS = {
+    "tree": write_explanation_tree,
+    "json": write_explanation_json,
+    "markdown": write_explanation_markdown,
+}
+
+
+# ---- policy tests, coverage, checks ---------------------------------------------------------------------
+
+
+def write_test_table(out: IO[str], results: list[Any], explanations: dict[str, Any]) -> None:
+    """Pass/fail table of policy cases, then each failure with expected vs got and its explanation."""
+    terminal = sys.stdout.isatty()
+    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
+                      no_color=not terminal, highlight=False, soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAVY, title=Text("政策测试 Policy cases"))
+    table.add_column("结果\nResult")
+    table.add_column("用例\nCase")
+    table.add_column("文件\nFile")
+    table.add_column("裁定\nRulings")
+    for r in results:
+        table.add_row(Text("通过 pass", style="green") if r.passed else Text("失败 FAIL", style="bold red"),
+                      Text(r.case.name), r.case.file, " ".join(r.case.rulings))
+    console.print(table)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        console.print(Text(f"✗ {r.case.name} ({r.case.file})", style="bold red"))
+        for f in r.failures:
+            console.print(Text(f"    {f}"))
+        exp = explanations.get(r.case.name)
+        if exp is not None:
+            buf = _StringIO()
+            write_explanation_tree(buf, exp)
+            for line in buf.getvalue().splitlines():
+                console.print(Text("    " + line))
+    console.print(Text(f"{len(results) - len(failed)} 通过 passed, {len(failed)} 失败 failed, "
+                       f"{len(results)} 用例 cases"))
+
+
+class _StringIO:
+    def __init__(self) -> None:
+        import io
+
+        self.buf = io.StringIO()
+
+    def write(self, s: str) -> int:
+        return self.buf.write(s)
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return self.buf.getvalue()
+
+
+def test_results_dict(results: list[Any], explanations: dict[str, Any]) -> dict[str, Any]:
+    """JSON form of policy test results."""
+    return {
+        "passed": sum(1 for r in results if r.passed),
+        "failed": sum(1 for r in results if not r.passed),
+        "cases": [
+            {
+                "name": r.case.name,
+                "file": r.case.file,
+                "rulings": list(r.case.rulings),
+                "passed": r.passed,
+                "failures": r.failures,
+                **({"explanation": explanation_dict(explanations[r.case.name])}
+                   if r.case.name in explanations else {}),
+            }
+            for r in results
+        ],
+    }
+
+
+def write_junit(path: str, results: list[Any]) -> None:
+    """Write a JUnit XML report (for CI dashboards)."""
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element("testsuite", name="fuchi-policy-cases", tests=str(len(results)),
+                       failures=str(sum(1 for r in results if not r.passed)))
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=r.case.file, name=r.case.name)
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=r.failures[0][:200])
+            failure.text = "\n".join(r.failures)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_coverage(out: IO[str], report: Any) -> None:
+    """Coverage table: each rule, whether a case made it fire and one made it fail."""
+    terminal = sys.stdout.isatty()
+    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
+                      no_color=not terminal, highlight=False, soft_wrap=True)
+    table = Table(box=box.SIMPLE, title=Text("规则覆盖 Rule coverage"))
+    for col in ("规则 Rule", "位置 Location", "条款 Clause", "触发 Fired", "不触发 Failed"):
+        table.add_column(col)
+    for r in report.rules:
+        table.add_row(r.rule_id, f"{r.file}:{r.line}", " ".join(r.clauses) or "-",
+                      Text("✓", style="green") if r.fired else Text("✗ 无用例", style="red"),
+                      Text("—" if r.is_fact else "✓", style="green") if r.failed else Text("✗ 无用例", style="red"))
+    console.print(table)
+    console.print(Text(f"触发 fired {report.percent('fired'):.1f}% · 不触发 failed {report.percent('failed'):.1f}% "
+                       f"· {len(report.rules)} rules"))
+    if report.clauses_without_case:
+        console.print(Text("无用例的条款 clauses without a case: " + ", ".join(report.clauses_without_case),
+                           style="red"))
+
+
+def coverage_dict(report: Any) -> dict[str, Any]:
+    """JSON form of a coverage report."""
+    return {
+        "fired_percent": round(report.percent("fired"), 2),
+        "failed_percent": round(report.percent("failed"), 2),
+        "clauses_without_case": report.clauses_without_case,
+        "rules": [
+            {"rule": r.rule_id, "file": r.file, "line": r.line, "clauses": list(r.clauses), "fired": r.fired,
+             "failed": r.failed, "fact": r.is_fact, "fired_by": r.fired_by[:5], "failed_by": r.failed_by[:5]}
+            for r in report.rules
+        ],
+    }
+
+
+def write_findings(findings: list[Any], out: IO[str] | None = None) -> None:
+    """Print check findings (stderr by default)."""
+    console = Console(file=out, stderr=out is None, highlight=False, markup=False, soft_wrap=True,
+                      no_color=out is not None)
+    for f in findings:
+        style = "bold red" if f.severity == "error" else "yellow"
+        text = Text(f"{f.file}:{f.line}:{f.column}: ")
+        text.append(f.severity, style=style)
+        text.append(f": {f.message}")
+        console.print(text)
+        if f.hint:
+            console.print(Text(f"    提示 hint: {f.hint}", style="dim"))
+
+
+def _param_value(p: Any) -> str:
+    if isinstance(p.value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in p.value.items())
+    if isinstance(p.value, list):
+        return ", ".join(str(v) for v in p.value)
+    return str(p.value)
+
+
+def write_policy_markdown(out: IO[str], policy: Policy, views: list[Any]) -> None:
+    """Each clause: text, rules (file:line), parameters and rulings, as Markdown (feeds docs/)."""
+    lines = [f"# {policy.title_zh}", "", f"{policy.title_en}", "",
+             f"- 编号 id: `{policy.id}` · 版本 version: `{policy.version}` · 有效期 effective: "
+             f"{policy.effective_from} – {policy.effective_to}", f"- digest: `{policy.digest}`", ""]
+    for v in views:
+        c = v.clause
+        lines += [f"## {c.id} {c.title_zh} / {c.title_en}", "", f"> {c.zh}", ">", f"> {c.en}", ""]
+        if v.rules:
+            lines.append("**规则 Rules**")
+            lines.append("")
+            for r in v.rules:
+                quote = f" — {r.quote[0]}" if r.quote else ""
+                lines.append(f"- `{r.id}` ({r.file}:{r.line}) 裁定 rulings: {' '.join(r.rulings) or '-'}{quote}")
+            lines.append("")
+        if v.parameters:
+            lines.append("**参数 Parameters**")
+            lines.append("")
+            lines.append("| 参数 parameter | 值 value | 类型 type | 说明 text |")
+            lines.append("|---|---|---|---|")
+            for p in v.parameters:
+                lines.append(f"| `{p.name}` | {_param_value(p)} | {p.type} | {p.text_zh} / {p.text_en} |")
+            lines.append("")
+        if v.rulings:
+            lines.append(f"**裁定 Rulings**: {' '.join(v.rulings)}")
+            lines.append("")
+    out.write("\n".join(lines).rstrip() + "\n")
+
+
+def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
+    """The same as a rich table."""
+    terminal = sys.stdout.isatty()
+    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
+                      no_color=not terminal, highlight=False, soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, title=Text(f"{policy.title_zh}\n{policy.id} {policy.version}"))
+    for col in ("条款 Clause", "条文 Text", "规则 Rules", "参数 Parameters", "裁定 Rulings"):
+        table.add_column(col)
+    for v in views:
+        c = v.clause
+        rules = "\n".join(f"{r.id} ({r.file}:{r.line})" for r in v.rules)
+        params = "\n".join(f"{p.name} = {_param_value(p)}" for p in v.parameters)
+        table.add_row(Text(f"{c.id}\n{c.title_zh}\n{c.title_en}"), Text(f"{c.zh}\n{c.en}"), Text(rules),
+                      Text(params), Text(" ".join(v.rulings)))
+    console.print(table)

@@ -1,0 +1,431 @@
+"""``fuchi check``: is a policy directory well-formed? Findings with file:line:col, severity and a hint.
+
+Checks, in order: the policy files load (metadata, parameters); every rule file parses; the program
+grounds (unsafe variables); predicates used in a body but defined nowhere (clingo's "atom does not
+occur in any rule head", usually a typo); parameters used in rules but not defined, or defined but
+unused; rules without a ``%@ rule/clause`` annotation, clause ids the metadata does not know, duplicate
+rule ids; stratification (a static predicate-dependency check: negation or an aggregate inside a
+recursive cycle, choice or disjunctive heads), then at run time on the policy's own cases: every atom is
+a fact after grounding and there is exactly one answer set.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import clingo
+from clingo import ast
+
+from .engine import Diagnostic, parse_message
+from .errors import FuchiError, PolicyError
+from .instrument import _variables
+from .policy import Policy, load_policy
+
+INPUT_PREDICATES_NOTE = "declare inputs with #defined name/arity. in rules/00-schema.lp"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a policy."""
+
+    file: str
+    line: int
+    column: int
+    severity: str  # error | warning
+    message: str
+    hint: str
+    code: str
+
+    def render(self) -> str:
+        """Return ``file:line:col: severity: message (hint)``."""
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}" + (
+            f"\n    提示 hint: {self.hint}" if self.hint else ""
+        )
+
+
+def _rel(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def check_policy(path: str | Path) -> list[Finding]:
+    """Run every check on a policy directory and return the findings (errors first, then by place)."""
+    root = Path(path)
+    try:
+        policy = load_policy(root)
+    except PolicyError as exc:
+        return [Finding(exc.file or str(root), exc.line or 1, 1, "error", exc.text,
+                        "fix the file's YAML shape (see docs/drafting.md)", "policy-load")]
+    findings: list[Finding] = []
+    statements = _parse(policy, findings)
+    if any(f.severity == "error" for f in findings):
+        return _sorted(findings)
+    _ground(policy, findings)
+    if any(f.code in ("unsafe", "ground") for f in findings):
+        return _sorted(findings)
+    _annotations(policy, statements, findings)
+    _parameters(policy, statements, findings)
+    _stratification(policy, statements, findings)
+    if not any(f.severity == "error" for f in findings):
+        _runtime(policy, findings)
+    return _sorted(findings)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.severity != "error", f.file, f.line, f.column, f.message))
+
+
+def _parse(policy: Policy, findings: list[Finding]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for rf in policy.rule_files:
+        messages: list[Diagnostic] = []
+
+        def logger(code: clingo.MessageCode, text: str) -> None:
+            messages.append(parse_message(code, text))
+
+        try:
+            ast.parse_files([str(rf)], lambda s, rf=rf: out.append((str(rf), s)), logger=logger)
+        except RuntimeError:
+            for d in messages:
+                hint = ""
+                if "syntax error" in d.text:
+                    hint = ("clingo reports a syntax error at the next token: look at the end of the statement "
+                            "before it (a missing '.', an unclosed bracket or quote)")
+                findings.append(Finding(_rel(d.file, policy.root), d.line, d.column, "error", d.text, hint,
+                                        "syntax"))
+    return out
+
+
+def _ground(policy: Policy, findings: list[Finding]) -> None:
+    """Ground the rules with the parameters and no data: catches unsafe variables and undefined atoms."""
+    from .numbers import Functions
+
+    messages: list[Diagnostic] = []
+
+    def logger(code: clingo.MessageCode, text: str) -> None:
+        if code != clingo.MessageCode.GlobalVariable:
+            messages.append(parse_message(code, text))
+
+    ctl = clingo.Control(logger=logger, message_limit=10_000)
+    try:
+        for rf in policy.rule_files:
+            ctl.load(str(rf))
+        with ctl.backend() as backend:
+            for sym in policy.param_symbols():
+                backend.add_rule([backend.add_atom(sym)])
+        ctl.ground([("base", [])], context=Functions())
+    except RuntimeError:
+        pass
+    except FuchiError as exc:
+        findings.append(Finding(str(policy.root), 1, 1, "error", exc.message(), "", "ground"))
+    known = _head_predicates(policy)
+    for d in messages:
+        file = _rel(d.file, policy.root)
+        first = d.text.splitlines()[0] if d.text else d.text
+        if "unsafe variables" in d.text:
+            var = [ln for ln in d.text.splitlines() if "is unsafe" in ln]
+            findings.append(Finding(file, d.line, d.column, "error", first + " " + " ".join(v.strip() for v in var),
+                                    "every variable must occur in a positive body atom (not only under 'not', in a "
+                                    "comparison or in arithmetic)", "unsafe"))
+        elif d.code == "AtomUndefined":
+            atom = d.text.split(":", 1)[-1].strip()
+            if d.text.startswith("no atoms over signature") and atom.split("/", 1)[0] in known:
+                continue  # a #show of a predicate the rules define; clingo says so before grounding ends
+            name = atom.split("(", 1)[0]
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            findings.append(Finding(file, d.line, d.column, "error",
+                                    f"atom does not occur in any rule head: {atom} / 谓词未定义",
+                                    hint + "an input predicate must be declared: " + INPUT_PREDICATES_NOTE,
+                                    "undefined-atom"))
+        elif d.level == "error":
+            findings.append(Finding(file, d.line, d.column, "error", first, "", "ground"))
+
+
+def _head_predicates(policy: Policy) -> set[str]:
+    names: set[str] = set()
+
+    def collect(stm: Any) -> None:
+        if stm.ast_type == ast.ASTType.Rule:
+            for sig in _heads(stm.head):
+                names.add(sig[0])
+        elif stm.ast_type == ast.ASTType.Defined:
+            names.add(stm.name)
+
+    for rf in policy.rule_files:
+        try:
+            ast.parse_files([str(rf)], collect)
+        except RuntimeError:
+            pass
+    names.add("param")
+    return names
+
+
+def _heads(head: Any) -> list[tuple[str, int]]:
+    """Predicate signatures a head can derive."""
+    out: list[tuple[str, int]] = []
+
+    def atom_sig(node: Any) -> None:
+        if node.ast_type == ast.ASTType.SymbolicAtom and node.symbol.ast_type == ast.ASTType.Function:
+            out.append((node.symbol.name, len(node.symbol.arguments)))
+        elif node.ast_type == ast.ASTType.SymbolicAtom and node.symbol.ast_type == ast.ASTType.SymbolicTerm:
+            out.append((str(node.symbol.symbol.name), 0))
+
+    if head.ast_type == ast.ASTType.Literal:
+        atom_sig(head.atom)
+    elif head.ast_type in (ast.ASTType.Disjunction, ast.ASTType.HeadAggregate, ast.ASTType.Aggregate):
+        for el in head.elements:
+            lit = el.literal if hasattr(el, "literal") else el.condition.literal
+            atom_sig(lit.atom)
+    return out
+
+
+def _body_deps(body: Any) -> list[tuple[str, int, str]]:
+    """(name, arity, kind) of body atoms; kind is pos, neg or agg."""
+    out: list[tuple[str, int, str]] = []
+
+    def sym_sig(atom: Any) -> tuple[str, int] | None:
+        if atom.ast_type != ast.ASTType.SymbolicAtom:
+            return None
+        s = atom.symbol
+        if s.ast_type == ast.ASTType.Function:
+            return (s.name, len(s.arguments))
+        if s.ast_type == ast.ASTType.SymbolicTerm and s.symbol.type == clingo.SymbolType.Function:
+            return (s.symbol.name, 0)
+        return None
+
+    for lit in body:
+        if lit.ast_type != ast.ASTType.Literal:
+            continue
+        atom = lit.atom
+        if atom.ast_type == ast.ASTType.SymbolicAtom:
+            sig = sym_sig(atom)
+            if sig is not None:
+                out.append((*sig, "pos" if lit.sign == ast.Sign.NoSign else "neg"))
+        elif atom.ast_type == ast.ASTType.BodyAggregate:
+            for el in atom.elements:
+                for cond in el.condition:
+                    sig = sym_sig(cond.atom) if cond.ast_type == ast.ASTType.Literal else None
+                    if sig is not None:
+                        out.append((*sig, "agg"))
+    return out
+
+
+def _annotations(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    seen: dict[str, str] = {}
+    for info in policy.rules:
+        where = f"{info.file}:{info.line}"
+        if info.id in seen:
+            findings.append(Finding(_rel(str(policy.root / info.file), policy.root), info.line, 1, "error",
+                                    f"rule id {info.id!r} is also used at {seen[info.id]} / 规则编号重复",
+                                    "give each annotated block its own `%@ rule:` id", "duplicate-rule-id"))
+        seen.setdefault(info.id, where)
+        for cid in info.clauses:
+            if cid not in policy.clauses:
+                findings.append(Finding(_rel(str(policy.root / info.file), policy.root), max(1, info.line - 1), 1,
+                                        "error", f"clause {cid!r} is not in policy.yaml clauses / 元数据中无此条款",
+                                        "add the clause with its zh/en text to policy.yaml, or fix the id",
+                                        "unknown-clause"))
+    for file, stm in statements:
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        rel = Path(file).resolve().relative_to(policy.root.resolve()).as_posix()
+        if policy.rule_at(rel, stm.location.begin.line) is None:
+            findings.append(Finding(_rel(file, policy.root), stm.location.begin.line, stm.location.begin.column,
+                                    "error", f"rule without a clause citation: {stm} / 规则未引用条款",
+                                    "put `%@ rule: <id>`, `%@ clause: <ids>` (or `-`), `%@ ruling: <ids>` and the "
+                                    "quoted clause text in % comments right above the rule", "no-citation"))
+    for item in policy.items:
+        if item not in policy.clauses:
+            findings.append(Finding(_rel(str(policy.root / "policy.yaml"), policy.root), 1, 1, "error",
+                                    f"item {item!r} has no clause text in policy.yaml", "add it under clauses:",
+                                    "unknown-clause"))
+    for p in policy.parameters.values():
+        for cid in p.clauses:
+            if cid not in policy.clauses:
+                findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "error",
+                                        f"parameter {p.name}: clause {cid!r} is not in policy.yaml",
+                                        "fix the clause id", "unknown-clause"))
+        if not p.clauses:
+            findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "warning",
+                                    f"parameter {p.name} cites no clause", "add `clause:`", "no-citation"))
+
+
+def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    used: dict[str, tuple[str, int, int]] = {}
+
+    def visit(node: Any, file: str) -> None:
+        if isinstance(node, ast.AST):
+            if node.ast_type == ast.ASTType.Function and node.name == "param" and node.arguments:
+                first = node.arguments[0]
+                name = None
+                if first.ast_type == ast.ASTType.Function and not first.arguments:
+                    name = first.name
+                elif first.ast_type == ast.ASTType.SymbolicTerm and first.symbol.type == clingo.SymbolType.Function:
+                    name = first.symbol.name
+                if name is not None:
+                    used.setdefault(name, (file, node.location.begin.line, node.location.begin.column))
+            for key in node.child_keys:
+                visit(getattr(node, key), file)
+        elif isinstance(node, list | tuple | ast.ASTSequence):
+            for child in node:
+                visit(child, file)
+
+    for file, stm in statements:
+        visit(stm, file)
+    for name, (file, line, col) in sorted(used.items()):
+        if name not in policy.parameters:
+            close = difflib.get_close_matches(name, sorted(policy.parameters), n=1)
+            findings.append(Finding(_rel(file, policy.root), line, col, "error",
+                                    f"parameter {name!r} is not defined in parameters.yaml / 参数未定义",
+                                    (f"did you mean {close[0]!r}? " if close else "") + "define it with its clause",
+                                    "undefined-parameter"))
+    for name in sorted(set(policy.parameters) - set(used)):
+        findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "warning",
+                                f"parameter {name!r} is not used by any rule / 参数未被使用",
+                                "remove it or use it in a rule", "unused-parameter"))
+
+
+def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    edges: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
+    labelled: list[tuple[tuple[str, int], tuple[str, int], str, str, int, int]] = []
+    for file, stm in statements:
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        head = stm.head
+        if head.ast_type in (ast.ASTType.Disjunction, ast.ASTType.HeadAggregate, ast.ASTType.Aggregate):
+            findings.append(Finding(_rel(file, policy.root), stm.location.begin.line, stm.location.begin.column,
+                                    "error", f"choice or disjunctive head: {stm} / 选择规则或析取规则",
+                                    "a policy must have exactly one answer set for any data: derive the atom with "
+                                    "an ordinary rule", "not-stratified"))
+        for h in _heads(head):
+            for name, arity, kind in _body_deps(stm.body):
+                edges[h].add((name, arity))
+                labelled.append((h, (name, arity), kind, file, stm.location.begin.line, stm.location.begin.column))
+    scc = _sccs(edges)
+    reported: set[tuple[str, int]] = set()
+    for h, b, kind, file, line, col in labelled:
+        if kind == "pos" or scc.get(h) is None or scc.get(h) != scc.get(b):
+            continue
+        if (line, col) in reported:  # type: ignore[comparison-overlap]
+            continue
+        what = "negation" if kind == "neg" else "an aggregate"
+        findings.append(Finding(_rel(file, policy.root), line, col, "error",
+                                f"not stratified: {h[0]}/{h[1]} depends on {b[0]}/{b[1]} through {what} inside a "
+                                "recursive cycle / 非分层：递归环中含否定或聚合",
+                                "break the cycle: compute the negated/aggregated predicate from inputs only, or split "
+                                "the predicate by stage (e.g. by data year)", "not-stratified"))
+        reported.add((line, col))  # type: ignore[arg-type]
+
+
+def _sccs(edges: dict[tuple[str, int], set[tuple[str, int]]]) -> dict[tuple[str, int], int]:
+    """Strongly connected components (Tarjan); nodes in a cycle get a component id (others None)."""
+    index: dict[Any, int] = {}
+    low: dict[Any, int] = {}
+    stack: list[Any] = []
+    on: set[Any] = set()
+    comp: dict[Any, int] = {}
+    counter = [0, 0]
+    nodes = set(edges) | {b for bs in edges.values() for b in bs}
+
+    def strong(v: Any) -> None:
+        work = [(v, iter(sorted(edges.get(v, ()))))]
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter[0]
+                    counter[0] += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(edges.get(w, ())))))
+                    advanced = True
+                    break
+                if w in on:
+                    low[node] = min(low[node], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    members.append(w)
+                    if w == node:
+                        break
+                cyclic = len(members) > 1 or node in edges.get(node, set())
+                if cyclic:
+                    for m in members:
+                        comp[m] = counter[1]
+                    counter[1] += 1
+
+    for v in sorted(nodes):
+        if v not in index:
+            strong(v)
+    return comp
+
+
+def _runtime(policy: Policy, findings: list[Finding]) -> None:
+    """Ground the policy's own cases: every atom must be a fact and the model unique."""
+    from . import loader
+    from .cases import load_cases
+    from .numbers import Functions
+    from . import facts as factmod
+
+    try:
+        cases = load_cases(policy)
+    except PolicyError as exc:
+        findings.append(Finding(exc.file or "cases", exc.line or 1, 1, "error", exc.text, "", "cases"))
+        return
+    for case in cases:
+        if case.expect_error is not None:
+            continue
+        try:
+            city = loader.parse_city(case.city, case.file) if case.city is not None else None
+            companies = [loader.parse_company(o, case.file, n) for n, o in enumerate(case.companies)]
+        except FuchiError:
+            continue
+        ctl = clingo.Control(["--models=2"], logger=lambda c, m: None)
+        for rf in policy.rule_files:
+            ctl.load(str(rf))
+        with ctl.backend() as backend:
+            def emit(sym: clingo.Symbol, path: str = "") -> None:
+                backend.add_rule([backend.add_atom(sym)])
+
+            for sym in policy.param_symbols():
+                emit(sym)
+            for n, co in enumerate(companies):
+                factmod.company_facts(n, co, emit)
+            if city is not None:
+                factmod.city_facts(city, emit)
+        try:
+            ctl.ground([("base", [])], context=Functions())
+        except (RuntimeError, FuchiError):
+            continue
+        not_facts = [a.symbol for a in ctl.symbolic_atoms if not a.is_fact]
+        models = 0
+        with ctl.solve(yield_=True) as handle:
+            for _ in handle:
+                models += 1
+        if not_facts or models != 1:
+            sample = ", ".join(str(s) for s in sorted(not_facts)[:3])
+            findings.append(Finding(case.file, 1, 1, "error",
+                                    f"case {case.name!r}: {models} answer set(s); atoms left undecided by the "
+                                    f"grounder: {sample or 'none'} / 运行时非分层",
+                                    "the program is not stratified for this data: look for recursion through "
+                                    "negation or aggregates involving these predicates", "not-stratified"))
+            return

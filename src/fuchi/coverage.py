@@ -1,0 +1,142 @@
+"""Rule coverage of a policy's cases: did some case make each rule fire, and some case make it fail?
+
+Each case is solved with the instrumented program (:mod:`fuchi.instrument`). A rule *fired* in a case
+when a ``_fired`` atom of it exists. A rule *failed* in a case when some prefix of its body held for a
+binding that no firing extends (the rule was tried and a later condition stopped it); for a rule with a
+single body literal, when it did not fire at all in that case. Facts (no body) cannot fail and count as
+covered both ways.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import clingo
+
+from . import facts as factmod
+from . import loader
+from .cases import Case
+from .errors import FuchiError
+from .explain import Explainer
+from .instrument import InstrumentedRule, add_instrumented
+from .records import City
+
+
+@dataclass
+class RuleCoverage:
+    """Coverage of one rule."""
+
+    rule_id: str
+    file: str
+    line: int
+    clauses: tuple[str, ...]
+    fired_by: list[str] = field(default_factory=list)
+    failed_by: list[str] = field(default_factory=list)
+    is_fact: bool = False
+
+    @property
+    def fired(self) -> bool:
+        """Some case made it fire."""
+        return bool(self.fired_by)
+
+    @property
+    def failed(self) -> bool:
+        """Some case made it fail (facts count as covered)."""
+        return self.is_fact or bool(self.failed_by)
+
+
+@dataclass
+class CoverageReport:
+    """Coverage of all rules, and clause ids without a case."""
+
+    rules: list[RuleCoverage]
+    clauses_without_case: list[str]
+
+    def percent(self, attr: str) -> float:
+        """Share of rules covered for ``fired`` or ``failed``, in percent."""
+        if not self.rules:
+            return 100.0
+        return 100.0 * sum(1 for r in self.rules if getattr(r, attr)) / len(self.rules)
+
+
+def _cited_items(case: Case) -> set[str]:
+    return {e.item for e in case.expect}
+
+
+def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
+    """Solve every case with instrumentation and collect coverage."""
+    program = explainer.program
+    per_rule = {
+        r.index: RuleCoverage(r.rule_id, r.file, r.line, r.info.clauses if r.info else (), is_fact=not r.body)
+        for r in program.rules
+    }
+    items_with_case: set[str] = set()
+    for case in cases:
+        items_with_case |= _cited_items(case)
+        if case.expect_error is not None:
+            continue
+        try:
+            city = loader.parse_city(case.city, case.file) if case.city is not None else City()
+            companies = [loader.parse_company(o, case.file, n) for n, o in enumerate(case.companies)]
+        except FuchiError:
+            continue
+        fired, reach = _solve(explainer, companies, city)
+        for rule in program.rules:
+            cov = per_rule[rule.index]
+            f = fired.get(rule.index, [])
+            if f:
+                cov.fired_by.append(case.name)
+            if _failed(rule, f, reach):
+                cov.failed_by.append(case.name)
+    clauses = {cid for r in program.rules if r.info for cid in r.info.clauses}
+    # A clause has a case when a case expects a row of it, or a case exercises one of its rules.
+    exercised = {cid for r in program.rules if r.info and per_rule[r.index].fired for cid in r.info.clauses}
+    missing = sorted(c for c in clauses | set(explainer.policy.items)
+                     if c not in items_with_case and c not in exercised)
+    return CoverageReport([per_rule[r.index] for r in program.rules], missing)
+
+
+def _failed(rule: InstrumentedRule, fired: list[clingo.Symbol],
+            reach: dict[tuple[int, int], list[clingo.Symbol]]) -> bool:
+    n = len(rule.body)
+    if n == 0:
+        return False
+    if n == 1:
+        return not fired
+    fired_bindings = [dict(zip(rule.variables, f.arguments, strict=True)) for f in fired]
+    for k in range(1, n):
+        names = rule.prefix_vars[k - 1]
+        if names is None:
+            continue
+        projections = {tuple(b.get(v) for v in names) for b in fired_bindings}
+        for values in reach.get((rule.index, k), []):
+            if tuple(values.arguments) not in projections:
+                return True
+    return False
+
+
+def _solve(explainer: Explainer, companies: list, city: City  # type: ignore[type-arg]
+           ) -> tuple[dict[int, list[clingo.Symbol]], dict[tuple[int, int], list[clingo.Symbol]]]:
+    ctl = clingo.Control(["--models=1"], logger=lambda c, m: None)
+    add_instrumented(ctl, explainer.program)
+    with ctl.backend() as backend:
+        def emit(sym: clingo.Symbol, path: str = "") -> None:
+            backend.add_rule([backend.add_atom(sym)])
+
+        for sym in explainer.engine.params:
+            emit(sym)
+        for n, co in enumerate(companies):
+            factmod.company_facts(n, co, emit)
+        factmod.city_facts(city, emit)
+    ctl.ground([("base", [])], context=explainer.functions)
+    fired: dict[int, list[clingo.Symbol]] = defaultdict(list)
+    reach: dict[tuple[int, int], list[clingo.Symbol]] = defaultdict(list)
+    with ctl.solve(yield_=True) as handle:
+        for model in handle:
+            for sym in model.symbols(atoms=True):
+                if sym.name == "_fired":
+                    fired[sym.arguments[0].number].append(sym.arguments[1])
+                elif sym.name == "_reach":
+                    reach[(sym.arguments[0].number, sym.arguments[1].number)].append(sym.arguments[2])
+    return fired, reach

@@ -1,0 +1,595 @@
+"""Why and why-not explanations, as data (rendered by :mod:`fuchi.render`).
+
+One enterprise is solved alone with the instrumented program (:mod:`fuchi.instrument`). From the
+recorded ``_fired`` bindings every derived atom gets its rule instance: rule id, clause, file:line, the
+body literals with their values, the arithmetic calls with the binding cap marked, down to the input
+facts with their source (file, enterprise, field path) and the parameters with their clause. From the
+``_reach`` prefixes, an atom that was *not* derived gets, for each rule that could derive it, the first
+literal that failed, with its values. Nothing here knows a clause: a rule added to a policy is
+explained the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import clingo
+from clingo import ast
+
+from . import facts as factmod
+from .engine import Diagnostic, Engine, parse_message
+from .errors import PolicyError
+from .instrument import (
+    InstrumentedRule,
+    Program,
+    TermError,
+    add_instrumented,
+    bind,
+    evaluate_term,
+    ground_atom,
+    match,
+    parse_policy,
+)
+from .numbers import ArithmeticRangeError, Functions, describe_call, render_value
+from .policy import Policy
+from .reasons import ReasonRenderer
+from .records import City, Company
+
+MAX_DEPTH = 14
+MAX_INSTANCES = 3
+PAID = ("granted", "pending_assessment")
+_OPS = {
+    ast.ComparisonOperator.Equal: "=",
+    ast.ComparisonOperator.NotEqual: "!=",
+    ast.ComparisonOperator.LessThan: "<",
+    ast.ComparisonOperator.LessEqual: "<=",
+    ast.ComparisonOperator.GreaterThan: ">",
+    ast.ComparisonOperator.GreaterEqual: ">=",
+}
+
+
+@dataclass(frozen=True)
+class ClauseRef:
+    """A clause with its Chinese and English text."""
+
+    id: str
+    title: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """The rule that decided a step."""
+
+    id: str
+    file: str
+    line: int
+    clauses: tuple[ClauseRef, ...]
+    rulings: tuple[str, ...]
+    quote: tuple[str, ...]
+
+
+@dataclass
+class Step:
+    """One node of an explanation tree.
+
+    Attributes:
+        kind: ``derived`` (an atom and the rule that derived it), ``input`` (an enterprise or city fact),
+            ``parameter``, ``comparison``, ``negation``, ``aggregate``, ``call`` (arithmetic),
+            ``not_derived`` (why-not: no rule derived the atom), ``failed`` (the first failing literal of a
+            rule), ``repeat`` (explained above), ``limit`` (depth limit reached).
+        text: The atom or literal with values.
+        holds: Whether it holds in the answer set.
+        rule: The rule, for derived and failed steps.
+        source: Where an input or parameter comes from.
+        note: A remark (cap binds, rounded down, the gap to a threshold).
+        children: Sub-steps.
+    """
+
+    kind: str
+    text: str
+    holds: bool = True
+    rule: RuleRef | None = None
+    source: str | None = None
+    note: str | None = None
+    children: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class RowExplanation:
+    """The explanation of one (enterprise, data year, item)."""
+
+    company: str
+    year: int
+    item: str
+    status: str
+    amount: int
+    payable_year: int | None
+    reason: str
+    clause: ClauseRef | None
+    why: Step
+    why_not: list[Step] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    """Everything ``fuchi explain`` shows for one enterprise."""
+
+    policy_id: str
+    policy_version: str
+    policy_digest: str
+    company: str
+    name: str | None
+    source: str
+    rows: list[RowExplanation]
+    detailed: bool
+
+
+class Explainer:
+    """Explains decisions of one policy.
+
+    Args:
+        policy: The policy; its rules are parsed and instrumented once.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.engine = Engine(policy)
+        self.program: Program = parse_policy(policy)
+        self.renderer = ReasonRenderer(policy)
+        self.functions = Functions()
+        self.by_head: dict[tuple[str, int], list[InstrumentedRule]] = defaultdict(list)
+        for rule in self.program.rules:
+            sig = _head_signature(rule.head)
+            if sig is not None:
+                self.by_head[sig].append(rule)
+        self.param_info = {}
+        for p in policy.parameters.values():
+            clauses = ", ".join(p.clauses)
+            self.param_info[p.name] = f"parameters.yaml: {p.name} (条款 clause {clauses}; {p.text_zh} / {p.text_en})"
+
+    def clause(self, cid: str) -> ClauseRef | None:
+        """The clause of an id, if the policy has it."""
+        c = self.policy.clauses.get(cid)
+        if c is None:
+            return None
+        return ClauseRef(c.id, f"{c.title_zh} / {c.title_en}", c.zh, c.en)
+
+    def rule_ref(self, rule: InstrumentedRule) -> RuleRef:
+        """The reference to a rule, with the text of the clauses it cites."""
+        info = rule.info
+        clauses = tuple(c for c in (self.clause(x) for x in (info.clauses if info else ())) if c is not None)
+        return RuleRef(rule.rule_id, rule.file, rule.line, clauses, info.rulings if info else (),
+                       info.quote if info else ())
+
+    def explain(self, company: Company, city: City, item: str | None = None,
+                year: int | None = None) -> Explanation:
+        """Explain one enterprise: all its rows (summary) or the rows of one item (detailed)."""
+        run = _Run(self, company, city)
+        rows = []
+        for dec in run.decisions:
+            if item is not None and dec.item != item:
+                continue
+            if year is not None and dec.year != year:
+                continue
+            rows.append(run.explain_row(dec, detailed=item is not None))
+        where = company.file if company.line is None else f"{company.file}:{company.line}"
+        return Explanation(self.policy.id, self.policy.version, self.policy.digest, company.id, company.name,
+                           where, rows, item is not None)
+
+
+def _head_signature(head: Any) -> tuple[str, int] | None:
+    if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
+        return None
+    sym = head.atom.symbol
+    if sym.ast_type != ast.ASTType.Function:
+        return None
+    return (sym.name, len(sym.arguments))
+
+
+class _Run:
+    """One instrumented solve of one enterprise and the indexes built from it."""
+
+    def __init__(self, ex: Explainer, company: Company, city: City) -> None:
+        self.ex = ex
+        self.company = company
+        self.sources: dict[clingo.Symbol, str] = {}
+        self.params: dict[clingo.Symbol, str] = {}
+        diagnostics: list[Diagnostic] = []
+
+        def logger(code: clingo.MessageCode, text: str) -> None:
+            if code != clingo.MessageCode.GlobalVariable:
+                diagnostics.append(parse_message(code, text))
+
+        ctl = clingo.Control(["--models=2"], logger=logger, message_limit=1000)
+        where = company.file if company.line is None else f"{company.file}:{company.line}"
+        try:
+            add_instrumented(ctl, ex.program)
+            with ctl.backend() as backend:
+                for sym in ex.engine.params:
+                    backend.add_rule([backend.add_atom(sym)])
+                    self.params[sym] = ex.param_info.get(sym.arguments[0].name, "parameters.yaml")
+
+                def emit(sym: clingo.Symbol, path: str) -> None:
+                    backend.add_rule([backend.add_atom(sym)])
+                    self.sources[sym] = f"{where}: 企业 enterprise {company.id}: {path}"
+
+                def emit_city(sym: clingo.Symbol, path: str) -> None:
+                    backend.add_rule([backend.add_atom(sym)])
+                    year = sym.arguments[0].number
+                    self.sources[sym] = f"{city.sources.get(year, '?')}: {path}"
+
+                factmod.company_facts(0, company, emit)
+                factmod.city_facts(city, emit_city)
+            ctl.ground([("base", [])], context=ex.functions)
+        except (RuntimeError, ArithmeticRangeError) as exc:
+            errors = [d for d in diagnostics if d.level == "error"]
+            if errors:
+                raise PolicyError(errors[0].text, errors[0].file, errors[0].line) from exc
+            raise PolicyError(str(exc)) from exc
+        models: list[list[clingo.Symbol]] = []
+        with ctl.solve(yield_=True) as handle:
+            for model in handle:
+                models.append(model.symbols(atoms=True))
+        if len(models) != 1:
+            raise PolicyError("the instrumented program does not have exactly one answer set")
+        self.atoms: set[clingo.Symbol] = set()
+        self.by_sig: dict[tuple[str, int], list[clingo.Symbol]] = defaultdict(list)
+        self.fired: dict[int, list[clingo.Symbol]] = defaultdict(list)
+        self.reach: dict[tuple[int, int], list[clingo.Symbol]] = defaultdict(list)
+        for sym in models[0]:
+            if sym.name == "_fired":
+                self.fired[sym.arguments[0].number].append(sym.arguments[1])
+            elif sym.name == "_reach":
+                self.reach[(sym.arguments[0].number, sym.arguments[1].number)].append(sym.arguments[2])
+            else:
+                self.atoms.add(sym)
+                self.by_sig[(sym.name, len(sym.arguments))].append(sym)
+        for lst in (*self.by_sig.values(), *self.fired.values(), *self.reach.values()):
+            lst.sort()
+        self.derivations: dict[clingo.Symbol, list[tuple[InstrumentedRule, dict[str, clingo.Symbol]]]] = (
+            defaultdict(list)
+        )
+        for rule in ex.program.rules:
+            for values in self.fired.get(rule.index, []):
+                binding = bind(rule.variables, values)
+                try:
+                    head = ground_atom(rule.head, binding, ex.program.constants, self.call)
+                except TermError:
+                    continue
+                self.derivations[head].append((rule, binding))
+        outcome_decisions = []
+        for sym in self.by_sig.get(("decision", 7), []):
+            outcome_decisions.append(sym)
+        self.decisions = sorted(
+            (_Decision(sym) for sym in outcome_decisions),
+            key=lambda d: (d.year, ex.engine._item_rank(d.item)),
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+
+    def call(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
+        method = getattr(self.ex.functions, name, None)
+        if method is None:
+            return []
+        result = method(*args)
+        return result if isinstance(result, list) else [result]
+
+    def show(self, sym: clingo.Symbol) -> str:
+        """Render an atom for people (the enterprise term shows as its id)."""
+        if sym.type == clingo.SymbolType.Function and sym.name == "c" and len(sym.arguments) == 1:
+            return self.company.id
+        if sym.type == clingo.SymbolType.Function and sym.name not in ("m", "d") and sym.arguments:
+            inner = ", ".join(self.show(a) for a in sym.arguments)
+            return f"{sym.name}({inner})"
+        return render_value(sym)
+
+    # ---- why ---------------------------------------------------------------------------------------------
+
+    def why(self, sym: clingo.Symbol, depth: int, seen: set[clingo.Symbol]) -> Step:
+        text = self.show(sym)
+        if sym in self.sources:
+            return Step("input", text, source=self.sources[sym])
+        if sym in self.params:
+            return Step("parameter", text, source=self.params[sym])
+        if sym in seen:
+            return Step("repeat", text, note="见上 see above")
+        derivations = self.derivations.get(sym)
+        if not derivations:
+            return Step("input" if sym in self.atoms else "not_derived", text, holds=sym in self.atoms)
+        if depth <= 0:
+            return Step("limit", text, note="……（深度限制 depth limit）")
+        seen.add(sym)
+        rule, binding = derivations[0]
+        step = Step("derived", text, rule=self.ex.rule_ref(rule))
+        calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] = []
+        try:
+            ground_atom(rule.head, binding, self.ex.program.constants, self.call, calls)
+        except TermError:
+            pass
+        for lit in rule.body:
+            step.children.append(self.literal(lit, binding, depth - 1, seen, calls))
+        for name, args, result in calls:
+            text_call, note = describe_call(name, args, result)
+            step.children.append(Step("call", text_call, note=note))
+        return step
+
+    def literal(self, lit: Any, binding: dict[str, clingo.Symbol], depth: int, seen: set[clingo.Symbol],
+                calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]]) -> Step:
+        consts = self.ex.program.constants
+        atom = lit.atom
+        if atom.ast_type == ast.ASTType.SymbolicAtom:
+            matches = self.matching(atom.symbol, binding)
+            if lit.sign == ast.Sign.NoSign:
+                if not matches:
+                    return Step("not_derived", str(lit), holds=False)
+                return self.why(matches[0], depth, seen)
+            shown = self.pattern_text(atom.symbol, binding)
+            if matches:
+                return Step("negation", f"not {shown}", holds=False, children=[self.why(matches[0], depth, seen)])
+            return Step("negation", f"not {shown}", note="成立：无此事实 holds: no such atom")
+        if atom.ast_type == ast.ASTType.Comparison:
+            return self.comparison(atom, binding, calls)
+        if atom.ast_type == ast.ASTType.BodyAggregate:
+            return self.aggregate(atom, binding, depth, seen)
+        return Step("comparison", str(lit))
+
+    def comparison(self, atom: Any, binding: dict[str, clingo.Symbol],
+                   calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]]) -> Step:
+        consts = self.ex.program.constants
+        parts = [atom.term] + [g.term for g in atom.guards]
+        values = []
+        for t in parts:
+            try:
+                values.append(self.show(evaluate_term(t, binding, consts, self.call, calls)))
+            except TermError:
+                values.append(str(t))
+        shown = values[0]
+        for g, v in zip(atom.guards, values[1:], strict=True):
+            shown += f" {_OPS.get(g.comparison, '?')} {v}"
+        holds = True
+        try:
+            holds = _holds(atom, binding, consts, self.call)
+        except TermError:
+            pass
+        return Step("comparison", f"{atom}  ⟹  {shown}", holds=holds)
+
+    def aggregate(self, atom: Any, binding: dict[str, clingo.Symbol], depth: int,
+                  seen: set[clingo.Symbol]) -> Step:
+        guard = atom.left_guard
+        value = None
+        if guard is not None and guard.term.ast_type == ast.ASTType.Variable:
+            value = binding.get(guard.term.name)
+        text = str(atom)
+        if value is not None:
+            text += f"  ⟹  {guard.term.name} = {self.show(value)}"
+        step = Step("aggregate", text)
+        members: list[clingo.Symbol] = []
+        for el in atom.elements:
+            for cond in el.condition:
+                if cond.ast_type == ast.ASTType.Literal and cond.atom.ast_type == ast.ASTType.SymbolicAtom \
+                        and cond.sign == ast.Sign.NoSign:
+                    members.extend(self.matching(cond.atom.symbol, binding))
+        for sym in sorted(set(members)):
+            step.children.append(self.why(sym, depth, seen))
+        return step
+
+    def matching(self, pattern: Any, binding: dict[str, clingo.Symbol]) -> list[clingo.Symbol]:
+        """Atoms of the answer set matching a pattern under a binding (``_`` and unbound variables match)."""
+        consts = self.ex.program.constants
+        try:
+            ground = ground_atom(pattern, binding, consts, self.call)
+            return [ground] if ground in self.atoms else []
+        except TermError:
+            sig = _pattern_signature(pattern)
+            if sig is None:
+                return []
+            return [s for s in self.by_sig.get(sig, []) if match(pattern, binding, s, consts) is not None]
+
+    def pattern_text(self, pattern: Any, binding: dict[str, clingo.Symbol]) -> str:
+        try:
+            return self.show(ground_atom(pattern, binding, self.ex.program.constants, self.call))
+        except TermError:
+            return _substituted(pattern, binding, self.show)
+
+    # ---- why not -----------------------------------------------------------------------------------------
+
+    def why_not(self, name: str, args: list[clingo.Symbol | None], depth: int) -> Step:
+        """Why no atom ``name(args)`` (None = any value) was derived: each rule's first failing literal."""
+        shown = f"{name}({', '.join('_' if a is None else self.show(a) for a in args)})"
+        step = Step("not_derived", shown, holds=False)
+        consts = self.ex.program.constants
+        for rule in self.ex.by_head.get((name, len(args)), []):
+            head_args = rule.head.atom.symbol.arguments
+            start: dict[str, clingo.Symbol] | None = {}
+            for pat, val in zip(head_args, args, strict=True):
+                if val is None or start is None:
+                    continue
+                if pat.ast_type == ast.ASTType.Variable or pat.ast_type == ast.ASTType.SymbolicTerm or (
+                        pat.ast_type == ast.ASTType.Function and not pat.external):
+                    start = match(pat, start, val, consts)
+            if start is None:
+                continue  # this rule can never give this atom
+            step.children.append(self.rule_failure(rule, start, depth))
+        if not step.children:
+            step.note = "没有规则可推出该原子（输入数据缺失） no rule derives it: an input that is absent"
+        return step
+
+    def rule_failure(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], depth: int) -> Step:
+        consts = self.ex.program.constants
+        n = len(rule.body)
+        ref = self.ex.rule_ref(rule)
+        best_k = 0
+        best: list[dict[str, clingo.Symbol]] = [start]
+        for k in range(n - 1, 0, -1):
+            names = rule.prefix_vars[k - 1]
+            if names is None:
+                continue
+            found = []
+            for values in self.reach.get((rule.index, k), []):
+                b = bind(names, values)
+                if all(b.get(v, s) == s for v, s in start.items()):
+                    found.append({**start, **b})
+            if found:
+                best_k, best = k, found
+                break
+        step = Step("failed", f"{ref.id}: {_head_text(rule)}", holds=False, rule=ref)
+        if n == 0:
+            step.note = "事实规则 a fact"
+            return step
+        for binding in best[:MAX_INSTANCES]:
+            lit = rule.body[best_k]
+            child = self.failing_literal(lit, binding, depth - 1)
+            if best_k:
+                child.note = (child.note + "; " if child.note else "") + f"前 {best_k} 个条件成立 first {best_k} held"
+            step.children.append(child)
+        return step
+
+    def failing_literal(self, lit: Any, binding: dict[str, clingo.Symbol], depth: int) -> Step:
+        atom = lit.atom
+        calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] = []
+        if atom.ast_type == ast.ASTType.Comparison:
+            step = self.comparison(atom, binding, calls)
+            step.holds = False
+            return step
+        if atom.ast_type == ast.ASTType.SymbolicAtom:
+            matches = self.matching(atom.symbol, binding)
+            if lit.sign != ast.Sign.NoSign:
+                shown = self.pattern_text(atom.symbol, binding)
+                kids = [self.why(m, depth, set()) for m in matches[:MAX_INSTANCES]]
+                return Step("negation", f"not {shown}", holds=False, note="该事实成立 it holds", children=kids)
+            sig = _pattern_signature(atom.symbol)
+            args = self.partial_args(atom.symbol, binding)
+            if sig is not None and depth > 0 and sig in self.ex.by_head:
+                return self.why_not(sig[0], args, depth)
+            shown = self.pattern_text(atom.symbol, binding)
+            return Step("not_derived", shown, holds=False, note="缺少该输入 no such input fact")
+        if atom.ast_type == ast.ASTType.BodyAggregate:
+            step = self.aggregate(atom, binding, depth, set())
+            step.holds = False
+            return step
+        return Step("failed", str(lit), holds=False)
+
+    def partial_args(self, pattern: Any, binding: dict[str, clingo.Symbol]) -> list[clingo.Symbol | None]:
+        out: list[clingo.Symbol | None] = []
+        for a in pattern.arguments if pattern.ast_type == ast.ASTType.Function else []:
+            try:
+                out.append(evaluate_term(a, binding, self.ex.program.constants, self.call))
+            except TermError:
+                out.append(None)
+        return out
+
+    # ---- rows --------------------------------------------------------------------------------------------
+
+    def explain_row(self, dec: _Decision, detailed: bool) -> RowExplanation:
+        reason = self.ex.renderer.both(dec.reason, self.company)
+        c = factmod.company_term(0)
+        stages = sorted(s for s in self.by_sig.get(("stage", 6), [])
+                        if s.arguments[0] == c and s.arguments[1].number == dec.year
+                        and s.arguments[2].string == dec.item)
+        conditions = [f"{s.arguments[4].name}: {self.ex.renderer.both(s.arguments[5], self.company)}" for s in stages]
+        row = RowExplanation(self.company.id, dec.year, dec.item, dec.status, dec.amount, dec.payable_year,
+                             reason, self.ex.clause(dec.item), Step("derived", self.show(dec.sym)), [],
+                             conditions)
+        if not detailed:
+            return row
+        row.why = self.why(dec.sym, MAX_DEPTH, set())
+        if dec.status not in PAID:
+            for s in stages:
+                row.why_not.append(self.why(s, MAX_DEPTH, set()))
+            item = clingo.String(dec.item)
+            year = clingo.Number(dec.year)
+            has_amount = any(a.arguments[0] == c and a.arguments[1] == year and a.arguments[2] == item
+                             for a in self.by_sig.get(("amount_max", 4), []))
+            if not has_amount and ("amount_max", 4) in self.ex.by_head:
+                row.why_not.append(self.why_not("amount_max", [c, year, item, None], MAX_DEPTH))
+        return row
+
+
+@dataclass(frozen=True)
+class _Decision:
+    sym: clingo.Symbol
+
+    @property
+    def year(self) -> int:
+        return int(self.sym.arguments[1].number)
+
+    @property
+    def item(self) -> str:
+        return str(self.sym.arguments[2].string)
+
+    @property
+    def status(self) -> str:
+        return str(self.sym.arguments[3].name)
+
+    @property
+    def amount(self) -> int:
+        from .numbers import fen_of
+
+        return fen_of(self.sym.arguments[4]) // 100
+
+    @property
+    def payable_year(self) -> int | None:
+        p = self.sym.arguments[5]
+        return p.number if p.type == clingo.SymbolType.Number else None
+
+    @property
+    def reason(self) -> clingo.Symbol:
+        return self.sym.arguments[6]
+
+
+def _pattern_signature(pattern: Any) -> tuple[str, int] | None:
+    if pattern.ast_type == ast.ASTType.Function and not pattern.external:
+        return (pattern.name, len(pattern.arguments))
+    if pattern.ast_type == ast.ASTType.SymbolicTerm and pattern.symbol.type == clingo.SymbolType.Function:
+        return (pattern.symbol.name, len(pattern.symbol.arguments))
+    return None
+
+
+def _holds(atom: Any, binding: dict[str, clingo.Symbol], consts: dict[str, Any], call: Any) -> bool:
+    left = evaluate_term(atom.term, binding, consts, call)
+    for g in atom.guards:
+        right = evaluate_term(g.term, binding, consts, call)
+        op = g.comparison
+        ok = {
+            ast.ComparisonOperator.Equal: left == right,
+            ast.ComparisonOperator.NotEqual: left != right,
+            ast.ComparisonOperator.LessThan: left < right,
+            ast.ComparisonOperator.LessEqual: left <= right,
+            ast.ComparisonOperator.GreaterThan: left > right,
+            ast.ComparisonOperator.GreaterEqual: left >= right,
+        }[op]
+        if not ok:
+            return False
+        left = right
+    return True
+
+
+def _head_text(rule: InstrumentedRule) -> str:
+    return str(rule.head)
+
+
+def _substituted(pattern: Any, binding: dict[str, clingo.Symbol], show: Any) -> str:
+    """Text of a pattern with bound variables replaced by their values."""
+    text = str(pattern)
+    for name, value in sorted(binding.items(), key=lambda kv: -len(kv[0])):
+        text = _replace_var(text, name, show(value))
+    return text
+
+
+def _replace_var(text: str, name: str, value: str) -> str:
+    import re
+
+    return re.sub(rf"(?<![A-Za-z0-9_\"]){re.escape(name)}(?![A-Za-z0-9_])", value, text)
+
+
+def flatten(steps: Iterable[Step]) -> Iterable[Step]:
+    """Every step of the trees, depth first."""
+    for s in steps:
+        yield s
+        yield from flatten(s.children)

@@ -1,0 +1,369 @@
+"""Rewrite a policy's rules so that a solve records, for every rule, what fired and how far it got.
+
+For rule number ``i`` with body ``b1, …, bn`` (put in a safe order, see :func:`safe_order`) the rewrite
+adds, beside the unchanged rule:
+
+* ``_fired(i, (V1, …, Vm)) :- b1, …, bn.`` — the ground bindings of the rule's global variables each
+  time the body holds (why);
+* ``_reach(i, k, (V…)) :- b1, …, bk.`` for k = 1 … n-1 — the bindings of each prefix reached (why not:
+  the deepest prefix reached names the literal b(k+1) that failed).
+
+The extra atoms occur in no rule body, so the program stays stratified and its other atoms are those of
+the plain program. Nothing here is specific to a clause: any rule a drafter writes is instrumented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import clingo
+from clingo import ast
+
+from .policy import Policy, RuleInfo
+
+AST = Any  # clingo.ast.AST; kept loose for mypy (the AST API is dynamically typed)
+
+
+@dataclass
+class InstrumentedRule:
+    """One rule of the policy and what the rewrite knows about it.
+
+    Attributes:
+        index: Its number in the policy (order of the rule files, then of statements).
+        node: The parsed rule.
+        body: The body literals in the safe order used for prefixes.
+        variables: The global variables recorded by ``_fired`` (sorted).
+        prefix_vars: For each k, the variables recorded by ``_reach(i, k, …)`` (None: no prefix rule).
+        info: The ``%@`` annotations covering the rule, if any.
+        file: The rule file, relative to the policy directory.
+        line: The rule's first line.
+    """
+
+    index: int
+    node: AST
+    body: list[AST]
+    variables: list[str]
+    prefix_vars: list[list[str] | None]
+    info: RuleInfo | None
+    file: str
+    line: int
+
+    @property
+    def head(self) -> AST:
+        """The head literal."""
+        return self.node.head
+
+    @property
+    def rule_id(self) -> str:
+        """The annotated rule id, or ``file:line``."""
+        return self.info.id if self.info is not None else f"{self.file}:{self.line}"
+
+
+@dataclass
+class Program:
+    """The parsed policy, its rules and its constant definitions."""
+
+    statements: list[AST]
+    rules: list[InstrumentedRule]
+    constants: dict[str, AST] = field(default_factory=dict)
+
+
+def _variables(node: AST) -> Iterator[str]:
+    """Every variable name under ``node`` (anonymous ``_`` excluded)."""
+    if isinstance(node, ast.AST):
+        if node.ast_type == ast.ASTType.Variable:
+            if node.name != "_":
+                yield node.name
+            return
+        for key in node.child_keys:
+            yield from _variables(getattr(node, key))
+    elif isinstance(node, list | tuple | ast.ASTSequence):
+        for child in node:
+            yield from _variables(child)
+
+
+def _binding_vars(term: AST) -> set[str]:
+    """Variables a positive atom binds: those not under arithmetic or external functions."""
+    out: set[str] = set()
+
+    def walk(t: AST) -> None:
+        kind = t.ast_type
+        if kind == ast.ASTType.Variable:
+            if t.name != "_":
+                out.add(t.name)
+        elif kind == ast.ASTType.Function and not t.external:
+            for a in t.arguments:
+                walk(a)
+        elif kind == ast.ASTType.SymbolicAtom:
+            walk(t.symbol)
+
+    walk(term)
+    return out
+
+
+def _needs_binds(lit: AST, global_vars: set[str]) -> tuple[set[str], set[str]]:
+    """(variables needed before the literal, variables it binds)."""
+    if lit.ast_type != ast.ASTType.Literal:
+        return set(_variables(lit)) & global_vars, set()
+    atom = lit.atom
+    allv = set(_variables(atom))
+    if atom.ast_type == ast.ASTType.SymbolicAtom:
+        if lit.sign == ast.Sign.NoSign:
+            binds = _binding_vars(atom)
+            return allv - binds, binds
+        return allv & global_vars, set()
+    if atom.ast_type == ast.ASTType.Comparison:
+        if len(atom.guards) == 1 and atom.guards[0].comparison == ast.ComparisonOperator.Equal:
+            left, right = atom.term, atom.guards[0].term
+            if left.ast_type == ast.ASTType.Variable:
+                return set(_variables(right)), {left.name}
+            if right.ast_type == ast.ASTType.Variable:
+                return set(_variables(left)), {right.name}
+        return allv, set()
+    if atom.ast_type == ast.ASTType.BodyAggregate:
+        binds: set[str] = set()
+        guard = atom.left_guard
+        if (guard is not None and guard.comparison == ast.ComparisonOperator.Equal
+                and guard.term.ast_type == ast.ASTType.Variable):
+            binds = {guard.term.name}
+        needs = set()
+        for el in atom.elements:
+            needs |= set(_variables(el)) & global_vars
+        for g in (atom.left_guard, atom.right_guard):
+            if g is not None:
+                needs |= set(_variables(g.term)) - binds
+        return needs - binds, binds
+    return allv, set()
+
+
+def _global_vars(rule: AST) -> set[str]:
+    """Variables of the rule outside aggregate elements (plus aggregate guards)."""
+    out = set(_variables(rule.head))
+    for lit in rule.body:
+        if lit.ast_type == ast.ASTType.Literal and lit.atom.ast_type == ast.ASTType.BodyAggregate:
+            for g in (lit.atom.left_guard, lit.atom.right_guard):
+                if g is not None:
+                    out |= set(_variables(g.term))
+        else:
+            out |= set(_variables(lit))
+    return out
+
+
+def safe_order(body: Sequence[AST], global_vars: set[str]) -> list[tuple[AST, set[str]]]:
+    """Order body literals as written, moving a literal later only until its variables are bound.
+
+    Returns:
+        (literal, variables bound after it) pairs; literals that can never be placed come last.
+    """
+    todo = list(body)
+    bound: set[str] = set()
+    out: list[tuple[AST, set[str]]] = []
+    while todo:
+        for n, lit in enumerate(todo):
+            needs, binds = _needs_binds(lit, global_vars)
+            if needs <= bound:
+                bound = bound | binds
+                out.append((lit, set(bound)))
+                del todo[n]
+                break
+        else:
+            for lit in todo:
+                bound = bound | set(_variables(lit))
+                out.append((lit, set(bound)))
+            todo = []
+    return out
+
+
+def _var(loc: AST, name: str) -> AST:
+    return ast.Variable(loc, name)
+
+
+def _tuple(loc: AST, names: Sequence[str]) -> AST:
+    return ast.Function(loc, "", [_var(loc, v) for v in names], 0)
+
+
+def _num(loc: AST, n: int) -> AST:
+    return ast.SymbolicTerm(loc, clingo.Number(n))
+
+
+def _head(loc: AST, name: str, args: list[AST]) -> AST:
+    return ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, name, args, 0)))
+
+
+def parse_policy(policy: Policy) -> Program:
+    """Parse the policy's rule files and number their rules.
+
+    Raises:
+        RuntimeError: clingo could not parse a file (the engine reports the located message first).
+    """
+    statements: list[AST] = []
+    for f in policy.rule_files:  # one file at a time keeps statements in file order
+        ast.parse_files([str(f)], statements.append)
+    rules: list[InstrumentedRule] = []
+    constants: dict[str, AST] = {}
+    root = str(policy.root.resolve())
+    for stm in statements:
+        if stm.ast_type == ast.ASTType.Definition:
+            constants[stm.name] = stm.value
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        loc = stm.location
+        filename = loc.begin.filename
+        try:
+            rel = Path(filename).resolve().relative_to(root).as_posix()
+        except ValueError:
+            rel = filename
+        glob = _global_vars(stm)
+        order = safe_order(list(stm.body), glob)
+        body = [lit for lit, _ in order]
+        prefix_vars: list[list[str] | None] = []
+        for k in range(1, len(body)):
+            bound = order[k - 1][1]
+            prefix = body[:k]
+            needed = set()
+            for lit in prefix:
+                needed |= _needs_binds(lit, glob)[0]
+            prefix_vars.append(sorted(bound & glob) if needed <= bound else None)
+        rules.append(
+            InstrumentedRule(
+                index=len(rules),
+                node=stm,
+                body=body,
+                variables=sorted(glob & order[-1][1]) if order else [],
+                prefix_vars=prefix_vars,
+                info=policy.rule_at(rel, loc.begin.line),
+                file=rel,
+                line=loc.begin.line,
+            )
+        )
+    return Program(statements, rules, constants)
+
+
+def instrumented_statements(program: Program) -> Iterator[AST]:
+    """Yield the program's statements followed by the ``_fired`` and ``_reach`` rules."""
+    yield from program.statements
+    for rule in program.rules:
+        loc = rule.node.location
+        idx = _num(loc, rule.index)
+        yield ast.Rule(loc, _head(loc, "_fired", [idx, _tuple(loc, rule.variables)]), list(rule.body))
+        for k, names in enumerate(rule.prefix_vars, start=1):
+            if names is None:
+                continue
+            yield ast.Rule(
+                loc, _head(loc, "_reach", [idx, _num(loc, k), _tuple(loc, names)]), list(rule.body[:k])
+            )
+
+
+def add_instrumented(ctl: clingo.Control, program: Program) -> None:
+    """Add the instrumented program to a Control."""
+    with ast.ProgramBuilder(ctl) as builder:
+        for stm in instrumented_statements(program):
+            builder.add(stm)
+
+
+# ---- evaluating terms under bindings (for explanations) ----------------------------------------------------
+
+Call = Callable[[str, list[clingo.Symbol]], list[clingo.Symbol]]
+
+
+class TermError(ValueError):
+    """A term could not be evaluated (unbound variable, undefined operation)."""
+
+
+_BINOPS: dict[Any, Callable[[int, int], int]] = {
+    ast.BinaryOperator.Plus: lambda a, b: a + b,
+    ast.BinaryOperator.Minus: lambda a, b: a - b,
+    ast.BinaryOperator.Multiplication: lambda a, b: a * b,
+    ast.BinaryOperator.Division: lambda a, b: int(a / b),
+    ast.BinaryOperator.Modulo: lambda a, b: a - b * int(a / b),
+}
+
+
+def evaluate_term(term: AST, binding: dict[str, clingo.Symbol], constants: dict[str, AST],
+                  call: Call, calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None
+                  ) -> clingo.Symbol:
+    """Evaluate a term under variable bindings, recording external calls in ``calls``."""
+    kind = term.ast_type
+    if kind == ast.ASTType.Variable:
+        if term.name not in binding:
+            raise TermError(f"unbound variable {term.name}")
+        return binding[term.name]
+    if kind == ast.ASTType.SymbolicTerm:
+        sym = term.symbol
+        if sym.type == clingo.SymbolType.Function and not sym.arguments and sym.name in constants:
+            return evaluate_term(constants[sym.name], binding, constants, call, calls)
+        return sym  # type: ignore[no-any-return]
+    if kind == ast.ASTType.UnaryOperation:
+        v = evaluate_term(term.argument, binding, constants, call, calls)
+        if v.type != clingo.SymbolType.Number:
+            raise TermError("unary operation on a non-number")
+        return clingo.Number(-v.number)
+    if kind == ast.ASTType.BinaryOperation:
+        a = evaluate_term(term.left, binding, constants, call, calls)
+        b = evaluate_term(term.right, binding, constants, call, calls)
+        if a.type != clingo.SymbolType.Number or b.type != clingo.SymbolType.Number:
+            raise TermError("arithmetic on a non-number")
+        op = _BINOPS.get(term.operator_type)
+        if op is None or (b.number == 0 and term.operator_type in (ast.BinaryOperator.Division,
+                                                                    ast.BinaryOperator.Modulo)):
+            raise TermError("undefined operation")
+        return clingo.Number(op(a.number, b.number))
+    if kind == ast.ASTType.Function:
+        if not term.arguments and term.name in constants and not term.external:
+            return evaluate_term(constants[term.name], binding, constants, call, calls)
+        args = [evaluate_term(a, binding, constants, call, calls) for a in term.arguments]
+        if term.external:
+            results = call(term.name, args)
+            if len(results) != 1:
+                raise TermError(f"@{term.name} has no value for these arguments")
+            if calls is not None:
+                calls.append((term.name, args, results[0]))
+            return results[0]
+        return clingo.Function(term.name, args)
+    raise TermError(f"cannot evaluate {term}")
+
+
+def ground_atom(atom: AST, binding: dict[str, clingo.Symbol], constants: dict[str, AST], call: Call,
+                calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None) -> clingo.Symbol:
+    """Evaluate a SymbolicAtom (or a head literal) to a symbol."""
+    if atom.ast_type == ast.ASTType.Literal:
+        atom = atom.atom
+    if atom.ast_type == ast.ASTType.SymbolicAtom:
+        atom = atom.symbol
+    return evaluate_term(atom, binding, constants, call, calls)
+
+
+def bind(names: Sequence[str], values: clingo.Symbol) -> dict[str, clingo.Symbol]:
+    """Zip variable names with the arguments of a recorded tuple."""
+    return dict(zip(names, values.arguments, strict=True))
+
+
+def match(pattern: AST, binding: dict[str, clingo.Symbol], sym: clingo.Symbol,
+          constants: dict[str, AST]) -> dict[str, clingo.Symbol] | None:
+    """Unify a term pattern with a ground symbol, extending ``binding`` (arithmetic must be bound)."""
+    out = dict(binding)
+
+    def walk(t: AST, s: clingo.Symbol) -> bool:
+        kind = t.ast_type
+        if kind == ast.ASTType.Variable:
+            if t.name == "_":
+                return True
+            if t.name in out:
+                return bool(out[t.name] == s)
+            out[t.name] = s
+            return True
+        if kind == ast.ASTType.SymbolicAtom:
+            return walk(t.symbol, s)
+        if kind == ast.ASTType.Function and not t.external and (t.arguments or t.name not in constants):
+            if s.type != clingo.SymbolType.Function or s.name != t.name or len(s.arguments) != len(t.arguments):
+                return False
+            return all(walk(a, b) for a, b in zip(t.arguments, s.arguments, strict=True))
+        try:
+            return bool(evaluate_term(t, out, constants, lambda n, a: []) == s)
+        except TermError:
+            return False
+
+    return out if walk(pattern, sym) else None
