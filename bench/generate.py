@@ -205,7 +205,8 @@ class Generator:
             touched += [(c["year"], "2.10") for c in centres]
         if revenue:
             touched += [(y, "2.2.a") for y in revenue if y in WINDOW]
-            touched += [(y, "2.2.b") for y in revenue if y in WINDOW and revenue[y] > TIERS[0] * 100]
+            touched += [(y, "2.2.b") for y in revenue if y in WINDOW and y - 1 in revenue
+                        and any(revenue[y - 1] <= t * 100 < revenue[y] for t in TIERS)]  # a tier crossed
 
         prior = self.prior_awards(rng, projects)
         if prior:

@@ -75,7 +75,8 @@ def load_cases(policy: Policy) -> list[Case]:
     for path in sorted((policy.root / "cases").glob("*.yaml")):
         rel = path.relative_to(policy.root).as_posix()
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            # The strict loader keeps decimals exact (Decimal) and booleans strict, as for enterprise data.
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader.StrictLoader) or {}  # noqa: S506
         except yaml.YAMLError as exc:
             raise PolicyError(f"YAML syntax error: {exc}", rel) from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
