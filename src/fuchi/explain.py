@@ -498,10 +498,13 @@ class _Run:
                              conditions)
         if not detailed:
             return row
-        row.why = self.why(dec.sym, MAX_DEPTH, set())
+        seen: set[clingo.Symbol] = set()
+        row.why = self.why(dec.sym, MAX_DEPTH, seen)
         if dec.status not in PAID:
+            # Every stage that applies (not only the decisive one): each failing condition with its values.
             for s in stages:
-                row.why_not.append(self.why(s, MAX_DEPTH, set()))
+                text = f"{s.arguments[4].name}: {self.ex.renderer.both(s.arguments[5], self.company)}"
+                row.why_not.append(Step("failed", text, holds=False, children=[self.why(s, MAX_DEPTH, seen)]))
             item = clingo.String(dec.item)
             year = clingo.Number(dec.year)
             has_amount = any(a.arguments[0] == c and a.arguments[1] == year and a.arguments[2] == item

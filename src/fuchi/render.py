@@ -281,7 +281,8 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
     from rich.tree import Tree
 
     terminal = sys.stdout.isatty()
-    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
+    # Not on a terminal: no wrapping at all, so files and golden tests hold whole lines.
+    console = Console(file=out, width=None if terminal else 4000, force_terminal=terminal,
                       no_color=not terminal, highlight=False, soft_wrap=True)
     head = Text(f"企业 enterprise {exp.company}")
     if exp.name:
@@ -309,6 +310,8 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
             for step in row.why_not:
                 _tree(step, why_not)
     console.print(root)
+    if not terminal:
+        return
 
 
 def _md_step(step: Any, depth: int, lines: list[str]) -> None:
