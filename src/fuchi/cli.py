@@ -75,10 +75,13 @@ def main() -> None:
 @click.option("--item", "items", multiple=True, help="只输出该条款 Only this clause item, e.g. 2.2.b (repeatable).")
 @click.option("--workers", type=click.IntRange(0, 64), default=None,
               help="工作进程数 Worker processes (default: up to 2; 0 = in this process).")
+@click.option("--explain", "explain_rows", is_flag=True,
+              help="每行附一行解释 Add a one-line explanation to each row (instrumented; slower).")
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies: tuple[str, ...],
-             years: tuple[int, ...], items: tuple[str, ...], workers: int | None, debug: bool) -> None:
+             years: tuple[int, ...], items: tuple[str, ...], workers: int | None, explain_rows: bool,
+             debug: bool) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
 
     FILES are YAML, JSON or JSON Lines files in the format of docs/data-format.md.
@@ -113,7 +116,8 @@ def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies
                 advance(len(result.seen))
 
             evaluation.evaluate(policy, source, on_batch,
-                                companies=frozenset(companies) if companies else None, workers=workers)
+                                companies=frozenset(companies) if companies else None, workers=workers,
+                                explain=explain_rows)
         writer.finish(totals)
         for w in warnings:
             messages.warning(w)

@@ -39,6 +39,7 @@ class Row:
     amount: int
     payable_year: int | None
     reason: str
+    explanation: str | None = None
 
 
 @dataclass
@@ -103,17 +104,40 @@ class Evaluator:
         policy: The policy to apply.
     """
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, explain: bool = False) -> None:
         self.policy = policy
         self.engine = Engine(policy)
         self.renderer = ReasonRenderer(policy)
+        self.explainer = None
+        if explain:
+            from .explain import Explainer
+
+            self.explainer = Explainer(policy)
 
     def run(self, companies: Sequence[Company], city: City) -> BatchResult:
-        """Solve one batch and return its rows (input order, then year, then item)."""
+        """Solve one batch and return its rows (input order, then year, then item).
+
+        With ``explain``, each row also gets the one-line explanation of :func:`fuchi.explain.one_line`
+        (an instrumented solve per enterprise: slower, opt-in).
+        """
         outcome = self.engine.solve(companies, city)
         warnings = check_flags(outcome, companies, self.renderer)
-        return BatchResult(rows_of(outcome, companies, self.renderer), warnings, outcome.diagnostics,
-                           len(companies))
+        rows = rows_of(outcome, companies, self.renderer)
+        if self.explainer is not None:
+            rows = self._explained(rows, companies, city)
+        return BatchResult(rows, warnings, outcome.diagnostics, len(companies))
+
+    def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
+        from dataclasses import replace
+
+        from .explain import one_line
+
+        assert self.explainer is not None
+        lines: dict[tuple[str, int, str], str] = {}
+        for co in companies:
+            for r in self.explainer.explain(co, city, detailed=True).rows:
+                lines[(co.id, r.year, r.item)] = one_line(r)
+        return [replace(r, explanation=lines.get((r.company, r.year, r.item))) for r in rows]
 
     def decisions(self, companies: Sequence[Company], city: City) -> list[Decision]:
         """Solve one batch and return the raw decisions."""
@@ -125,9 +149,9 @@ class Evaluator:
 _WORKER: Evaluator | None = None
 
 
-def _init_worker(policy_dir: str) -> None:
+def _init_worker(policy_dir: str, explain: bool) -> None:
     global _WORKER
-    _WORKER = Evaluator(load_policy(policy_dir))
+    _WORKER = Evaluator(load_policy(policy_dir), explain)
 
 
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:
@@ -208,6 +232,7 @@ def evaluate(
     companies: frozenset[str] | None = None,
     workers: int | None = None,
     batch_size: int = BATCH,
+    explain: bool = False,
 ) -> None:
     """Evaluate every enterprise of ``source``, calling ``on_batch`` in input order.
 
@@ -221,6 +246,7 @@ def evaluate(
         companies: Only these enterprise ids are solved (all are still validated).
         workers: Worker processes; None picks min(2, cpu count); 0 or 1 solves in this process.
         batch_size: Enterprises per clingo Control.
+        explain: Add a one-line explanation to each row (slower).
 
     Raises:
         InputError: Bad data (the first problem in input order).
@@ -237,7 +263,7 @@ def evaluate(
         on_batch(result)
 
     if workers <= 1:
-        ev = Evaluator(policy)
+        ev = Evaluator(policy, explain)
         for batch in batches:
             cos = [_company_of(i) for i in batch]
             result = ev.run(_select(cos, companies), source.city)
@@ -248,7 +274,7 @@ def evaluate(
     with ProcessPoolExecutor(
         max_workers=workers,
         initializer=_init_worker,
-        initargs=(str(policy.root),),
+        initargs=(str(policy.root), explain),
         max_tasks_per_child=TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[BatchResult | FuchiError]] = deque()

@@ -40,6 +40,7 @@ from .records import City, Company
 
 MAX_DEPTH = 14
 MAX_INSTANCES = 3
+WHY_NOT_DEPTH = 4
 PAID = ("granted", "pending_assessment")
 _OPS = {
     ast.ComparisonOperator.Equal: "=",
@@ -168,8 +169,13 @@ class Explainer:
                        info.quote if info else ())
 
     def explain(self, company: Company, city: City, item: str | None = None,
-                year: int | None = None) -> Explanation:
-        """Explain one enterprise: all its rows (summary) or the rows of one item (detailed)."""
+                year: int | None = None, detailed: bool | None = None) -> Explanation:
+        """Explain one enterprise: all its rows (summary) or the rows of one item (detailed).
+
+        ``detailed`` defaults to whether an item was asked for.
+        """
+        if detailed is None:
+            detailed = item is not None
         run = _Run(self, company, city)
         rows = []
         for dec in run.decisions:
@@ -177,10 +183,10 @@ class Explainer:
                 continue
             if year is not None and dec.year != year:
                 continue
-            rows.append(run.explain_row(dec, detailed=item is not None))
+            rows.append(run.explain_row(dec, detailed=detailed))
         where = company.file if company.line is None else f"{company.file}:{company.line}"
         return Explanation(self.policy.id, self.policy.version, self.policy.digest, company.id, company.name,
-                           where, rows, item is not None)
+                           where, rows, detailed)
 
 
 def _head_signature(head: Any) -> tuple[str, int] | None:
@@ -332,7 +338,13 @@ class _Run:
             shown = self.pattern_text(atom.symbol, binding)
             if matches:
                 return Step("negation", f"not {shown}", holds=False, children=[self.why(matches[0], depth, seen)])
-            return Step("negation", f"not {shown}", note="成立：无此事实 holds: no such atom")
+            step = Step("negation", f"not {shown}", note="成立：无此事实 holds: no such atom")
+            sig = _pattern_signature(atom.symbol)
+            if sig is not None and sig in self.ex.by_head and depth > 0:
+                # Why the atom is absent: each rule that could derive it and the condition that failed.
+                step.children.append(
+                    self.why_not(sig[0], self.partial_args(atom.symbol, binding), min(depth, WHY_NOT_DEPTH)))
+            return step
         if atom.ast_type == ast.ASTType.Comparison:
             return self.comparison(atom, binding, calls)
         if atom.ast_type == ast.ASTType.BodyAggregate:
@@ -417,7 +429,7 @@ class _Run:
                 continue  # this rule can never give this atom
             step.children.append(self.rule_failure(rule, start, depth))
         if not step.children:
-            step.note = "没有规则可推出该原子（输入数据缺失） no rule derives it: an input that is absent"
+            step.note = "没有规则能推出该原子 no rule can derive this atom"
         return step
 
     def rule_failure(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], depth: int) -> Step:
@@ -596,3 +608,47 @@ def flatten(steps: Iterable[Step]) -> Iterable[Step]:
     for s in steps:
         yield s
         yield from flatten(s.children)
+
+
+def one_line(row: RowExplanation, limit: int = 3) -> str:
+    """A one-line explanation of a detailed row, taken from its why / why-not trees.
+
+    From the rules citing the row's clause it picks, in this order: for a denial, the conditions that
+    decided it (the why-not trees, with values); for a payment, the arithmetic (with the binding cap
+    marked) and the denial conditions that did *not* hold (shown as ``not (…)``); then other comparisons.
+    At most ``limit`` entries; falls back to the reason.
+    """
+    first: list[str] = []
+    second: list[str] = []
+    rest: list[str] = []
+
+    def cites(step: Step) -> bool:
+        return step.rule is not None and any(c.id == row.item for c in step.rule.clauses)
+
+    def walk(step: Step, denial: bool) -> None:
+        if cites(step):
+            assert step.rule is not None
+            calls = [c.text + (f" ({c.note})" if c.note else "") for c in step.children if c.kind == "call"]
+            held = [c.text.split("⟹", 1)[-1].strip() for c in step.children if c.kind == "comparison" and c.holds]
+            failed = [f"not ({c.text.split('⟹', 1)[-1].strip()})" for c in step.children
+                      if c.kind == "comparison" and not c.holds]
+            rid = step.rule.id
+            if denial and held:
+                first.append(f"{rid}: " + "; ".join(held))
+            elif calls:
+                first.append(f"{rid}: " + "; ".join(calls))
+            if failed and step.kind == "failed":
+                second.append(f"{rid}: " + "; ".join(failed))
+            elif held and not denial:
+                rest.append(f"{rid}: " + "; ".join(held))
+        for child in step.children:
+            walk(child, denial)
+
+    for root in row.why_not:
+        walk(root, True)
+    walk(row.why, False)
+    entries: list[str] = []
+    for e in (*first, *second, *rest):
+        if e not in entries:
+            entries.append(e)
+    return " | ".join(entries[:limit]) if entries else row.reason

@@ -56,8 +56,8 @@ class Writer(Protocol):
 
 
 def row_dict(row: Row) -> dict[str, Any]:
-    """The JSON contract's object for one row (key order fixed)."""
-    return {
+    """The JSON contract's object for one row (key order fixed; ``explanation`` only with --explain)."""
+    out: dict[str, Any] = {
         "company": row.company,
         "year": row.year,
         "item": row.item,
@@ -66,6 +66,9 @@ def row_dict(row: Row) -> dict[str, Any]:
         "payable_year": row.payable_year,
         "reason": row.reason,
     }
+    if row.explanation is not None:
+        out["explanation"] = row.explanation
+    return out
 
 
 def policy_header(policy: Policy) -> dict[str, str]:
@@ -102,15 +105,21 @@ class CsvWriter:
 
     def __init__(self, out: IO[str], policy: Policy) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
-        self.writer.writerow(self.FIELDS)
+        self.header = False
 
     def row(self, row: Row) -> None:
-        """Write one row."""
+        """Write one row (the header before the first; ``explanation`` column only with --explain)."""
         d = row_dict(row)
-        self.writer.writerow(["" if d[f] is None else d[f] for f in self.FIELDS])
+        fields = self.FIELDS + (("explanation",) if "explanation" in d else ())
+        if not self.header:
+            self.writer.writerow(fields)
+            self.header = True
+        self.writer.writerow(["" if d[f] is None else d[f] for f in fields])
 
     def finish(self, totals: Totals) -> None:
-        """CSV carries no totals."""
+        """CSV carries no totals; an empty result still gets its header."""
+        if not self.header:
+            self.writer.writerow(self.FIELDS)
 
 
 class TableWriter:
@@ -142,8 +151,11 @@ class TableWriter:
             ("理由\nReason", "left"),
         ):
             table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        explained = any(r.explanation is not None for r in self.rows)
+        if explained:
+            table.add_column("解释\nExplanation", justify="left")
         for r in self.rows:
-            table.add_row(
+            cells: list[Any] = [
                 Text(r.company),
                 str(r.year),
                 r.item,
@@ -151,7 +163,10 @@ class TableWriter:
                 f"{r.amount:,}",
                 "" if r.payable_year is None else str(r.payable_year),
                 Text(r.reason),
-            )
+            ]
+            if explained:
+                cells.append(Text(r.explanation or ""))
+            table.add_row(*cells)
         console.print(table)
         console.print(_totals_tables(totals))
 
