@@ -60,14 +60,8 @@ companies:
       - {item: "2.8", year: 2026, decision: approved, amount: 1500000}        # decision: approved | rejected
 """
 
-MONEY = (
-    "应为不小于 0 的金额（元，最多两位小数） / "
-    "expected a non-negative amount in yuan with at most two decimals"
-)
-RANGE = (
-    "金额超出支持范围（最多 1000000000000 元） / "
-    "amount outside the supported range (at most 1000000000000 yuan)"
-)
+MONEY = "应为不小于 0 的金额（元，最多两位小数） / expected a non-negative amount in yuan with at most two decimals"
+RANGE = "金额超出支持范围（最多 1000000000000 元） / amount outside the supported range (at most 1000000000000 yuan)"
 BOOL = "应为 true 或 false / expected true or false"
 
 
@@ -179,10 +173,7 @@ def test_money_limits_json(tmp_path: Path) -> None:
     path = write(tmp_path, "m.json", '{"companies": [{"id": "J", "rd_spend": {"2026": 1000000000001}}]}')
     with pytest.raises(InputError) as info:
         loader.read_document(path)
-    assert (
-        str(info.value)
-        == f"{path}: 企业 enterprise 'J': 字段 field rd_spend.2026: {RANGE}, got 1000000000001"
-    )
+    assert str(info.value) == f"{path}: 企业 enterprise 'J': 字段 field rd_spend.2026: {RANGE}, got 1000000000001"
 
 
 def test_negative_money_exact_message(tmp_path: Path) -> None:
@@ -220,18 +211,14 @@ def test_binary_float_rejected() -> None:
 
 
 def test_whole_yuan_fields(tmp_path: Path) -> None:
-    msg = error_of(
-        tmp_path, "    assessments: [{item: '2.8', year: 2026, decision: approved, amount: 1500000.50}]\n"
-    )
+    msg = error_of(tmp_path, "    assessments: [{item: '2.8', year: 2026, decision: approved, amount: 1500000.50}]\n")
     assert msg.endswith(
         "字段 field assessments[0].amount: 应为不小于 0 的整元金额 / "
         "expected a non-negative amount in whole yuan, "
         "got 1500000.50"
     )
     msg = error_of(tmp_path, "    prior_awards: [{item: '2.2.b', year: 2025, tier: 0}]\n")
-    assert msg.endswith(
-        "prior_awards[0].tier: 应为大于 0 的整元金额 / expected an amount in whole yuan above 0, got 0"
-    )
+    assert msg.endswith("prior_awards[0].tier: 应为大于 0 的整元金额 / expected an amount in whole yuan above 0, got 0")
     co = one(tmp_path, "    assessments: [{item: '2.8', year: 2026, decision: approved, amount: 0}]\n")
     assert co.assessments[0].amount == 0
 
@@ -240,9 +227,7 @@ def test_whole_yuan_fields(tmp_path: Path) -> None:
 
 
 def test_decimals(tmp_path: Path) -> None:
-    body = (
-        "    compute_projects: [{id: p, year: 2026, kind: new, pflops: 2000.000001, pue: 1.250, cost: 0}]\n"
-    )
+    body = "    compute_projects: [{id: p, year: 2026, kind: new, pflops: 2000.000001, pue: 1.250, cost: 0}]\n"
     p = one(tmp_path, body).compute_projects[0]
     assert (p.pflops, str(p.pue)) == (Decimal("2000.000001"), "1.25")
     body = "    compute_projects: [{id: p, year: 2026, kind: new, pflops: 1, pue: 1.2500001, cost: 0}]\n"
@@ -383,9 +368,7 @@ def test_unknown_enum_values(tmp_path: Path, body: str, field: str, options: str
 
 
 def test_item_must_be_a_quoted_clause_id(tmp_path: Path) -> None:
-    assert error_of(
-        tmp_path, "    other_support: [{item: 2.10, year: 2026, policy: p, amount: 1}]\n"
-    ).endswith(
+    assert error_of(tmp_path, "    other_support: [{item: 2.10, year: 2026, policy: p, amount: 1}]\n").endswith(
         '字段 field other_support[0].item: 应为加引号的条款编号，如 "2.9" / '
         'expected a clause id as a quoted string, e.g. "2.9", got 2.10'
     )
@@ -417,22 +400,18 @@ def test_duplicate_keys_in_yaml_and_json(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         loader.read_document(path)
     assert str(info.value) == (
-        f"{path}:4: 文件 file: 字段 field (top level): "
-        "同一映射中键重复 / duplicate key in one mapping, got 'name'"
+        f"{path}:4: 文件 file: 字段 field (top level): 同一映射中键重复 / duplicate key in one mapping, got 'name'"
     )
     path = write(tmp_path, "d.json", '{"companies": [{"id": "A", "revenue": {"2026": 1, "2026": 2}}]}')
     with pytest.raises(InputError) as info:
         loader.read_document(path)
     assert str(info.value) == (
-        f"{path}: 文件 file: 字段 field (top level): "
-        "同一映射中键重复 / duplicate key in one mapping, got '2026'"
+        f"{path}: 文件 file: 字段 field (top level): 同一映射中键重复 / duplicate key in one mapping, got '2026'"
     )
 
 
 def test_lists_and_maps_must_be_lists_and_maps(tmp_path: Path) -> None:
-    assert error_of(tmp_path, "    events:\n").endswith(
-        "字段 field events: 应为列表 / expected a list, got null"
-    )
+    assert error_of(tmp_path, "    events:\n").endswith("字段 field events: 应为列表 / expected a list, got null")
     assert error_of(tmp_path, "    revenue: [1]\n").endswith(
         "字段 field revenue: 应为映射（键: 值） / expected a mapping (key: value), got [1]"
     )
@@ -498,11 +477,8 @@ def test_prior_award_tier_and_project(tmp_path: Path) -> None:
 
 
 def test_assessments(tmp_path: Path) -> None:
-    assert error_of(
-        tmp_path, "    assessments: [{item: '2.9', year: 2026, decision: rejected, amount: 5}]\n"
-    ).endswith(
-        "assessments[0].amount: 只有 approved 的评审结果有金额 / "
-        "only approved assessments take an amount, got 5"
+    assert error_of(tmp_path, "    assessments: [{item: '2.9', year: 2026, decision: rejected, amount: 5}]\n").endswith(
+        "assessments[0].amount: 只有 approved 的评审结果有金额 / only approved assessments take an amount, got 5"
     )
     assert "assessments[0].amount: 缺少必填字段" in error_of(
         tmp_path, "    assessments: [{item: '2.9', year: 2026, decision: approved}]\n"
@@ -585,8 +561,7 @@ def test_enterprise_id(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         loader.read_document(path)
     assert str(info.value) == (
-        f"{path}: 文件 file: 字段 field companies[0]: "
-        "缺少企业 id / the enterprise has no id, got {'name': 'x'}"
+        f"{path}: 文件 file: 字段 field companies[0]: 缺少企业 id / the enterprise has no id, got {{'name': 'x'}}"
     )
     err = parse_error({"id": 12345}, index=1)
     assert str(err) == (
@@ -649,8 +624,7 @@ def test_document_shape(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         loader.read_document(write(tmp_path, "e.yaml", "- id: A\n"))
     assert info.value.expected == (
-        "应为含 city 和/或 companies 的映射 / "
-        "expected a mapping with city and/or companies, got [{'id': 'A'}]"
+        "应为含 city 和/或 companies 的映射 / expected a mapping with city and/or companies, got [{'id': 'A'}]"
     )
     with pytest.raises(InputError) as info:
         loader.read_document(write(tmp_path, "e.yaml", "companies:\n"))
@@ -691,10 +665,7 @@ def test_jsonl_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError) as info:
         loader.parse_jsonl_line("[1, 2]", "b.jsonl", 2)
-    assert (
-        info.value.expected
-        == "应为一个 JSON 对象（一个企业） / expected a JSON object (one enterprise), got [1, 2]"
-    )
+    assert info.value.expected == "应为一个 JSON 对象（一个企业） / expected a JSON object (one enterprise), got [1, 2]"
     with pytest.raises(InputError) as info:
         loader.parse_jsonl_line('{"id": "A"', "b.jsonl", 9)
     assert info.value.line == 9 and info.value.expected.startswith("JSON 语法错误 / JSON syntax error: ")

@@ -32,8 +32,16 @@ def test_negative_and_huge_money_refused() -> None:
 
 
 def test_decimal_order_including_negative_and_flag() -> None:
-    vals = [Decimal("-0.5"), Decimal("-0.000001"), Decimal(0), Decimal("0.12"), Decimal("1.25"),
-            Decimal("1.251"), Decimal(2000), Decimal("1e12")]
+    vals = [
+        Decimal("-0.5"),
+        Decimal("-0.000001"),
+        Decimal(0),
+        Decimal("0.12"),
+        Decimal("1.25"),
+        Decimal("1.251"),
+        Decimal(2000),
+        Decimal("1e12"),
+    ]
     terms = [n.decimal(v) for v in vals]
     assert sorted(terms) == terms
     # a derived ratio just above 0.12 sorts above the exact 0.12 (flag X=1), below 0.120000000001

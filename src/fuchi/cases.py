@@ -69,6 +69,7 @@ def load_cases(policy: Policy) -> list[Case]:
 
     Raises:
         PolicyError: A case file is malformed or two cases share a name.
+
     """
     out: list[Case] = []
     names: dict[str, str] = {}
@@ -99,10 +100,22 @@ def _case(raw: Any, rel: str, n: int) -> Case:
     expects = []
     for e in raw.get("expect") or []:
         if not isinstance(e, dict) or not {"company", "year", "item"} <= set(e) or set(e) - _EXPECT_KEYS:
-            raise PolicyError(f"case {raw['name']!r}: expect rows need company, year, item "
-                              f"and may have {sorted(_EXPECT_KEYS)}; got {e!r}", rel)
-        expects.append(Expectation(str(e["company"]), int(e["year"]), str(e["item"]), e.get("status"),
-                                   e.get("amount"), e.get("payable_year"), "payable_year" in e))
+            raise PolicyError(
+                f"case {raw['name']!r}: expect rows need company, year, item "
+                f"and may have {sorted(_EXPECT_KEYS)}; got {e!r}",
+                rel,
+            )
+        expects.append(
+            Expectation(
+                str(e["company"]),
+                int(e["year"]),
+                str(e["item"]),
+                e.get("status"),
+                e.get("amount"),
+                e.get("payable_year"),
+                "payable_year" in e,
+            )
+        )
     return Case(
         name=str(raw["name"]),
         file=rel,

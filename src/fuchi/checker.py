@@ -22,7 +22,6 @@ from clingo import ast
 
 from .engine import Diagnostic, parse_message
 from .errors import FuchiError, PolicyError
-from .instrument import _variables
 from .policy import Policy, load_policy
 
 INPUT_PREDICATES_NOTE = "declare inputs with #defined name/arity. in rules/00-schema.lp"
@@ -60,8 +59,17 @@ def check_policy(path: str | Path) -> list[Finding]:
     try:
         policy = load_policy(root)
     except PolicyError as exc:
-        return [Finding(exc.file or str(root), exc.line or 1, 1, "error", exc.text,
-                        "fix the file's YAML shape (see docs/drafting.md)", "policy-load")]
+        return [
+            Finding(
+                exc.file or str(root),
+                exc.line or 1,
+                1,
+                "error",
+                exc.text,
+                "fix the file's YAML shape (see docs/drafting.md)",
+                "policy-load",
+            )
+        ]
     findings: list[Finding] = []
     statements = _parse(policy, findings)
     if any(f.severity == "error" for f in findings):
@@ -86,19 +94,20 @@ def _parse(policy: Policy, findings: list[Finding]) -> list[tuple[str, Any]]:
     for rf in policy.rule_files:
         messages: list[Diagnostic] = []
 
-        def logger(code: clingo.MessageCode, text: str) -> None:
+        def logger(code: clingo.MessageCode, text: str, messages: list[Diagnostic] = messages) -> None:
             messages.append(parse_message(code, text))
 
         try:
-            ast.parse_files([str(rf)], lambda s, rf=rf: out.append((str(rf), s)), logger=logger)
+            ast.parse_files([str(rf)], lambda s, rf=rf: out.append((str(rf), s)), logger=logger)  # type: ignore[misc]
         except RuntimeError:
             for d in messages:
                 hint = ""
                 if "syntax error" in d.text:
-                    hint = ("clingo reports a syntax error at the next token: look at the end of the statement "
-                            "before it (a missing '.', an unclosed bracket or quote)")
-                findings.append(Finding(_rel(d.file, policy.root), d.line, d.column, "error", d.text, hint,
-                                        "syntax"))
+                    hint = (
+                        "clingo reports a syntax error at the next token: look at the end of the statement "
+                        "before it (a missing '.', an unclosed bracket or quote)"
+                    )
+                findings.append(Finding(_rel(d.file, policy.root), d.line, d.column, "error", d.text, hint, "syntax"))
     return out
 
 
@@ -130,9 +139,18 @@ def _ground(policy: Policy, findings: list[Finding]) -> None:
         first = d.text.splitlines()[0] if d.text else d.text
         if "unsafe variables" in d.text:
             var = [ln for ln in d.text.splitlines() if "is unsafe" in ln]
-            findings.append(Finding(file, d.line, d.column, "error", first + " " + " ".join(v.strip() for v in var),
-                                    "every variable must occur in a positive body atom (not only under 'not', in a "
-                                    "comparison or in arithmetic)", "unsafe"))
+            findings.append(
+                Finding(
+                    file,
+                    d.line,
+                    d.column,
+                    "error",
+                    first + " " + " ".join(v.strip() for v in var),
+                    "every variable must occur in a positive body atom (not only under 'not', in a "
+                    "comparison or in arithmetic)",
+                    "unsafe",
+                )
+            )
         elif d.code == "AtomUndefined":
             atom = d.text.split(":", 1)[-1].strip()
             if d.text.startswith("no atoms over signature") and atom.split("/", 1)[0] in known:
@@ -140,10 +158,17 @@ def _ground(policy: Policy, findings: list[Finding]) -> None:
             name = atom.split("(", 1)[0]
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            findings.append(Finding(file, d.line, d.column, "error",
-                                    f"atom does not occur in any rule head: {atom} / 谓词未定义",
-                                    hint + "an input predicate must be declared: " + INPUT_PREDICATES_NOTE,
-                                    "undefined-atom"))
+            findings.append(
+                Finding(
+                    file,
+                    d.line,
+                    d.column,
+                    "error",
+                    f"atom does not occur in any rule head: {atom} / 谓词未定义",
+                    hint + "an input predicate must be declared: " + INPUT_PREDICATES_NOTE,
+                    "undefined-atom",
+                )
+            )
         elif d.level == "error":
             findings.append(Finding(file, d.line, d.column, "error", first, "", "ground"))
 
@@ -222,39 +247,87 @@ def _annotations(policy: Policy, statements: list[tuple[str, Any]], findings: li
     for info in policy.rules:
         where = f"{info.file}:{info.line}"
         if info.id in seen:
-            findings.append(Finding(_rel(str(policy.root / info.file), policy.root), info.line, 1, "error",
-                                    f"rule id {info.id!r} is also used at {seen[info.id]} / 规则编号重复",
-                                    "give each annotated block its own `%@ rule:` id", "duplicate-rule-id"))
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / info.file), policy.root),
+                    info.line,
+                    1,
+                    "error",
+                    f"rule id {info.id!r} is also used at {seen[info.id]} / 规则编号重复",
+                    "give each annotated block its own `%@ rule:` id",
+                    "duplicate-rule-id",
+                )
+            )
         seen.setdefault(info.id, where)
         for cid in info.clauses:
             if cid not in policy.clauses:
-                findings.append(Finding(_rel(str(policy.root / info.file), policy.root), max(1, info.line - 1), 1,
-                                        "error", f"clause {cid!r} is not in policy.yaml clauses / 元数据中无此条款",
-                                        "add the clause with its zh/en text to policy.yaml, or fix the id",
-                                        "unknown-clause"))
+                findings.append(
+                    Finding(
+                        _rel(str(policy.root / info.file), policy.root),
+                        max(1, info.line - 1),
+                        1,
+                        "error",
+                        f"clause {cid!r} is not in policy.yaml clauses / 元数据中无此条款",
+                        "add the clause with its zh/en text to policy.yaml, or fix the id",
+                        "unknown-clause",
+                    )
+                )
     for file, stm in statements:
         if stm.ast_type != ast.ASTType.Rule:
             continue
         rel = Path(file).resolve().relative_to(policy.root.resolve()).as_posix()
         if policy.rule_at(rel, stm.location.begin.line) is None:
-            findings.append(Finding(_rel(file, policy.root), stm.location.begin.line, stm.location.begin.column,
-                                    "error", f"rule without a clause citation: {stm} / 规则未引用条款",
-                                    "put `%@ rule: <id>`, `%@ clause: <ids>` (or `-`), `%@ ruling: <ids>` and the "
-                                    "quoted clause text in % comments right above the rule", "no-citation"))
+            findings.append(
+                Finding(
+                    _rel(file, policy.root),
+                    stm.location.begin.line,
+                    stm.location.begin.column,
+                    "error",
+                    f"rule without a clause citation: {stm} / 规则未引用条款",
+                    "put `%@ rule: <id>`, `%@ clause: <ids>` (or `-`), `%@ ruling: <ids>` and the "
+                    "quoted clause text in % comments right above the rule",
+                    "no-citation",
+                )
+            )
     for item in policy.items:
         if item not in policy.clauses:
-            findings.append(Finding(_rel(str(policy.root / "policy.yaml"), policy.root), 1, 1, "error",
-                                    f"item {item!r} has no clause text in policy.yaml", "add it under clauses:",
-                                    "unknown-clause"))
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / "policy.yaml"), policy.root),
+                    1,
+                    1,
+                    "error",
+                    f"item {item!r} has no clause text in policy.yaml",
+                    "add it under clauses:",
+                    "unknown-clause",
+                )
+            )
     for p in policy.parameters.values():
         for cid in p.clauses:
             if cid not in policy.clauses:
-                findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "error",
-                                        f"parameter {p.name}: clause {cid!r} is not in policy.yaml",
-                                        "fix the clause id", "unknown-clause"))
+                findings.append(
+                    Finding(
+                        _rel(str(policy.root / "parameters.yaml"), policy.root),
+                        1,
+                        1,
+                        "error",
+                        f"parameter {p.name}: clause {cid!r} is not in policy.yaml",
+                        "fix the clause id",
+                        "unknown-clause",
+                    )
+                )
         if not p.clauses:
-            findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "warning",
-                                    f"parameter {p.name} cites no clause", "add `clause:`", "no-citation"))
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / "parameters.yaml"), policy.root),
+                    1,
+                    1,
+                    "warning",
+                    f"parameter {p.name} cites no clause",
+                    "add `clause:`",
+                    "no-citation",
+                )
+            )
 
 
 def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
@@ -282,14 +355,29 @@ def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: lis
     for name, (file, line, col) in sorted(used.items()):
         if name not in policy.parameters:
             close = difflib.get_close_matches(name, sorted(policy.parameters), n=1)
-            findings.append(Finding(_rel(file, policy.root), line, col, "error",
-                                    f"parameter {name!r} is not defined in parameters.yaml / 参数未定义",
-                                    (f"did you mean {close[0]!r}? " if close else "") + "define it with its clause",
-                                    "undefined-parameter"))
+            findings.append(
+                Finding(
+                    _rel(file, policy.root),
+                    line,
+                    col,
+                    "error",
+                    f"parameter {name!r} is not defined in parameters.yaml / 参数未定义",
+                    (f"did you mean {close[0]!r}? " if close else "") + "define it with its clause",
+                    "undefined-parameter",
+                )
+            )
     for name in sorted(set(policy.parameters) - set(used)):
-        findings.append(Finding(_rel(str(policy.root / "parameters.yaml"), policy.root), 1, 1, "warning",
-                                f"parameter {name!r} is not used by any rule / 参数未被使用",
-                                "remove it or use it in a rule", "unused-parameter"))
+        findings.append(
+            Finding(
+                _rel(str(policy.root / "parameters.yaml"), policy.root),
+                1,
+                1,
+                "warning",
+                f"parameter {name!r} is not used by any rule / 参数未被使用",
+                "remove it or use it in a rule",
+                "unused-parameter",
+            )
+        )
 
 
 def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
@@ -300,10 +388,17 @@ def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings:
             continue
         head = stm.head
         if head.ast_type in (ast.ASTType.Disjunction, ast.ASTType.HeadAggregate, ast.ASTType.Aggregate):
-            findings.append(Finding(_rel(file, policy.root), stm.location.begin.line, stm.location.begin.column,
-                                    "error", f"choice or disjunctive head: {stm} / 选择规则或析取规则",
-                                    "a policy must have exactly one answer set for any data: derive the atom with "
-                                    "an ordinary rule", "not-stratified"))
+            findings.append(
+                Finding(
+                    _rel(file, policy.root),
+                    stm.location.begin.line,
+                    stm.location.begin.column,
+                    "error",
+                    f"choice or disjunctive head: {stm} / 选择规则或析取规则",
+                    "a policy must have exactly one answer set for any data: derive the atom with an ordinary rule",
+                    "not-stratified",
+                )
+            )
         for h in _heads(head):
             for name, arity, kind in _body_deps(stm.body):
                 edges[h].add((name, arity))
@@ -316,11 +411,19 @@ def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings:
         if (line, col) in reported:  # type: ignore[comparison-overlap]
             continue
         what = "negation" if kind == "neg" else "an aggregate"
-        findings.append(Finding(_rel(file, policy.root), line, col, "error",
-                                f"not stratified: {h[0]}/{h[1]} depends on {b[0]}/{b[1]} through {what} inside a "
-                                "recursive cycle / 非分层：递归环中含否定或聚合",
-                                "break the cycle: compute the negated/aggregated predicate from inputs only, or split "
-                                "the predicate by stage (e.g. by data year)", "not-stratified"))
+        findings.append(
+            Finding(
+                _rel(file, policy.root),
+                line,
+                col,
+                "error",
+                f"not stratified: {h[0]}/{h[1]} depends on {b[0]}/{b[1]} through {what} inside a "
+                "recursive cycle / 非分层：递归环中含否定或聚合",
+                "break the cycle: compute the negated/aggregated predicate from inputs only, or split "
+                "the predicate by stage (e.g. by data year)",
+                "not-stratified",
+            )
+        )
         reported.add((line, col))  # type: ignore[arg-type]
 
 
@@ -381,10 +484,10 @@ def _sccs(edges: dict[tuple[str, int], set[tuple[str, int]]]) -> dict[tuple[str,
 
 def _runtime(policy: Policy, findings: list[Finding]) -> None:
     """Ground the policy's own cases: every atom must be a fact and the model unique."""
+    from . import facts as factmod
     from . import loader
     from .cases import load_cases
     from .numbers import Functions
-    from . import facts as factmod
 
     try:
         cases = load_cases(policy)
@@ -403,6 +506,7 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
         for rf in policy.rule_files:
             ctl.load(str(rf))
         with ctl.backend() as backend:
+
             def emit(sym: clingo.Symbol, path: str = "") -> None:
                 backend.add_rule([backend.add_atom(sym)])
 
@@ -423,9 +527,17 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
                 models += 1
         if not_facts or models != 1:
             sample = ", ".join(str(s) for s in sorted(not_facts)[:3])
-            findings.append(Finding(case.file, 1, 1, "error",
-                                    f"case {case.name!r}: {models} answer set(s); atoms left undecided by the "
-                                    f"grounder: {sample or 'none'} / 运行时非分层",
-                                    "the program is not stratified for this data: look for recursion through "
-                                    "negation or aggregates involving these predicates", "not-stratified"))
+            findings.append(
+                Finding(
+                    case.file,
+                    1,
+                    1,
+                    "error",
+                    f"case {case.name!r}: {models} answer set(s); atoms left undecided by the "
+                    f"grounder: {sample or 'none'} / 运行时非分层",
+                    "the program is not stratified for this data: look for recursion through "
+                    "negation or aggregates involving these predicates",
+                    "not-stratified",
+                )
+            )
             return

@@ -54,7 +54,10 @@ def _policy(path: str | None) -> Policy:
 
 
 policy_option = click.option(
-    "--policy", "policy_dir", type=click.Path(file_okay=False), default=None,
+    "--policy",
+    "policy_dir",
+    type=click.Path(file_okay=False),
+    default=None,
     help="政策目录 Policy directory (default: the shipped policy/chongming-digital-2025).",
 )
 
@@ -62,26 +65,48 @@ policy_option = click.option(
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fuchi")
 def main() -> None:
-    """fuchi 扶持 — 扶持政策即代码 policy-as-code for government support measures."""
+    """Fuchi 扶持 — 扶持政策即代码 policy-as-code for government support measures."""
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @policy_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="输出格式 Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="输出格式 Output format.",
+)
 @click.option("--company", "companies", multiple=True, help="只输出该企业 Only this enterprise id (repeatable).")
 @click.option("--year", "years", multiple=True, type=int, help="只输出该数据年度 Only this data year (repeatable).")
 @click.option("--item", "items", multiple=True, help="只输出该条款 Only this clause item, e.g. 2.2.b (repeatable).")
-@click.option("--workers", type=click.IntRange(0, 64), default=None,
-              help="工作进程数 Worker processes (default: up to 2; 0 = in this process).")
-@click.option("--explain", "explain_rows", is_flag=True,
-              help="每行附一行解释 Add a one-line explanation to each row (instrumented; slower).")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="工作进程数 Worker processes (default: up to 2; 0 = in this process).",
+)
+@click.option(
+    "--explain",
+    "explain_rows",
+    is_flag=True,
+    help="每行附一行解释 Add a one-line explanation to each row (instrumented; slower).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
-def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies: tuple[str, ...],
-             years: tuple[int, ...], items: tuple[str, ...], workers: int | None, explain_rows: bool,
-             debug: bool) -> None:
+def evaluate(
+    files: tuple[str, ...],
+    policy_dir: str | None,
+    fmt: str,
+    companies: tuple[str, ...],
+    years: tuple[int, ...],
+    items: tuple[str, ...],
+    workers: int | None,
+    explain_rows: bool,
+    debug: bool,
+) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
 
     FILES are YAML, JSON or JSON Lines files in the format of docs/data-format.md.
@@ -115,9 +140,14 @@ def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies
                         warnings.append(text)
                 advance(len(result.seen))
 
-            evaluation.evaluate(policy, source, on_batch,
-                                companies=frozenset(companies) if companies else None, workers=workers,
-                                explain=explain_rows)
+            evaluation.evaluate(
+                policy,
+                source,
+                on_batch,
+                companies=frozenset(companies) if companies else None,
+                workers=workers,
+                explain=explain_rows,
+            )
         writer.finish(totals)
         for w in warnings:
             messages.warning(w)
@@ -131,12 +161,19 @@ def evaluate(files: tuple[str, ...], policy_dir: str | None, fmt: str, companies
 @click.argument("args", nargs=-1, required=True)
 @policy_option
 @click.option("--year", type=int, default=None, help="数据年度 Data year.")
-@click.option("--format", "fmt", type=click.Choice(["tree", "json", "markdown"]), default="tree",
-              show_default=True, help="输出格式 Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "json", "markdown"]),
+    default="tree",
+    show_default=True,
+    help="输出格式 Output format.",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
-def explain(enterprise: str, args: tuple[str, ...], policy_dir: str | None, year: int | None, fmt: str,
-            debug: bool) -> None:
+def explain(
+    enterprise: str, args: tuple[str, ...], policy_dir: str | None, year: int | None, fmt: str, debug: bool
+) -> None:
     """解释结论 Explain why (or why not) ENTERPRISE gets what it gets.
 
     \b
@@ -184,8 +221,13 @@ def check(policy_dir: str | None, fmt: str) -> None:
     findings = check_policy(path)
     errors = [f for f in findings if f.severity == "error"]
     if fmt == "json":
-        click.echo(json.dumps({"policy": path, "errors": len(errors), "findings": [f.__dict__ for f in findings]},
-                              ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {"policy": path, "errors": len(errors), "findings": [f.__dict__ for f in findings]},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         write_findings(findings)
         Messages().info(f"{path}: {len(errors)} 错误 errors, {len(findings) - len(errors)} 警告 warnings")
@@ -201,8 +243,9 @@ def check(policy_dir: str | None, fmt: str) -> None:
 @click.option("-k", "select", default=None, help="只运行名称含该文本的用例 Only cases whose name contains this.")
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
-def test_cmd(policy_dir: str | None, fmt: str, junit: str | None, coverage: bool, select: str | None,
-             debug: bool) -> None:
+def test_cmd(
+    policy_dir: str | None, fmt: str, junit: str | None, coverage: bool, select: str | None, debug: bool
+) -> None:
     """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
     import json
 
@@ -223,8 +266,9 @@ def test_cmd(policy_dir: str | None, fmt: str, junit: str | None, coverage: bool
     for r in results:
         if r.passed or r.case.expect_error is not None or not r.case.expect:
             continue
-        wrong = next((e for e in r.case.expect if any(f.startswith(f"{e.company} {e.year} {e.item}")
-                                                      for f in r.failures)), None)
+        wrong = next(
+            (e for e in r.case.expect if any(f.startswith(f"{e.company} {e.year} {e.item}") for f in r.failures)), None
+        )
         if wrong is None:
             continue
         where = f"{r.case.file}#{r.case.name}"

@@ -1,4 +1,4 @@
-"""Rule coverage of a policy's cases: did some case make each rule fire, and some case make it fail?
+"""Rule coverage of policy cases: did some case make each rule fire, and some case make it fail.
 
 Each case is solved with the instrumented program (:mod:`fuchi.instrument`). A rule *fired* in a case
 when a ``_fired`` atom of it exists. A rule *failed* in a case when some prefix of its body held for a
@@ -20,7 +20,7 @@ from .cases import Case
 from .errors import FuchiError
 from .explain import Explainer
 from .instrument import InstrumentedRule, add_instrumented
-from .records import City
+from .records import City, Company
 
 
 @dataclass
@@ -92,13 +92,15 @@ def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
     clauses = {cid for r in program.rules if r.info for cid in r.info.clauses}
     # A clause has a case when a case expects a row of it, or a case exercises one of its rules.
     exercised = {cid for r in program.rules if r.info and per_rule[r.index].fired for cid in r.info.clauses}
-    missing = sorted(c for c in clauses | set(explainer.policy.items)
-                     if c not in items_with_case and c not in exercised)
+    missing = sorted(
+        c for c in clauses | set(explainer.policy.items) if c not in items_with_case and c not in exercised
+    )
     return CoverageReport([per_rule[r.index] for r in program.rules], missing)
 
 
-def _failed(rule: InstrumentedRule, fired: list[clingo.Symbol],
-            reach: dict[tuple[int, int], list[clingo.Symbol]]) -> bool:
+def _failed(
+    rule: InstrumentedRule, fired: list[clingo.Symbol], reach: dict[tuple[int, int], list[clingo.Symbol]]
+) -> bool:
     n = len(rule.body)
     if n == 0:
         return False
@@ -116,11 +118,15 @@ def _failed(rule: InstrumentedRule, fired: list[clingo.Symbol],
     return False
 
 
-def _solve(explainer: Explainer, companies: list, city: City  # type: ignore[type-arg]
-           ) -> tuple[dict[int, list[clingo.Symbol]], dict[tuple[int, int], list[clingo.Symbol]]]:
+def _solve(
+    explainer: Explainer,
+    companies: list[Company],
+    city: City,
+) -> tuple[dict[int, list[clingo.Symbol]], dict[tuple[int, int], list[clingo.Symbol]]]:
     ctl = clingo.Control(["--models=1"], logger=lambda c, m: None)
     add_instrumented(ctl, explainer.program)
     with ctl.backend() as backend:
+
         def emit(sym: clingo.Symbol, path: str = "") -> None:
             backend.add_rule([backend.add_atom(sym)])
 

@@ -31,8 +31,9 @@ STATUSES = (
     "excluded",
     "out_of_period",
 )
-_LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+)(?:-[\d:]+)?:\s*(?P<level>\w+):\s*(?P<text>.*)$",
-                       re.S)
+_LOCATION = re.compile(
+    r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+)(?:-[\d:]+)?:\s*(?P<level>\w+):\s*(?P<text>.*)$", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Decision:
         amount: Whole yuan.
         payable_year: The year it is paid in, or None when nothing is payable.
         reason: The reason term the policy gave.
+
     """
 
     company: int
@@ -101,8 +103,9 @@ def parse_message(code: clingo.MessageCode, text: str) -> Diagnostic:
     level = m.group("level")
     if code == clingo.MessageCode.OperationUndefined:
         level = "error"
-    return Diagnostic(level, m.group("file"), int(m.group("line")), int(m.group("col")),
-                      m.group("text").strip(), code.name)
+    return Diagnostic(
+        level, m.group("file"), int(m.group("line")), int(m.group("col")), m.group("text").strip(), code.name
+    )
 
 
 class Engine:
@@ -111,6 +114,7 @@ class Engine:
     Args:
         policy: The loaded policy.
         extra_show: Signatures to show besides the outputs (for tests and explanations).
+
     """
 
     def __init__(self, policy: Policy, extra_show: Sequence[tuple[str, int]] = ()) -> None:
@@ -137,8 +141,9 @@ class Engine:
         ctl.add("base", [], show)
         return ctl
 
-    def solve(self, companies: Sequence[Company], city: City,
-              on_model: Callable[[clingo.Model], None] | None = None) -> Outcome:
+    def solve(
+        self, companies: Sequence[Company], city: City, on_model: Callable[[clingo.Model], None] | None = None
+    ) -> Outcome:
         """Solve one batch.
 
         Args:
@@ -152,11 +157,13 @@ class Engine:
         Raises:
             PolicyError: The program does not load, calls an undefined operation, has no or several
                 answer sets, or leaves a touched item without exactly one decision.
+
         """
         out = Outcome()
         ctl = self.control(out.diagnostics)
         try:
             with ctl.backend() as backend:
+
                 def emit(sym: clingo.Symbol, path: str = "") -> None:
                     backend.add_rule([backend.add_atom(sym)])
 
@@ -186,8 +193,13 @@ class Engine:
                 "stratified (exactly one answer set for any data) / 政策程序必须恰有一个回答集"
             )
         self._read(models[0], out)
-        shown = {"decision/7", "input_error/3", "input_warning/3", "touched/3",
-                 *(f"{n}/{a}" for n, a in self.extra_show)}
+        shown = {
+            "decision/7",
+            "input_error/3",
+            "input_warning/3",
+            "touched/3",
+            *(f"{n}/{a}" for n, a in self.extra_show),
+        }
         out.diagnostics = [d for d in out.diagnostics if not _about_shown(d, shown)]
         return out
 
@@ -215,8 +227,10 @@ class Engine:
         missing = touched - seen.keys()
         if missing:
             c, y, i = sorted(missing)[0]
-            raise PolicyError(f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
-                              "/ 数据涉及的事项没有结论")
+            raise PolicyError(
+                f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
+                "/ 数据涉及的事项没有结论"
+            )
         extra = seen.keys() - touched
         if extra:
             c, y, i = sorted(extra)[0]

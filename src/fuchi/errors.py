@@ -28,6 +28,7 @@ class InputError(FuchiError):
         field: The field path inside the record, e.g. ``events[2].cost``.
         expected: What was expected, in Chinese and English.
         line: The line of a JSON Lines file, when known.
+
     """
 
     file: str

@@ -78,8 +78,7 @@ def rows_of(outcome: Outcome, companies: Sequence[Company], renderer: ReasonRend
     rows = []
     for d in outcome.decisions:
         co = companies[d.company]
-        rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year,
-                        renderer.both(d.reason, co)))
+        rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year, renderer.both(d.reason, co)))
     return rows
 
 
@@ -102,6 +101,7 @@ class Evaluator:
 
     Args:
         policy: The policy to apply.
+
     """
 
     def __init__(self, policy: Policy, explain: bool = False) -> None:
@@ -183,6 +183,7 @@ def open_inputs(paths: Sequence[str]) -> Source:
 
     Raises:
         InputError: A YAML/JSON file is malformed (JSON Lines lines are checked when they are read).
+
     """
     cities: list[tuple[City, str]] = []
     documents: list[tuple[str, list[Company]]] = []
@@ -251,6 +252,7 @@ def evaluate(
     Raises:
         InputError: Bad data (the first problem in input order).
         PolicyError: The policy cannot be solved.
+
     """
     registry = loader.IdRegistry()
     if workers is None:
@@ -305,6 +307,7 @@ def find_company(paths: Sequence[str], company_id: str) -> tuple[Company, City]:
 
     Raises:
         InputError: The enterprise is absent or appears twice, or its record is malformed.
+
     """
     import json
 
@@ -319,10 +322,19 @@ def find_company(paths: Sequence[str], company_id: str) -> tuple[Company, City]:
             continue
         if found is not None:
             first = found.file if found.line is None else f"{found.file}:{found.line}"
-            raise InputError(co.file, co.id, "id", f"企业编号重复（首次出现于 {first}） / duplicate enterprise id "
-                             f"(first seen at {first})", co.line)
+            raise InputError(
+                co.file,
+                co.id,
+                "id",
+                f"企业编号重复（首次出现于 {first}） / duplicate enterprise id (first seen at {first})",
+                co.line,
+            )
         found = co
     if found is None:
-        raise InputError(", ".join(paths), company_id, "id",
-                         "在输入文件中找不到该企业 / no enterprise with this id in the input files")
+        raise InputError(
+            ", ".join(paths),
+            company_id,
+            "id",
+            "在输入文件中找不到该企业 / no enterprise with this id in the input files",
+        )
     return found, source.city

@@ -89,6 +89,7 @@ class Step:
         source: Where an input or parameter comes from.
         note: A remark (cap binds, rounded down, the gap to a threshold).
         children: Sub-steps.
+
     """
 
     kind: str
@@ -136,6 +137,7 @@ class Explainer:
 
     Args:
         policy: The policy; its rules are parsed and instrumented once.
+
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -165,11 +167,18 @@ class Explainer:
         """The reference to a rule, with the text of the clauses it cites."""
         info = rule.info
         clauses = tuple(c for c in (self.clause(x) for x in (info.clauses if info else ())) if c is not None)
-        return RuleRef(rule.rule_id, rule.file, rule.line, clauses, info.rulings if info else (),
-                       info.quote if info else ())
+        return RuleRef(
+            rule.rule_id, rule.file, rule.line, clauses, info.rulings if info else (), info.quote if info else ()
+        )
 
-    def explain(self, company: Company, city: City, item: str | None = None,
-                year: int | None = None, detailed: bool | None = None) -> Explanation:
+    def explain(
+        self,
+        company: Company,
+        city: City,
+        item: str | None = None,
+        year: int | None = None,
+        detailed: bool | None = None,
+    ) -> Explanation:
         """Explain one enterprise: all its rows (summary) or the rows of one item (detailed).
 
         ``detailed`` defaults to whether an item was asked for.
@@ -185,8 +194,9 @@ class Explainer:
                 continue
             rows.append(run.explain_row(dec, detailed=detailed))
         where = company.file if company.line is None else f"{company.file}:{company.line}"
-        return Explanation(self.policy.id, self.policy.version, self.policy.digest, company.id, company.name,
-                           where, rows, detailed)
+        return Explanation(
+            self.policy.id, self.policy.version, self.policy.digest, company.id, company.name, where, rows, detailed
+        )
 
 
 def _head_signature(head: Any) -> tuple[str, int] | None:
@@ -258,8 +268,8 @@ class _Run:
                 self.by_sig[(sym.name, len(sym.arguments))].append(sym)
         for lst in (*self.by_sig.values(), *self.fired.values(), *self.reach.values()):
             lst.sort()
-        self.derivations: dict[clingo.Symbol, list[tuple[InstrumentedRule, dict[str, clingo.Symbol]]]] = (
-            defaultdict(list)
+        self.derivations: dict[clingo.Symbol, list[tuple[InstrumentedRule, dict[str, clingo.Symbol]]]] = defaultdict(
+            list
         )
         for rule in ex.program.rules:
             for values in self.fired.get(rule.index, []):
@@ -325,9 +335,14 @@ class _Run:
             step.children.append(Step("call", text_call, note=note))
         return step
 
-    def literal(self, lit: Any, binding: dict[str, clingo.Symbol], depth: int, seen: set[clingo.Symbol],
-                calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]]) -> Step:
-        consts = self.ex.program.constants
+    def literal(
+        self,
+        lit: Any,
+        binding: dict[str, clingo.Symbol],
+        depth: int,
+        seen: set[clingo.Symbol],
+        calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]],
+    ) -> Step:
         atom = lit.atom
         if atom.ast_type == ast.ASTType.SymbolicAtom:
             matches = self.matching(atom.symbol, binding)
@@ -343,7 +358,8 @@ class _Run:
             if sig is not None and sig in self.ex.by_head and depth > 0:
                 # Why the atom is absent: each rule that could derive it and the condition that failed.
                 step.children.append(
-                    self.why_not(sig[0], self.partial_args(atom.symbol, binding), min(depth, WHY_NOT_DEPTH)))
+                    self.why_not(sig[0], self.partial_args(atom.symbol, binding), min(depth, WHY_NOT_DEPTH))
+                )
             return step
         if atom.ast_type == ast.ASTType.Comparison:
             return self.comparison(atom, binding, calls)
@@ -351,8 +367,9 @@ class _Run:
             return self.aggregate(atom, binding, depth, seen)
         return Step("comparison", str(lit))
 
-    def comparison(self, atom: Any, binding: dict[str, clingo.Symbol],
-                   calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]]) -> Step:
+    def comparison(
+        self, atom: Any, binding: dict[str, clingo.Symbol], calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]]
+    ) -> Step:
         consts = self.ex.program.constants
         parts = [atom.term] + [g.term for g in atom.guards]
         values = []
@@ -371,8 +388,7 @@ class _Run:
             pass
         return Step("comparison", f"{atom}  ⟹  {shown}", holds=holds)
 
-    def aggregate(self, atom: Any, binding: dict[str, clingo.Symbol], depth: int,
-                  seen: set[clingo.Symbol]) -> Step:
+    def aggregate(self, atom: Any, binding: dict[str, clingo.Symbol], depth: int, seen: set[clingo.Symbol]) -> Step:
         guard = atom.left_guard
         value = None
         if guard is not None and guard.term.ast_type == ast.ASTType.Variable:
@@ -384,8 +400,11 @@ class _Run:
         members: list[clingo.Symbol] = []
         for el in atom.elements:
             for cond in el.condition:
-                if cond.ast_type == ast.ASTType.Literal and cond.atom.ast_type == ast.ASTType.SymbolicAtom \
-                        and cond.sign == ast.Sign.NoSign:
+                if (
+                    cond.ast_type == ast.ASTType.Literal
+                    and cond.atom.ast_type == ast.ASTType.SymbolicAtom
+                    and cond.sign == ast.Sign.NoSign
+                ):
                     members.extend(self.matching(cond.atom.symbol, binding))
         for sym in sorted(set(members)):
             step.children.append(self.why(sym, depth, seen))
@@ -422,8 +441,11 @@ class _Run:
             for pat, val in zip(head_args, args, strict=True):
                 if val is None or start is None:
                     continue
-                if pat.ast_type == ast.ASTType.Variable or pat.ast_type == ast.ASTType.SymbolicTerm or (
-                        pat.ast_type == ast.ASTType.Function and not pat.external):
+                if (
+                    pat.ast_type == ast.ASTType.Variable
+                    or pat.ast_type == ast.ASTType.SymbolicTerm
+                    or (pat.ast_type == ast.ASTType.Function and not pat.external)
+                ):
                     start = match(pat, start, val, consts)
             if start is None:
                 continue  # this rule can never give this atom
@@ -433,7 +455,6 @@ class _Run:
         return step
 
     def rule_failure(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], depth: int) -> Step:
-        consts = self.ex.program.constants
         n = len(rule.body)
         ref = self.ex.rule_ref(rule)
         best_k = 0
@@ -501,13 +522,25 @@ class _Run:
     def explain_row(self, dec: _Decision, detailed: bool) -> RowExplanation:
         reason = self.ex.renderer.both(dec.reason, self.company)
         c = factmod.company_term(0)
-        stages = sorted(s for s in self.by_sig.get(("stage", 6), [])
-                        if s.arguments[0] == c and s.arguments[1].number == dec.year
-                        and s.arguments[2].string == dec.item)
+        stages = sorted(
+            s
+            for s in self.by_sig.get(("stage", 6), [])
+            if s.arguments[0] == c and s.arguments[1].number == dec.year and s.arguments[2].string == dec.item
+        )
         conditions = [f"{s.arguments[4].name}: {self.ex.renderer.both(s.arguments[5], self.company)}" for s in stages]
-        row = RowExplanation(self.company.id, dec.year, dec.item, dec.status, dec.amount, dec.payable_year,
-                             reason, self.ex.clause(dec.item), Step("derived", self.show(dec.sym)), [],
-                             conditions)
+        row = RowExplanation(
+            self.company.id,
+            dec.year,
+            dec.item,
+            dec.status,
+            dec.amount,
+            dec.payable_year,
+            reason,
+            self.ex.clause(dec.item),
+            Step("derived", self.show(dec.sym)),
+            [],
+            conditions,
+        )
         if not detailed:
             return row
         seen: set[clingo.Symbol] = set()
@@ -519,8 +552,10 @@ class _Run:
                 row.why_not.append(Step("failed", text, holds=False, children=[self.why(s, MAX_DEPTH, seen)]))
             item = clingo.String(dec.item)
             year = clingo.Number(dec.year)
-            has_amount = any(a.arguments[0] == c and a.arguments[1] == year and a.arguments[2] == item
-                             for a in self.by_sig.get(("amount_max", 4), []))
+            has_amount = any(
+                a.arguments[0] == c and a.arguments[1] == year and a.arguments[2] == item
+                for a in self.by_sig.get(("amount_max", 4), [])
+            )
             if not has_amount and ("amount_max", 4) in self.ex.by_head:
                 row.why_not.append(self.why_not("amount_max", [c, year, item, None], MAX_DEPTH))
         return row
@@ -630,8 +665,11 @@ def one_line(row: RowExplanation, limit: int = 3) -> str:
             assert step.rule is not None
             calls = [c.text + (f" ({c.note})" if c.note else "") for c in step.children if c.kind == "call"]
             held = [c.text.split("⟹", 1)[-1].strip() for c in step.children if c.kind == "comparison" and c.holds]
-            failed = [f"not ({c.text.split('⟹', 1)[-1].strip()})" for c in step.children
-                      if c.kind == "comparison" and not c.holds]
+            failed = [
+                f"not ({c.text.split('⟹', 1)[-1].strip()})"
+                for c in step.children
+                if c.kind == "comparison" and not c.holds
+            ]
             rid = step.rule.id
             if denial and held:
                 first.append(f"{rid}: " + "; ".join(held))

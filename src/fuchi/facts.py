@@ -49,6 +49,7 @@ class Interner:
         self.ids: dict[str, int] = {}
 
     def __call__(self, text: str) -> clingo.Symbol:
+        """Return the number of ``text``, assigning the next one on first sight."""
         n = self.ids.setdefault(text, len(self.ids))
         return number(n)
 
@@ -74,6 +75,7 @@ def company_facts(c: int, co: Company, emit: Emit) -> None:
         c: The number standing for the enterprise in this solve (the fact term is ``c(N)``).
         co: The validated enterprise.
         emit: Called with each fact and its field path (``revenue.2026``, ``events[2]``).
+
     """
     C = company_term(c)
     emit(F("company", [C]), "id")
@@ -109,8 +111,16 @@ def company_facts(c: int, co: Company, emit: Emit) -> None:
         emit(
             F(
                 "compute_project",
-                [C, number(k), projects(p.id), number(p.year), const(p.kind),
-                 decimal(p.pflops), decimal(p.pue), money(p.cost)],
+                [
+                    C,
+                    number(k),
+                    projects(p.id),
+                    number(p.year),
+                    const(p.kind),
+                    decimal(p.pflops),
+                    decimal(p.pue),
+                    money(p.cost),
+                ],
             ),
             f"compute_projects[{k}]",
         )
@@ -123,9 +133,14 @@ def company_facts(c: int, co: Company, emit: Emit) -> None:
         emit(F("own_ip", [C, number(k), ips(ip.id), number(ip.year), money(ip.first_batch_amount)]), f"own_ip[{k}]")
     for k, e in enumerate(co.events):
         emit(F("event", [C, number(k), number(e.year), const(e.kind), money(e.cost)]), f"events[{k}]")
-    for k, s in enumerate(co.showcase_centres):
-        emit(F("showcase_centre", [C, number(k), number(s.year), _TRUE if s.in_shanghai else _FALSE,
-                                   money(s.cost)]), f"showcase_centres[{k}]")
+    for k, centre in enumerate(co.showcase_centres):
+        emit(
+            F(
+                "showcase_centre",
+                [C, number(k), number(centre.year), _TRUE if centre.in_shanghai else _FALSE, money(centre.cost)],
+            ),
+            f"showcase_centres[{k}]",
+        )
     for k, a in enumerate(co.prior_awards):
         K = number(k)
         emit(F("prior_award", [C, K, item(a.item), number(a.year)]), f"prior_awards[{k}]")
@@ -135,9 +150,12 @@ def company_facts(c: int, co: Company, emit: Emit) -> None:
             emit(F("prior_award_project", [C, K, projects(a.project)]), f"prior_awards[{k}].project")
     for k, o in enumerate(co.other_support):
         emit(F("other_support", [C, number(k), item(o.item), number(o.year), money(o.amount)]), f"other_support[{k}]")
-    for k, a in enumerate(co.assessments):
-        amount = money(a.amount) if a.amount is not None else _NONE
-        emit(F("assessment", [C, number(k), item(a.item), number(a.year), const(a.decision), amount]), f"assessments[{k}]")
+    for k, asm in enumerate(co.assessments):
+        amount = money(asm.amount) if asm.amount is not None else _NONE
+        emit(
+            F("assessment", [C, number(k), item(asm.item), number(asm.year), const(asm.decision), amount]),
+            f"assessments[{k}]",
+        )
 
 
 def city_facts(city: City, emit: Emit) -> None:

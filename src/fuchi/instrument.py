@@ -40,6 +40,7 @@ class InstrumentedRule:
         info: The ``%@`` annotations covering the rule, if any.
         file: The rule file, relative to the policy directory.
         line: The rule's first line.
+
     """
 
     index: int
@@ -124,10 +125,13 @@ def _needs_binds(lit: AST, global_vars: set[str]) -> tuple[set[str], set[str]]:
                 return set(_variables(left)), {right.name}
         return allv, set()
     if atom.ast_type == ast.ASTType.BodyAggregate:
-        binds: set[str] = set()
+        binds = set()
         guard = atom.left_guard
-        if (guard is not None and guard.comparison == ast.ComparisonOperator.Equal
-                and guard.term.ast_type == ast.ASTType.Variable):
+        if (
+            guard is not None
+            and guard.comparison == ast.ComparisonOperator.Equal
+            and guard.term.ast_type == ast.ASTType.Variable
+        ):
             binds = {guard.term.name}
         needs = set()
         for el in atom.elements:
@@ -157,6 +161,7 @@ def safe_order(body: Sequence[AST], global_vars: set[str]) -> list[tuple[AST, se
 
     Returns:
         (literal, variables bound after it) pairs; literals that can never be placed come last.
+
     """
     todo = list(body)
     bound: set[str] = set()
@@ -198,6 +203,7 @@ def parse_policy(policy: Policy) -> Program:
 
     Raises:
         RuntimeError: clingo could not parse a file (the engine reports the located message first).
+
     """
     statements: list[AST] = []
     for f in policy.rule_files:  # one file at a time keeps statements in file order
@@ -252,9 +258,7 @@ def instrumented_statements(program: Program) -> Iterator[AST]:
         for k, names in enumerate(rule.prefix_vars, start=1):
             if names is None:
                 continue
-            yield ast.Rule(
-                loc, _head(loc, "_reach", [idx, _num(loc, k), _tuple(loc, names)]), list(rule.body[:k])
-            )
+            yield ast.Rule(loc, _head(loc, "_reach", [idx, _num(loc, k), _tuple(loc, names)]), list(rule.body[:k]))
 
 
 def add_instrumented(ctl: clingo.Control, program: Program) -> None:
@@ -282,9 +286,13 @@ _BINOPS: dict[Any, Callable[[int, int], int]] = {
 }
 
 
-def evaluate_term(term: AST, binding: dict[str, clingo.Symbol], constants: dict[str, AST],
-                  call: Call, calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None
-                  ) -> clingo.Symbol:
+def evaluate_term(
+    term: AST,
+    binding: dict[str, clingo.Symbol],
+    constants: dict[str, AST],
+    call: Call,
+    calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None,
+) -> clingo.Symbol:
     """Evaluate a term under variable bindings, recording external calls in ``calls``."""
     kind = term.ast_type
     if kind == ast.ASTType.Variable:
@@ -307,8 +315,9 @@ def evaluate_term(term: AST, binding: dict[str, clingo.Symbol], constants: dict[
         if a.type != clingo.SymbolType.Number or b.type != clingo.SymbolType.Number:
             raise TermError("arithmetic on a non-number")
         op = _BINOPS.get(term.operator_type)
-        if op is None or (b.number == 0 and term.operator_type in (ast.BinaryOperator.Division,
-                                                                    ast.BinaryOperator.Modulo)):
+        if op is None or (
+            b.number == 0 and term.operator_type in (ast.BinaryOperator.Division, ast.BinaryOperator.Modulo)
+        ):
             raise TermError("undefined operation")
         return clingo.Number(op(a.number, b.number))
     if kind == ast.ASTType.Function:
@@ -326,8 +335,13 @@ def evaluate_term(term: AST, binding: dict[str, clingo.Symbol], constants: dict[
     raise TermError(f"cannot evaluate {term}")
 
 
-def ground_atom(atom: AST, binding: dict[str, clingo.Symbol], constants: dict[str, AST], call: Call,
-                calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None) -> clingo.Symbol:
+def ground_atom(
+    atom: AST,
+    binding: dict[str, clingo.Symbol],
+    constants: dict[str, AST],
+    call: Call,
+    calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None,
+) -> clingo.Symbol:
     """Evaluate a SymbolicAtom (or a head literal) to a symbol."""
     if atom.ast_type == ast.ASTType.Literal:
         atom = atom.atom
@@ -341,8 +355,9 @@ def bind(names: Sequence[str], values: clingo.Symbol) -> dict[str, clingo.Symbol
     return dict(zip(names, values.arguments, strict=True))
 
 
-def match(pattern: AST, binding: dict[str, clingo.Symbol], sym: clingo.Symbol,
-          constants: dict[str, AST]) -> dict[str, clingo.Symbol] | None:
+def match(
+    pattern: AST, binding: dict[str, clingo.Symbol], sym: clingo.Symbol, constants: dict[str, AST]
+) -> dict[str, clingo.Symbol] | None:
     """Unify a term pattern with a ground symbol, extending ``binding`` (arithmetic must be bound)."""
     out = dict(binding)
 

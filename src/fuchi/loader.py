@@ -72,15 +72,11 @@ V = TypeVar("V")
 
 # ---- messages (pinned by tests/test_loader.py; every one is "中文 / English") ---------------------------
 
-_MONEY = (
-    "应为不小于 0 的金额（元，最多两位小数） / "
-    "expected a non-negative amount in yuan with at most two decimals"
-)
+_MONEY = "应为不小于 0 的金额（元，最多两位小数） / expected a non-negative amount in yuan with at most two decimals"
 _WHOLE = "应为不小于 0 的整元金额 / expected a non-negative amount in whole yuan"
 _TIER = "应为大于 0 的整元金额 / expected an amount in whole yuan above 0"
 _MONEY_RANGE = (
-    f"金额超出支持范围（最多 {MAX_MONEY_YUAN} 元） / "
-    f"amount outside the supported range (at most {MAX_MONEY_YUAN} yuan)"
+    f"金额超出支持范围（最多 {MAX_MONEY_YUAN} 元） / amount outside the supported range (at most {MAX_MONEY_YUAN} yuan)"
 )
 _FLOAT = (
     "应为精确的十进制数，不接受二进制浮点数（请用 fuchi.loader 读取 YAML/JSON） / "
@@ -98,10 +94,7 @@ _DECIMAL_RANGE = (
     f"数值超出支持范围（绝对值最大 {MAX_DECIMAL}） / "
     f"number outside the supported range (absolute value at most {MAX_DECIMAL})"
 )
-_YEAR = (
-    f"应为 {MIN_YEAR} 至 {MAX_YEAR} 之间的整数年份 / "
-    f"expected a year from {MIN_YEAR} to {MAX_YEAR} as an integer"
-)
+_YEAR = f"应为 {MIN_YEAR} 至 {MAX_YEAR} 之间的整数年份 / expected a year from {MIN_YEAR} to {MAX_YEAR} as an integer"
 _YEAR_KEY = (
     f"应为 {MIN_YEAR} 至 {MAX_YEAR} 之间的年份（整数或数字字符串） / "
     f"expected a year from {MIN_YEAR} to {MAX_YEAR} (an integer or a string of digits)"
@@ -110,9 +103,7 @@ _DUP_YEAR = "同一年份出现两次 / the same year is given twice"
 _STRING = "应为字符串 / expected a string"
 _NONEMPTY = "应为非空字符串 / expected a non-empty string"
 _NUL = "文本不得包含 NUL 字符（\\x00） / text must not contain the NUL character (\\x00)"
-_SURROGATE = (
-    "文本含有孤立的代理码位，不是有效的 Unicode / text holds a lone surrogate and is not valid Unicode"
-)
+_SURROGATE = "文本含有孤立的代理码位，不是有效的 Unicode / text holds a lone surrogate and is not valid Unicode"
 _BOOL = "应为 true 或 false / expected true or false"
 _LIST = "应为列表 / expected a list"
 _MAP = "应为映射（键: 值） / expected a mapping (key: value)"
@@ -129,8 +120,7 @@ _REGISTERED = (
     "expected a lower-case pinyin district name (letters a-z only, e.g. chongming)"
 )
 _INDUSTRY = (
-    "应为 2 至 6 位数字的行业代码（GB/T 4754-2017） / "
-    "expected an industry code of 2 to 6 digits (GB/T 4754-2017)"
+    "应为 2 至 6 位数字的行业代码（GB/T 4754-2017） / expected an industry code of 2 to 6 digits (GB/T 4754-2017)"
 )
 _ID_MISSING = "缺少企业 id / the enterprise has no id"
 _ID_BAD = "企业 id 应为不含 NUL 的非空字符串 / the enterprise id must be a non-empty string without NUL"
@@ -146,8 +136,7 @@ _JSONL_ONE = (
     "JSON Lines holds one enterprise per line; put city data in a separate .yaml/.json file"
 )
 _FILE_TYPE = (
-    "未知的文件类型（应为 .yaml、.yml、.json 或 .jsonl） / "
-    "unknown file type (expected .yaml, .yml, .json or .jsonl)"
+    "未知的文件类型（应为 .yaml、.yml、.json 或 .jsonl） / unknown file type (expected .yaml, .yml, .json or .jsonl)"
 )
 _UNREADABLE = "文件不存在或不可读 / file not found or not readable"
 _UTF8 = "不是有效的 UTF-8 文本 / not valid UTF-8 text"
@@ -393,9 +382,7 @@ def _list(where: _Where, path: str, value: object) -> list[object]:
     return value
 
 
-def _year_map(
-    where: _Where, path: str, value: object, convert: Callable[[_Where, str, object], V]
-) -> dict[int, V]:
+def _year_map(where: _Where, path: str, value: object, convert: Callable[[_Where, str, object], V]) -> dict[int, V]:
     """Validate a map keyed by year (``2026`` or ``"2026"``, not both) and convert its values."""
     if not isinstance(value, dict):
         raise where.error(path, _MAP, value)
@@ -454,9 +441,7 @@ class _Rec:
         return _item(self.where, self.at("item"), self.req("item"))
 
 
-def _records(
-    where: _Where, name: str, value: object, fields: tuple[str, ...], build: Callable[[_Rec], T]
-) -> list[T]:
+def _records(where: _Where, name: str, value: object, fields: tuple[str, ...], build: Callable[[_Rec], T]) -> list[T]:
     """Validate a list of records: each a mapping with only ``fields``, built by ``build``."""
     out: list[T] = []
     for k, raw in enumerate(_list(where, name, value)):
@@ -480,9 +465,7 @@ def _unique(where: _Where, name: str, keys: list[tuple[str, int]], what: str) ->
                     f"at most one assessment per (item, year); the first is {at}"
                 )
             else:
-                text = (
-                    f"同一列表中 (id, year) 重复，首条为 {at} / the pair (id, year) is already given in {at}"
-                )
+                text = f"同一列表中 (id, year) 重复，首条为 {at} / the pair (id, year) is already given in {at}"
             raise where.error_text(f"{name}[{k}]", f"{text}, got {_show(key)}")
         first[key] = k
 
@@ -626,9 +609,7 @@ def parse_company(obj: object, file: str, index: int, line: int | None = None) -
             key_field = _choice(where, path, value, KEY_FIELDS)
             if key_field in seen:
                 first = f"key_fields[{seen[key_field]}]"
-                raise where.error(
-                    path, f"重复的取值（首次在 {first}） / duplicate value (first at {first})", value
-                )
+                raise where.error(path, f"重复的取值（首次在 {first}） / duplicate value (first at {first})", value)
             seen[key_field] = k
         co.key_fields = list(seen)
     if "honours" in data:
@@ -832,9 +813,7 @@ _FLOAT_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
 StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"), list("tTfF")
 )
-StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(rf"^{_YAML_INT.pattern}$"), list("-+0123456789")
-)
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(rf"^{_YAML_INT.pattern}$"), list("-+0123456789"))
 StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(rf"^(?:{_YAML_FLOAT.pattern}|{_YAML_SPECIAL.pattern})$"),
@@ -861,9 +840,7 @@ def _construct_int(loader: StrictLoader, node: yaml.Node) -> int | Decimal:
     value = loader.construct_scalar(node)  # type: ignore[arg-type]
     if _YAML_INT.fullmatch(value):
         return _int_of(value)
-    raise yaml.constructor.ConstructorError(
-        None, None, f"not a plain decimal integer: {value!r}", node.start_mark
-    )
+    raise yaml.constructor.ConstructorError(None, None, f"not a plain decimal integer: {value!r}", node.start_mark)
 
 
 def _construct_float(loader: StrictLoader, node: yaml.Node) -> Decimal:
@@ -1061,9 +1038,7 @@ def iter_jsonl(path: str) -> Iterator[tuple[int, str]]:
             try:
                 raw = fh.readline()
             except OSError as exc:
-                raise InputError(
-                    path, None, "", f"{_UNREADABLE}, got {exc.strerror or type(exc).__name__}"
-                ) from None
+                raise InputError(path, None, "", f"{_UNREADABLE}, got {exc.strerror or type(exc).__name__}") from None
             if not raw:
                 return
             n += 1

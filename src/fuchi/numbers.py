@@ -139,7 +139,7 @@ class Functions:
         return amount if fen_of(amount) <= fen_of(maximum) else maximum
 
     def ratio(self, num: clingo.Symbol, den: clingo.Symbol) -> list[clingo.Symbol]:
-        """num / den as a decimal term; no value (the rule does not apply) when den is zero."""
+        """Num / den as a decimal term; no value (the rule does not apply) when den is zero."""
         d = fen_of(den)
         if d == 0:
             return []

@@ -68,6 +68,7 @@ class RuleInfo:
         line: The 1-based line of the rule's first statement.
         end_line: The last line of the statements the annotation covers.
         quote: The comment lines under the annotations (clause text quoted, notes).
+
     """
 
     id: str
@@ -138,8 +139,9 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
         dec = _decimal(value, where)
         fen = dec * 100
         if fen != fen.to_integral_value() or dec < 0:
-            raise PolicyError(f"{where}: {value!r} is not a non-negative amount with at most two decimals",
-                              "parameters.yaml")
+            raise PolicyError(
+                f"{where}: {value!r} is not a non-negative amount with at most two decimals", "parameters.yaml"
+            )
         return numbers.money(int(fen))
     if kind == "decimal":
         return numbers.decimal(_decimal(value, where))
@@ -155,8 +157,7 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
         if not isinstance(value, str) or not _NAME.match(value):
             raise PolicyError(f"{where}: {value!r} is not a lower-case identifier", "parameters.yaml")
         return clingo.Function(value)
-    raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})",
-                      "parameters.yaml")
+    raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})", "parameters.yaml")
 
 
 def _decimal(value: Any, where: str) -> Decimal:
@@ -201,6 +202,7 @@ def scan_annotations(text: str, file: str) -> list[RuleInfo]:
 
     Returns:
         One entry per annotated block, in file order.
+
     """
     lines = text.splitlines()
     infos: list[RuleInfo] = []
@@ -250,6 +252,7 @@ def load_policy(path: str | Path) -> Policy:
 
     Raises:
         PolicyError: A file is missing or malformed.
+
     """
     root = Path(path)
     if not root.is_dir():

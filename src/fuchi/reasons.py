@@ -25,6 +25,7 @@ class ReasonRenderer:
 
     Args:
         policy: The policy whose messages.yaml holds the templates.
+
     """
 
     def __init__(self, policy: Policy) -> None:

@@ -158,6 +158,7 @@ class Company:
         file: The file it was read from.
         line: Its line in a JSON Lines file, else None.
         index: Its position in the file's ``companies`` list (or line number - 1).
+
     """
 
     id: str

@@ -137,8 +137,14 @@ class TableWriter:
     def finish(self, totals: Totals) -> None:
         """Print the tables."""
         terminal = sys.stdout.isatty()  # rows are buffered in a file; the final stream is stdout
-        console = Console(file=self.out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
-                          no_color=not terminal, highlight=False, soft_wrap=False)
+        console = Console(
+            file=self.out,
+            width=None if terminal else TABLE_WIDTH,
+            force_terminal=terminal,
+            no_color=not terminal,
+            highlight=False,
+            soft_wrap=False,
+        )
         title = Text(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}")
         table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
         for header, justify in (
@@ -223,8 +229,14 @@ def progress(total: int | None, label: str) -> Iterator[Any]:
         yield lambda n: None
         return
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -297,8 +309,14 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
 
     terminal = sys.stdout.isatty()
     # Not on a terminal: no wrapping at all, so files and golden tests hold whole lines.
-    console = Console(file=out, width=None if terminal else 4000, force_terminal=terminal,
-                      no_color=not terminal, highlight=False, soft_wrap=True)
+    console = Console(
+        file=out,
+        width=None if terminal else 4000,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=True,
+    )
     head = Text(f"企业 enterprise {exp.company}")
     if exp.name:
         head.append(f"  {exp.name}")
@@ -333,9 +351,12 @@ def _md_step(step: Any, depth: int, lines: list[str]) -> None:
     rule = ""
     if step.rule is not None:
         clauses = ",".join(c.id for c in step.rule.clauses)
-        rule = f" — `{step.rule.id}`" + (f" 条款 clause {clauses}" if clauses else "") + \
-            (f" 裁定 ruling {' '.join(step.rule.rulings)}" if step.rule.rulings else "") + \
-            f" ({step.rule.file}:{step.rule.line})"
+        rule = (
+            f" — `{step.rule.id}`"
+            + (f" 条款 clause {clauses}" if clauses else "")
+            + (f" 裁定 ruling {' '.join(step.rule.rulings)}" if step.rule.rulings else "")
+            + f" ({step.rule.file}:{step.rule.line})"
+        )
     mark = KIND_MARK.get(step.kind, "•")
     src = f" ← {step.source}" if step.source else ""
     note = f" *({step.note})*" if step.note else ""
@@ -347,21 +368,32 @@ def _md_step(step: Any, depth: int, lines: list[str]) -> None:
 
 def write_explanation_markdown(out: IO[str], exp: Any) -> None:
     """Write an explanation as Markdown for reports."""
-    lines = [f"# 企业 Enterprise {exp.company}" + (f" {exp.name}" if exp.name else ""), "",
-             f"- 来源 source: {exp.source}", f"- 政策 policy: {exp.policy_id} {exp.policy_version} ({exp.policy_digest})",
-             ""]
+    lines = [
+        f"# 企业 Enterprise {exp.company}" + (f" {exp.name}" if exp.name else ""),
+        "",
+        f"- 来源 source: {exp.source}",
+        f"- 政策 policy: {exp.policy_id} {exp.policy_version} ({exp.policy_digest})",
+        "",
+    ]
     for row in exp.rows:
         payable = f", 兑付 payable {row.payable_year}" if row.payable_year is not None else ""
-        lines.append(f"## {row.year} {row.item}: {STATUS_LABELS.get(row.status, row.status)}, "
-                     f"{row.amount:,} 元{payable}")
+        lines.append(
+            f"## {row.year} {row.item}: {STATUS_LABELS.get(row.status, row.status)}, {row.amount:,} 元{payable}"
+        )
         lines.append("")
         lines.append(f"理由 reason: {row.reason}")
         lines.append("")
         if not exp.detailed:
             continue
         if row.clause is not None:
-            lines += [f"> 条款 {row.clause.id} {row.clause.title}", ">", f"> {row.clause.zh}", ">",
-                      f"> {row.clause.en}", ""]
+            lines += [
+                f"> 条款 {row.clause.id} {row.clause.title}",
+                ">",
+                f"> {row.clause.zh}",
+                ">",
+                f"> {row.clause.en}",
+                "",
+            ]
         lines.append("### 为什么 Why")
         lines.append("")
         _md_step(row.why, 0, lines)
@@ -388,16 +420,26 @@ EXPLAIN_WRITERS = {
 def write_test_table(out: IO[str], results: list[Any], explanations: dict[str, Any]) -> None:
     """Pass/fail table of policy cases, then each failure with expected vs got and its explanation."""
     terminal = sys.stdout.isatty()
-    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
-                      no_color=not terminal, highlight=False, soft_wrap=True)
+    console = Console(
+        file=out,
+        width=None if terminal else TABLE_WIDTH,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(box=box.SIMPLE_HEAVY, title=Text("政策测试 Policy cases"))
     table.add_column("结果\nResult")
     table.add_column("用例\nCase")
     table.add_column("文件\nFile")
     table.add_column("裁定\nRulings")
     for r in results:
-        table.add_row(Text("通过 pass", style="green") if r.passed else Text("失败 FAIL", style="bold red"),
-                      Text(r.case.name), r.case.file, " ".join(r.case.rulings))
+        table.add_row(
+            Text("通过 pass", style="green") if r.passed else Text("失败 FAIL", style="bold red"),
+            Text(r.case.name),
+            r.case.file,
+            " ".join(r.case.rulings),
+        )
     console.print(table)
     failed = [r for r in results if not r.passed]
     for r in failed:
@@ -407,11 +449,12 @@ def write_test_table(out: IO[str], results: list[Any], explanations: dict[str, A
         exp = explanations.get(r.case.name)
         if exp is not None:
             buf = _StringIO()
-            write_explanation_tree(buf, exp)
+            write_explanation_tree(buf, exp)  # type: ignore[arg-type]
             for line in buf.getvalue().splitlines():
                 console.print(Text("    " + line))
-    console.print(Text(f"{len(results) - len(failed)} 通过 passed, {len(failed)} 失败 failed, "
-                       f"{len(results)} 用例 cases"))
+    console.print(
+        Text(f"{len(results) - len(failed)} 通过 passed, {len(failed)} 失败 failed, {len(results)} 用例 cases")
+    )
 
 
 class _StringIO:
@@ -445,8 +488,7 @@ def test_results_dict(results: list[Any], explanations: dict[str, Any]) -> dict[
                 "rulings": list(r.case.rulings),
                 "passed": r.passed,
                 "failures": r.failures,
-                **({"explanation": explanation_dict(explanations[r.case.name])}
-                   if r.case.name in explanations else {}),
+                **({"explanation": explanation_dict(explanations[r.case.name])} if r.case.name in explanations else {}),
             }
             for r in results
         ],
@@ -457,8 +499,12 @@ def write_junit(path: str, results: list[Any]) -> None:
     """Write a JUnit XML report (for CI dashboards)."""
     from xml.etree import ElementTree as ET
 
-    suite = ET.Element("testsuite", name="fuchi-policy-cases", tests=str(len(results)),
-                       failures=str(sum(1 for r in results if not r.passed)))
+    suite = ET.Element(
+        "testsuite",
+        name="fuchi-policy-cases",
+        tests=str(len(results)),
+        failures=str(sum(1 for r in results if not r.passed)),
+    )
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=r.case.file, name=r.case.name)
         if not r.passed:
@@ -470,21 +516,36 @@ def write_junit(path: str, results: list[Any]) -> None:
 def write_coverage(out: IO[str], report: Any) -> None:
     """Coverage table: each rule, whether a case made it fire and one made it fail."""
     terminal = sys.stdout.isatty()
-    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
-                      no_color=not terminal, highlight=False, soft_wrap=True)
+    console = Console(
+        file=out,
+        width=None if terminal else TABLE_WIDTH,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(box=box.SIMPLE, title=Text("规则覆盖 Rule coverage"))
     for col in ("规则 Rule", "位置 Location", "条款 Clause", "触发 Fired", "不触发 Failed"):
         table.add_column(col)
     for r in report.rules:
-        table.add_row(r.rule_id, f"{r.file}:{r.line}", " ".join(r.clauses) or "-",
-                      Text("✓", style="green") if r.fired else Text("✗ 无用例", style="red"),
-                      Text("—" if r.is_fact else "✓", style="green") if r.failed else Text("✗ 无用例", style="red"))
+        table.add_row(
+            r.rule_id,
+            f"{r.file}:{r.line}",
+            " ".join(r.clauses) or "-",
+            Text("✓", style="green") if r.fired else Text("✗ 无用例", style="red"),
+            Text("—" if r.is_fact else "✓", style="green") if r.failed else Text("✗ 无用例", style="red"),
+        )
     console.print(table)
-    console.print(Text(f"触发 fired {report.percent('fired'):.1f}% · 不触发 failed {report.percent('failed'):.1f}% "
-                       f"· {len(report.rules)} rules"))
+    console.print(
+        Text(
+            f"触发 fired {report.percent('fired'):.1f}% · 不触发 failed {report.percent('failed'):.1f}% "
+            f"· {len(report.rules)} rules"
+        )
+    )
     if report.clauses_without_case:
-        console.print(Text("无用例的条款 clauses without a case: " + ", ".join(report.clauses_without_case),
-                           style="red"))
+        console.print(
+            Text("无用例的条款 clauses without a case: " + ", ".join(report.clauses_without_case), style="red")
+        )
 
 
 def coverage_dict(report: Any) -> dict[str, Any]:
@@ -494,8 +555,17 @@ def coverage_dict(report: Any) -> dict[str, Any]:
         "failed_percent": round(report.percent("failed"), 2),
         "clauses_without_case": report.clauses_without_case,
         "rules": [
-            {"rule": r.rule_id, "file": r.file, "line": r.line, "clauses": list(r.clauses), "fired": r.fired,
-             "failed": r.failed, "fact": r.is_fact, "fired_by": r.fired_by[:5], "failed_by": r.failed_by[:5]}
+            {
+                "rule": r.rule_id,
+                "file": r.file,
+                "line": r.line,
+                "clauses": list(r.clauses),
+                "fired": r.fired,
+                "failed": r.failed,
+                "fact": r.is_fact,
+                "fired_by": r.fired_by[:5],
+                "failed_by": r.failed_by[:5],
+            }
             for r in report.rules
         ],
     }
@@ -503,8 +573,9 @@ def coverage_dict(report: Any) -> dict[str, Any]:
 
 def write_findings(findings: list[Any], out: IO[str] | None = None) -> None:
     """Print check findings (stderr by default)."""
-    console = Console(file=out, stderr=out is None, highlight=False, markup=False, soft_wrap=True,
-                      no_color=out is not None)
+    console = Console(
+        file=out, stderr=out is None, highlight=False, markup=False, soft_wrap=True, no_color=out is not None
+    )
     for f in findings:
         style = "bold red" if f.severity == "error" else "yellow"
         text = Text(f"{f.file}:{f.line}:{f.column}: ")
@@ -525,9 +596,16 @@ def _param_value(p: Any) -> str:
 
 def write_policy_markdown(out: IO[str], policy: Policy, views: list[Any]) -> None:
     """Each clause: text, rules (file:line), parameters and rulings, as Markdown (feeds docs/)."""
-    lines = [f"# {policy.title_zh}", "", f"{policy.title_en}", "",
-             f"- 编号 id: `{policy.id}` · 版本 version: `{policy.version}` · 有效期 effective: "
-             f"{policy.effective_from} – {policy.effective_to}", f"- digest: `{policy.digest}`", ""]
+    lines = [
+        f"# {policy.title_zh}",
+        "",
+        f"{policy.title_en}",
+        "",
+        f"- 编号 id: `{policy.id}` · 版本 version: `{policy.version}` · 有效期 effective: "
+        f"{policy.effective_from} – {policy.effective_to}",
+        f"- digest: `{policy.digest}`",
+        "",
+    ]
     for v in views:
         c = v.clause
         lines += [f"## {c.id} {c.title_zh} / {c.title_en}", "", f"> {c.zh}", ">", f"> {c.en}", ""]
@@ -555,8 +633,14 @@ def write_policy_markdown(out: IO[str], policy: Policy, views: list[Any]) -> Non
 def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
     """The same as a rich table."""
     terminal = sys.stdout.isatty()
-    console = Console(file=out, width=None if terminal else TABLE_WIDTH, force_terminal=terminal,
-                      no_color=not terminal, highlight=False, soft_wrap=True)
+    console = Console(
+        file=out,
+        width=None if terminal else TABLE_WIDTH,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, title=Text(f"{policy.title_zh}\n{policy.id} {policy.version}"))
     for col in ("条款 Clause", "条文 Text", "规则 Rules", "参数 Parameters", "裁定 Rulings"):
         table.add_column(col)
@@ -564,6 +648,11 @@ def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
         c = v.clause
         rules = "\n".join(f"{r.id} ({r.file}:{r.line})" for r in v.rules)
         params = "\n".join(f"{p.name} = {_param_value(p)}" for p in v.parameters)
-        table.add_row(Text(f"{c.id}\n{c.title_zh}\n{c.title_en}"), Text(f"{c.zh}\n{c.en}"), Text(rules),
-                      Text(params), Text(" ".join(v.rulings)))
+        table.add_row(
+            Text(f"{c.id}\n{c.title_zh}\n{c.title_en}"),
+            Text(f"{c.zh}\n{c.en}"),
+            Text(rules),
+            Text(params),
+            Text(" ".join(v.rulings)),
+        )
     console.print(table)

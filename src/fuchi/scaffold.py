@@ -22,18 +22,28 @@ def new_policy(target: str | Path) -> list[Path]:
 
     Raises:
         UsageError: The directory exists and is not empty, or its name is not a valid id.
+
     """
     root = Path(target)
     policy_id = root.name
     if not _ID.match(policy_id):
-        raise UsageError(f"政策编号只能含小写字母、数字和连字符 the directory name {policy_id!r} must be a lower-case id "
-                         "(letters, digits, hyphens)")
+        raise UsageError(
+            f"政策编号只能含小写字母、数字和连字符 the directory name {policy_id!r} must be a lower-case id "
+            "(letters, digits, hyphens)"
+        )
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"目录非空 {root} exists and is not empty")
     template = resources.files("fuchi") / "templates" / "new-policy"
     written: list[Path] = []
-    for rel in ("policy.yaml", "parameters.yaml", "messages.yaml", "rules/00-schema.lp", "rules/10-items.lp",
-                "rules/90-status.lp", "cases/example.yaml"):
+    for rel in (
+        "policy.yaml",
+        "parameters.yaml",
+        "messages.yaml",
+        "rules/00-schema.lp",
+        "rules/10-items.lp",
+        "rules/90-status.lp",
+        "cases/example.yaml",
+    ):
         text = (template / rel).read_text(encoding="utf-8")
         if rel == "policy.yaml":
             text = text.format(policy_id=policy_id)

@@ -50,8 +50,6 @@ class Totals:
                 for s in STATUSES
                 if s in self.by_status
             },
-            "by_item": {
-                i: self.by_item[i] for i in sorted(self.by_item, key=lambda i: (rank.get(i, len(rank)), i))
-            },
+            "by_item": {i: self.by_item[i] for i in sorted(self.by_item, key=lambda i: (rank.get(i, len(rank)), i))},
             "by_payable_year": {str(y): self.by_payable_year[y] for y in sorted(self.by_payable_year)},
         }
