@@ -1,0 +1,5 @@
+"""``python -m fuchi``: the command line."""
+
+from .cli import main
+
+main()
