@@ -22,6 +22,7 @@ from .render import WRITERS, Messages, progress
 from .totals import Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_WARNINGS = 20
 
 
 def handle_errors(func: F) -> F:
@@ -149,8 +150,10 @@ def evaluate(
                 explain=explain_rows,
             )
         writer.finish(totals)
-        for w in warnings:
+        for w in warnings[:MAX_WARNINGS]:
             messages.warning(w)
+        if len(warnings) > MAX_WARNINGS:
+            messages.warning(f"……另有 {len(warnings) - MAX_WARNINGS} 条警告 and {len(warnings) - MAX_WARNINGS} more warnings")
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()

@@ -263,6 +263,9 @@ def _decision(args: Sequence[clingo.Symbol]) -> Decision:
 
 def _company(sym: clingo.Symbol) -> int:
     """The batch position N of an enterprise term ``c(N)``."""
+    n = factmod.COMPANY_INDEX.get(sym)
+    if n is not None:
+        return n
     if sym.type != clingo.SymbolType.Function or sym.name != "c" or len(sym.arguments) != 1:
         raise PolicyError(f"expected an enterprise term c(N), got {sym}")
     return int(sym.arguments[0].number)

@@ -55,6 +55,8 @@ class Interner:
 
 
 _COMPANY: dict[int, clingo.Symbol] = {}
+#: ``c(N)`` → N, for reading answer sets without calling into clingo per argument.
+COMPANY_INDEX: dict[clingo.Symbol, int] = {}
 
 
 def company_term(c: int) -> clingo.Symbol:
@@ -62,6 +64,7 @@ def company_term(c: int) -> clingo.Symbol:
     sym = _COMPANY.get(c)
     if sym is None:
         sym = _COMPANY[c] = F("c", [number(c)])
+        COMPANY_INDEX[sym] = c
     return sym
 
 

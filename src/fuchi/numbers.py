@@ -53,7 +53,11 @@ def money(fen: int) -> clingo.Symbol:
         raise ArithmeticRangeError(f"money amount {fen} fen is outside 0..{MAX_TERM_FEN}")
     high, low = divmod(fen, LIMB)
     top, mid = divmod(high, LIMB)
-    return clingo.Function("m", [number(top), number(mid), number(low)])
+    sym = clingo.Function("m", [number(top), number(mid), number(low)])
+    if len(_FEN) > _CACHE_LIMIT:
+        _FEN.clear()
+    _FEN[sym] = fen
+    return sym
 
 
 ZERO = clingo.Function("m", [clingo.Number(0)] * 3)
@@ -69,14 +73,29 @@ def is_money(sym: clingo.Symbol) -> bool:
     )
 
 
+_FEN: dict[clingo.Symbol, int] = {}
+_FRACTION: dict[clingo.Symbol, tuple[Fraction, bool]] = {}
+_CACHE_LIMIT = 200_000
+
+
 def fen_of(sym: clingo.Symbol) -> int:
-    """Return the amount in fen of a money term (limbs are re-checked)."""
-    if not is_money(sym):
+    """Return the amount in fen of a money term (limbs are re-checked; results are cached)."""
+    fen = _FEN.get(sym)
+    if fen is not None:
+        return fen
+    if sym.type != clingo.SymbolType.Function or sym.name != "m":
         raise ArithmeticRangeError(f"{sym} is not a money term m(A,B,C)")
-    a, b, c = (x.number for x in sym.arguments)
+    args = sym.arguments
+    if len(args) != 3 or any(x.type != clingo.SymbolType.Number for x in args):
+        raise ArithmeticRangeError(f"{sym} is not a money term m(A,B,C)")
+    a, b, c = (x.number for x in args)
     if a < 0 or not (0 <= b < LIMB and 0 <= c < LIMB):
         raise ArithmeticRangeError(f"{sym} is not a normalised money term")
-    return (a * LIMB + b) * LIMB + c
+    fen = (a * LIMB + b) * LIMB + c
+    if len(_FEN) > _CACHE_LIMIT:
+        _FEN.clear()
+    _FEN[sym] = fen
+    return fen
 
 
 def decimal(value: Decimal | Fraction | int) -> clingo.Symbol:
@@ -103,7 +122,17 @@ def is_decimal(sym: clingo.Symbol) -> bool:
 
 
 def fraction_of(sym: clingo.Symbol) -> tuple[Fraction, bool]:
-    """Return (floor value at 12 places, exact?) of a decimal term."""
+    """Return (floor value at 12 places, exact?) of a decimal term (cached)."""
+    hit = _FRACTION.get(sym)
+    if hit is not None:
+        return hit
+    if len(_FRACTION) > _CACHE_LIMIT:
+        _FRACTION.clear()
+    _FRACTION[sym] = result = _fraction_of(sym)
+    return result
+
+
+def _fraction_of(sym: clingo.Symbol) -> tuple[Fraction, bool]:
     if not is_decimal(sym):
         raise ArithmeticRangeError(f"{sym} is not a decimal term d(N2,N1,N0,X)")
     n2, n1, n0, x = (a.number for a in sym.arguments)
@@ -137,6 +166,8 @@ class Functions:
     def cap(self, amount: clingo.Symbol, maximum: clingo.Symbol) -> clingo.Symbol:
         """The smaller of two money terms."""
         return amount if fen_of(amount) <= fen_of(maximum) else maximum
+
+    # (fen_of is cached per symbol, so a cap against a parameter costs one lookup after the first call.)
 
     def ratio(self, num: clingo.Symbol, den: clingo.Symbol) -> list[clingo.Symbol]:
         """Num / den as a decimal term; no value (the rule does not apply) when den is zero."""

@@ -30,6 +30,13 @@ class ReasonRenderer:
 
     def __init__(self, policy: Policy) -> None:
         self.messages = policy.messages
+        #: Rendered texts of reasons that do not look into the enterprise's records.
+        self._cache: dict[clingo.Symbol, str] = {}
+        self._company_free = {
+            key: all(":rec:" not in t and "rec:" not in t for t in templates.values())
+            for key, templates in self.messages.items()
+            if isinstance(templates, dict)
+        }
 
     def render(self, sym: clingo.Symbol, company: Company | None, lang: str) -> str:
         """Render a reason term in ``lang`` ('zh' or 'en'); unknown terms print as the term itself."""
@@ -47,8 +54,24 @@ class ReasonRenderer:
         return _FIELD.sub(field, template)
 
     def both(self, sym: clingo.Symbol, company: Company | None) -> str:
-        """Render as ``中文 / English``."""
-        return f"{self.render(sym, company, 'zh')} / {self.render(sym, company, 'en')}"
+        """Render as ``中文 / English`` (cached when the text does not depend on the enterprise)."""
+        hit = self._cache.get(sym)
+        if hit is not None:
+            return hit
+        text = f"{self.render(sym, company, 'zh')} / {self.render(sym, company, 'en')}"
+        if self._free(sym):
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[sym] = text
+        return text
+
+    def _free(self, sym: clingo.Symbol) -> bool:
+        """True when neither the reason nor a nested reason reads the enterprise's records."""
+        if sym.type != clingo.SymbolType.Function:
+            return True
+        if not self._company_free.get(_key(sym), True):
+            return False
+        return all(self._free(a) for a in sym.arguments)
 
     def format(self, arg: clingo.Symbol, fmt: str, company: Company | None, lang: str) -> str:
         """Format one argument of a reason term."""
