@@ -224,7 +224,9 @@ class Engine:
                 out.errors.append(Flag(_company(args[0]), args[1], args[2]))
             elif name == "input_warning":
                 out.warnings.append(Flag(_company(args[0]), args[1], args[2]))
-        missing = touched - seen.keys()
+        # An input error (e.g. an approved amount above the maximum) leaves its row undecided on purpose:
+        # the caller reports the error; completeness is only required of accepted data.
+        missing = set() if out.errors else touched - seen.keys()
         if missing:
             c, y, i = sorted(missing)[0]
             raise PolicyError(
