@@ -8,6 +8,7 @@ life of a process). Results come back in input order, whatever the number of wor
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -273,8 +274,13 @@ def evaluate(
             deliver(result)
         return
 
+    # Worker processes are replaced after TASKS_PER_WORKER batches, which the "fork" start method does not
+    # allow; "forkserver" forks them from a server that has already imported fuchi and clingo.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["fuchi.evaluation", "fuchi.explain", "clingo"])
     with ProcessPoolExecutor(
         max_workers=workers,
+        mp_context=context,
         initializer=_init_worker,
         initargs=(str(policy.root), explain),
         max_tasks_per_child=TASKS_PER_WORKER,
