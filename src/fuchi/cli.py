@@ -128,6 +128,8 @@ def evaluate(
 
             def on_batch(result: evaluation.BatchResult) -> None:
                 totals.companies += result.companies
+                for ident, kind in result.flags:
+                    totals.flags.setdefault(kind, []).append(ident)
                 for row in result.rows:
                     if (year_set and row.year not in year_set) or (item_set and row.item not in item_set):
                         continue

@@ -93,6 +93,8 @@ class Outcome:
     errors: list[Flag] = field(default_factory=list)
     warnings: list[Flag] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: ``flag(C, Kind)`` atoms: (enterprise position, kind), e.g. (3, "credit_platform").
+    flags: list[tuple[int, str]] = field(default_factory=list)
 
 
 def parse_message(code: clingo.MessageCode, text: str) -> Diagnostic:
@@ -194,6 +196,7 @@ class Engine:
             )
         self._read(models[0], out)
         shown = {
+            "flag/2",
             "decision/7",
             "input_error/3",
             "input_warning/3",
@@ -224,6 +227,8 @@ class Engine:
                 out.errors.append(Flag(_company(args[0]), args[1], args[2]))
             elif name == "input_warning":
                 out.warnings.append(Flag(_company(args[0]), args[1], args[2]))
+            elif name == "flag" and len(args) == 2:
+                out.flags.append((_company(args[0]), str(args[1])))
         # An input error (e.g. an approved amount above the maximum) leaves its row undecided on purpose:
         # the caller reports the error; completeness is only required of accepted data.
         missing = set() if out.errors else touched - seen.keys()
@@ -240,6 +245,7 @@ class Engine:
         out.decisions = sorted(seen.values(), key=lambda d: (d.company, d.year, self._item_rank(d.item)))
         out.errors.sort(key=lambda f: (f.company, str(f.field)))
         out.warnings.sort(key=lambda f: (f.company, str(f.field)))
+        out.flags.sort()
 
     def _item_rank(self, item: str) -> tuple[int, str]:
         try:

@@ -51,6 +51,8 @@ class BatchResult:
     warnings: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     companies: int = 0
+    #: (enterprise id, kind) of each ``flag`` the policy derived, in input order.
+    flags: list[tuple[str, str]] = field(default_factory=list)
     #: (id, file, line, index) of every enterprise of the batch, selected or not, for the duplicate check.
     seen: list[tuple[str, str, int | None, int]] = field(default_factory=list)
 
@@ -126,7 +128,8 @@ class Evaluator:
         rows = rows_of(outcome, companies, self.renderer)
         if self.explainer is not None:
             rows = self._explained(rows, companies, city)
-        return BatchResult(rows, warnings, outcome.diagnostics, len(companies))
+        flags = [(companies[c].id, kind) for c, kind in outcome.flags]
+        return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags)
 
     def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
         from dataclasses import replace

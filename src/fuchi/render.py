@@ -193,6 +193,9 @@ def _totals_tables(totals: Totals) -> Table:
     grid.add_section()
     for status, entry in data["by_status"].items():
         grid.add_row(f"{STATUS_LABELS.get(status, status)}: {entry['rows']} 行 rows", "", "")
+    for kind, ids in data["flags"].items():
+        label = "纳入公共信用信息平台 credit platform" if kind == "credit_platform" else kind
+        grid.add_row(Text(f"{label}: {', '.join(ids)}"), "", "")
     return grid
 
 

@@ -20,6 +20,8 @@ class Totals:
     by_status: dict[str, list[int]] = field(default_factory=dict)  # status -> [rows, amount]
     by_item: dict[str, dict[str, int]] = field(default_factory=dict)  # item -> paid status -> amount
     by_payable_year: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: kind -> enterprise ids flagged by the policy (e.g. credit_platform, ruling E2), in input order.
+    flags: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, status: str, item: str, amount: int, payable_year: int | None) -> None:
         """Count one row."""
@@ -52,4 +54,5 @@ class Totals:
             },
             "by_item": {i: self.by_item[i] for i in sorted(self.by_item, key=lambda i: (rank.get(i, len(rank)), i))},
             "by_payable_year": {str(y): self.by_payable_year[y] for y in sorted(self.by_payable_year)},
+            "flags": {k: self.flags[k] for k in sorted(self.flags)},
         }
