@@ -155,7 +155,8 @@ def evaluate(
         for w in warnings[:MAX_WARNINGS]:
             messages.warning(w)
         if len(warnings) > MAX_WARNINGS:
-            messages.warning(f"……另有 {len(warnings) - MAX_WARNINGS} 条警告 and {len(warnings) - MAX_WARNINGS} more warnings")
+            more = len(warnings) - MAX_WARNINGS
+            messages.warning(f"……另有 {more} 条警告 and {more} more warnings")
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()
