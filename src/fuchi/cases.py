@@ -20,7 +20,7 @@ from .policy import Policy
 from .records import City
 
 _EXPECT_KEYS = {"company", "year", "item", "status", "amount", "payable_year"}
-_CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note"}
+_CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note", "parameters"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Case:
     expect: list[Expectation]
     complete: bool = False
     expect_error: str | None = None
+    #: Parameter values replaced for this case only ("what if the list were shorter").
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,12 +127,15 @@ def _case(raw: Any, rel: str, n: int) -> Case:
         expect=expects,
         complete=bool(raw.get("complete", False)),
         expect_error=raw.get("expect_error"),
+        parameters=dict(raw.get("parameters") or {}),
     )
 
 
 def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
-    """Run one case and compare with its expectations."""
+    """Run one case and compare with its expectations (with the case's parameter overrides, if any)."""
     result = CaseResult(case)
+    if case.parameters:
+        evaluator = Evaluator(evaluator.policy.with_parameters(case.parameters))
     where = f"{case.file}#{case.name}"
     try:
         city = loader.parse_city(case.city, where) if case.city is not None else City()

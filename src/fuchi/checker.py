@@ -151,10 +151,29 @@ def _ground(policy: Policy, findings: list[Finding]) -> None:
                     "unsafe",
                 )
             )
+        elif d.code == "AtomUndefined" and d.text.startswith("no atoms over signature"):
+            sig = d.text.split(":", 1)[-1].strip()
+            if sig.split("/", 1)[0] in known or any(
+                f.code == "show-undefined" and f.message.endswith(sig) for f in findings
+            ):
+                continue  # a #show of a predicate the rules define, or one reported already
+            findings.append(
+                Finding(
+                    file,
+                    d.line,
+                    d.column,
+                    "warning",
+                    f"#show of a predicate no rule derives: {sig}",
+                    "remove the #show, or derive the predicate or declare it with #defined",
+                    "show-undefined",
+                )
+            )
         elif d.code == "AtomUndefined":
             atom = d.text.split(":", 1)[-1].strip()
-            if d.text.startswith("no atoms over signature") and atom.split("/", 1)[0] in known:
-                continue  # a #show of a predicate the rules define; clingo says so before grounding ends
+            if any(
+                f.code == "undefined-atom" and (f.file, f.line, f.column) == (file, d.line, d.column) for f in findings
+            ):
+                continue  # clingo repeats some messages
             name = atom.split("(", 1)[0]
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -264,7 +283,7 @@ def _annotations(policy: Policy, statements: list[tuple[str, Any]], findings: li
                 findings.append(
                     Finding(
                         _rel(str(policy.root / info.file), policy.root),
-                        max(1, info.line - 1),
+                        info.clause_line,
                         1,
                         "error",
                         f"clause {cid!r} is not in policy.yaml clauses / 元数据中无此条款",
@@ -366,11 +385,12 @@ def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: lis
                     "undefined-parameter",
                 )
             )
+    lines = _parameter_lines(policy)
     for name in sorted(set(policy.parameters) - set(used)):
         findings.append(
             Finding(
                 _rel(str(policy.root / "parameters.yaml"), policy.root),
-                1,
+                lines.get(name, 1),
                 1,
                 "warning",
                 f"parameter {name!r} is not used by any rule / 参数未被使用",
@@ -378,6 +398,16 @@ def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: lis
                 "unused-parameter",
             )
         )
+
+
+def _parameter_lines(policy: Policy) -> dict[str, int]:
+    """The line of each top-level ``name:`` in parameters.yaml."""
+    out: dict[str, int] = {}
+    path = policy.root / "parameters.yaml"
+    for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text and not text[0].isspace() and not text.startswith("#") and ":" in text:
+            out.setdefault(text.split(":", 1)[0].strip(), n)
+    return out
 
 
 def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:

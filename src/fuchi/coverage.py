@@ -3,16 +3,23 @@
 Each case is solved with the instrumented program (:mod:`fuchi.instrument`). A rule *fired* in a case
 when a ``_fired`` atom of it exists. A rule *failed* in a case when some prefix of its body held for a
 binding that no firing extends (the rule was tried and a later condition stopped it); for a rule with a
-single body literal, when it did not fire at all in that case. Facts (no body) cannot fail and count as
-covered both ways.
+single body literal, when it did not fire at all in that case.
+
+Some rules cannot fail once their first condition holds: facts, and rules whose other literals are only
+parameters (``param/2,3``, always present) or assignment aggregates (``X = #sum{…}`` always has a value).
+Their "failed" direction is reported as not applicable (—) and counts as covered; the rule still has to
+fire. Cases with parameter overrides are solved with those parameters; cases expecting an input error are
+included when their data passes the loader (the error may come from the policy itself).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import clingo
+from clingo import ast
 
 from . import facts as factmod
 from . import loader
@@ -67,21 +74,27 @@ def _cited_items(case: Case) -> set[str]:
 def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
     """Solve every case with instrumentation and collect coverage."""
     program = explainer.program
+    lists = {p.name for p in explainer.policy.parameters.values() if isinstance(p.value, list)}
     per_rule = {
-        r.index: RuleCoverage(r.rule_id, r.file, r.line, r.info.clauses if r.info else (), is_fact=not r.body)
+        r.index: RuleCoverage(
+            r.rule_id, r.file, r.line, r.info.clauses if r.info else (), is_fact=cannot_fail(r, lists)
+        )
         for r in program.rules
     }
     items_with_case: set[str] = set()
     for case in cases:
         items_with_case |= _cited_items(case)
-        if case.expect_error is not None:
-            continue
         try:
             city = loader.parse_city(case.city, case.file) if case.city is not None else City()
             companies = [loader.parse_company(o, case.file, n) for n, o in enumerate(case.companies)]
+            params = (
+                explainer.policy.with_parameters(case.parameters).param_symbols()
+                if case.parameters
+                else explainer.engine.params
+            )
         except FuchiError:
             continue
-        fired, reach = _solve(explainer, companies, city)
+        fired, reach = _solve(explainer, companies, city, params)
         for rule in program.rules:
             cov = per_rule[rule.index]
             f = fired.get(rule.index, [])
@@ -96,6 +109,47 @@ def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
         c for c in clauses | set(explainer.policy.items) if c not in items_with_case and c not in exercised
     )
     return CoverageReport([per_rule[r.index] for r in program.rules], missing)
+
+
+def _always_holds(lit: Any, lists: set[str]) -> bool:
+    """Tell whether a literal holds whenever its variables are bound.
+
+    True for a scalar or table parameter and for an assignment aggregate; membership in a list parameter
+    (``param(event_kinds, Kind)``) can fail and does not count.
+    """
+    if lit.ast_type != ast.ASTType.Literal or lit.sign != ast.Sign.NoSign:
+        return False
+    atom = lit.atom
+    if atom.ast_type == ast.ASTType.SymbolicAtom:
+        sym = atom.symbol
+        if sym.ast_type != ast.ASTType.Function or sym.name != "param" or not sym.arguments:
+            return False
+        first = sym.arguments[0]
+        name = first.name if first.ast_type == ast.ASTType.Function else str(first)
+        return len(sym.arguments) == 3 or name not in lists
+    if atom.ast_type == ast.ASTType.BodyAggregate:
+        guard = atom.left_guard
+        return bool(
+            guard is not None
+            and atom.right_guard is None
+            and guard.comparison == ast.ComparisonOperator.Equal
+            and guard.term.ast_type == ast.ASTType.Variable
+        )
+    return False
+
+
+def cannot_fail(rule: InstrumentedRule, lists: set[str]) -> bool:
+    """True for facts and rules whose literals after the first always hold (see the module docstring).
+
+    Args:
+        rule: The rule.
+        lists: Names of list-valued parameters (membership can fail).
+    """
+    if not rule.body:
+        return True
+    if len(rule.body) == 1:  # a rule copying a parameter (even a list) holds for each of its values
+        return _always_holds(rule.body[0], set())
+    return all(_always_holds(lit, lists) for lit in rule.body[1:])
 
 
 def _failed(
@@ -122,6 +176,7 @@ def _solve(
     explainer: Explainer,
     companies: list[Company],
     city: City,
+    params: list[clingo.Symbol],
 ) -> tuple[dict[int, list[clingo.Symbol]], dict[tuple[int, int], list[clingo.Symbol]]]:
     ctl = clingo.Control(["--models=1"], logger=lambda c, m: None)
     add_instrumented(ctl, explainer.program)
@@ -130,7 +185,7 @@ def _solve(
         def emit(sym: clingo.Symbol, path: str = "") -> None:
             backend.add_rule([backend.add_atom(sym)])
 
-        for sym in explainer.engine.params:
+        for sym in params:
             emit(sym)
         for n, co in enumerate(companies):
             factmod.company_facts(n, co, emit)

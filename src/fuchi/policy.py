@@ -78,6 +78,8 @@ class RuleInfo:
     line: int
     end_line: int
     quote: tuple[str, ...]
+    #: The line of the ``%@ clause:`` annotation (the rule's first line when there is none).
+    clause_line: int = 0
 
 
 @dataclass
@@ -123,6 +125,23 @@ class Policy:
                 for value in values:
                     out.append(clingo.Function("param", [name, _typed(p, p.type, value)]))
         return out
+
+    def with_parameters(self, overrides: dict[str, Any]) -> Policy:
+        """Return a copy with some parameter values replaced (a "what if" for policy cases).
+
+        Raises:
+            PolicyError: An unknown parameter, or a value of the wrong type.
+        """
+        from dataclasses import replace
+
+        params = dict(self.parameters)
+        for name, value in overrides.items():
+            if name not in params:
+                raise PolicyError(f"unknown parameter {name!r} in a case override / 用例覆盖了不存在的参数")
+            params[name] = replace(params[name], value=value)
+        copy = replace(self, parameters=params)
+        copy.param_symbols()
+        return copy
 
     def rule_at(self, file: str, line: int) -> RuleInfo | None:
         """Return the annotated rule covering ``file:line``, if any."""
@@ -214,10 +233,13 @@ def scan_annotations(text: str, file: str) -> list[RuleInfo]:
             continue
         fields: dict[str, str] = {}
         quote: list[str] = []
+        clause_line = 0
         while i < len(lines) and lines[i].startswith("%"):
             m = _ANNOTATION.match(lines[i])
             if m:
                 fields[m.group(1)] = m.group(2)
+                if m.group(1) == "clause":
+                    clause_line = i + 1
             else:
                 quote.append(lines[i].lstrip("%").strip())
             i += 1
@@ -235,6 +257,7 @@ def scan_annotations(text: str, file: str) -> list[RuleInfo]:
                 line=start + 1,
                 end_line=max(start + 1, end),
                 quote=tuple(q for q in quote if q),
+                clause_line=clause_line or start + 1,
             )
         )
         i = end
