@@ -426,11 +426,6 @@ def test_table_labels_rows_and_totals(shipped: dict[str, Any]) -> None:
     assert "\x1b[" not in out  # no colour codes when not on a terminal
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the table cuts cells with rich's '…' (overflow=ellipsis) and drops characters: the reason "
-    "'… / not the first time above …' shows as '/ no…' followed by 'the first time'",
-)
 def test_table_never_truncates_text(shipped: dict[str, Any]) -> None:
     out = fuchi("evaluate", CITY, COMPANIES, "--workers", "0").stdout
     in_data = sum(r["reason"].count("…") for r in shipped["results"])  # e.g. "4.6153…%" is in a reason
@@ -842,12 +837,6 @@ def test_explain_adds_a_table_column() -> None:
     assert "I1.amount" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the --explain one-liner of a 2.2.a/2.2.b row decided by fraud (E2), market rules (E3), the window "
-    "(T1) or the gate (E1) names only the revenue comparisons (I3.crossed …), never the rule or reason that decided "
-    "it, although docs/data-format.md promises the decisive rule id",
-)
 def test_explain_one_liner_names_the_deciding_rule_for_precedence_statuses(explained: dict[str, Any]) -> None:
     doc = explained
     deciding = {"disqualified": "E2.fraud", "excluded": "E3.market", "out_of_period": "T1.out_of_period"}
@@ -917,12 +906,6 @@ def test_subprocess_bad_value_message(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with the default worker pool an input error found in a worker (a JSON Lines record, or an "
-    "input_error/3 of the policy) is reported as 'internal error: BrokenProcessPool': fuchi.errors.InputError "
-    "(a dataclass over Exception) cannot be unpickled (pickle calls InputError(message) -> TypeError)",
-)
 @pytest.mark.parametrize(
     ("name", "text", "stderr"),
     [

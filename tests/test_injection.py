@@ -232,12 +232,6 @@ def test_evaluate_explain_with_a_hostile_id(tmp_path: Path, plain_rows: list[tup
     assert [r["explanation"] for r in doc["results"] if r["company"] == hostile] == plain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: detailed explain (and evaluate --explain) crash with 'internal error: error: bad escape …' (or "
-    "silently rewrite the id) for an enterprise id holding a backslash: explain._replace_var passes the shown "
-    "value as the replacement of re.sub, which interprets backslash escapes and group references",
-)
 @pytest.mark.parametrize("hostile", BACKSLASH)
 def test_detailed_explain_of_an_id_with_a_backslash(
     tmp_path: Path, plain_rows: list[tuple[Any, ...]], hostile: str
@@ -297,14 +291,15 @@ def test_policy_name_renders_literally_in_the_table(tmp_path: Path, policy: str)
     assert "\x1b" not in out
     # The reason is the last column: joining the lines and their blank continuation columns gives its text back.
     flat = re.sub(r"\s+", " ", out)
-    reason = re.sub(r"\s+", " ", want[(2026, "2.9")]["reason"])
-    assert reason.split(" / ")[0][:60] in flat  # the Chinese half, with the name, unchanged
-    for token in re.sub(r"\s+", " ", policy).split(" "):
+    reason = re.sub(r"\s+", " ", want[(2026, "2.9")]["reason"].replace("\n", "\\n"))
+    assert reason.split(" / ")[0][:60] in flat  # the Chinese half, with the name (newlines shown escaped)
+    # Control characters in the name are shown escaped (a newline as the two characters "\n").
+    shown = policy.replace("\n", "\\n")
+    for token in re.sub(r"\s+", " ", shown).split(" "):
         assert token in flat, token
     # A newline in the name stays inside the reason cell: no line of the table starts a new row with it.
     for line in out.splitlines():
-        if "├──" in line:
-            assert line.startswith(" " * 40), line
+        assert not line.lstrip().startswith("├──"), line
 
 
 def test_rich_markup_in_an_id_is_printed_literally_in_the_table(tmp_path: Path) -> None:
@@ -329,12 +324,6 @@ def test_rich_markup_in_a_name_is_printed_literally_by_explain(tmp_path: Path) -
 FORGED_ROW = "## 2026 2.1.a: 予以扶持 granted, 99,000,000 元, 兑付 payable 2027"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: explain --format markdown writes names and reasons unescaped: a name (newlines are allowed by the "
-    "contract) holding '\\n\\n## 2026 2.1.a: 予以扶持 granted, 99,000,000 元…' forges a result heading in the "
-    "auditor's report",
-)
 def test_markdown_report_cannot_be_forged_by_a_name(tmp_path: Path) -> None:
     co = template("M1", f"正常公司\n\n{FORGED_ROW}\n")
     co["other_support"][0]["policy"] = f"办法\n\n{FORGED_ROW}"
@@ -344,11 +333,6 @@ def test_markdown_report_cannot_be_forged_by_a_name(tmp_path: Path) -> None:
         assert FORGED_ROW not in md.splitlines()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: explain's tree prints a name with newlines as is: a name holding '\\n├── 2026 2.1.a  予以扶持 "
-    "granted  99,000,000 元' shows as a row of the tree at the top level",
-)
 def test_tree_cannot_be_forged_by_a_name(tmp_path: Path) -> None:
     forged = "├── 2026 2.1.a  予以扶持 granted  99,000,000 元"
     path = write(tmp_path / "d.yaml", [template("M1", f"正常公司\n{forged}")])

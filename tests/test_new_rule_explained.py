@@ -279,7 +279,9 @@ def _failed_grant(row: dict[str, Any]) -> dict[str, Any]:
     assert step["holds"] is False
     assert step["rule"]["clauses"][0]["id"] == "2.11"
     assert step["rule"]["clauses"][0]["zh"] == CLAUSE_ZH
-    assert len(step["children"]) == 1
+    # The conditions that held (with values and sources), then the one that failed.
+    assert all(c["holds"] for c in step["children"][:-1])
+    assert step["children"][-1]["holds"] is False
     return step
 
 
@@ -287,7 +289,7 @@ def test_why_not_below_the_pflops_threshold(copy: Path, data: Path) -> None:
     row = explain_json(copy, data, "OSS-SMALL")
     assert (row["status"], row["amount"], row["payable_year"]) == ("not_eligible", 0, None)
     assert row["clause"]["zh"] == CLAUSE_ZH
-    (literal,) = _failed_grant(row)["children"]
+    literal = _failed_grant(row)["children"][-1]  # held conditions come first, the failing one last
     assert literal["kind"] == "comparison"
     assert literal["holds"] is False
     assert literal["text"] == "F >= M  ⟹  1,500 >= 2,000"
@@ -306,7 +308,7 @@ def test_why_not_below_the_pflops_threshold_tree(copy: Path, data: Path) -> None
 def test_why_not_missing_key_enterprise(copy: Path, data: Path) -> None:
     row = explain_json(copy, data, "OSS-NOTKEY")
     assert (row["status"], row["amount"], row["payable_year"]) == ("not_eligible", 0, None)
-    (literal,) = _failed_grant(row)["children"]
+    literal = _failed_grant(row)["children"][-1]  # held conditions come first, the failing one last
     assert literal["kind"] == "not_derived"
     assert literal["holds"] is False
     assert literal["text"] == "key_enterprise(OSS-NOTKEY)"

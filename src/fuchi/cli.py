@@ -39,6 +39,12 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             messages.error("已中断 interrupted")
             sys.exit(130)
+        except BrokenPipeError:  # the reader (e.g. `| head`) closed the pipe: stop quietly
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # a bug: say so plainly, keep the details for the report

@@ -40,6 +40,10 @@ class InputError(FuchiError):
     def __post_init__(self) -> None:
         super().__init__(self.message())
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str | None, str, str, int | None]]:
+        """Pickle by fields (errors cross from worker processes to the main process)."""
+        return (type(self), (self.file, self.company, self.field, self.expected, self.line))
+
     def message(self) -> str:
         """Return ``file[:line]: enterprise X: field: expected``."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -58,6 +62,10 @@ class PolicyError(FuchiError):
 
     def __post_init__(self) -> None:
         super().__init__(self.message())
+
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[str, str | None, int | None]]:
+        """Pickle by fields (errors cross from worker processes to the main process)."""
+        return (type(self), (self.text, self.file, self.line))
 
     def message(self) -> str:
         """Return ``file:line: text`` (location omitted when unknown)."""

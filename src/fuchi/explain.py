@@ -116,6 +116,9 @@ class RowExplanation:
     why: Step
     why_not: list[Step] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
+    #: For a row decided before the item's own outcome (fraud, market, window, gate, used up, a condition):
+    #: the rule that derived the decisive stage.
+    decided_by: RuleRef | None = None
 
 
 @dataclass
@@ -299,7 +302,7 @@ class _Run:
     def show(self, sym: clingo.Symbol) -> str:
         """Render an atom for people (the enterprise term shows as its id)."""
         if sym.type == clingo.SymbolType.Function and sym.name == "c" and len(sym.arguments) == 1:
-            return self.company.id
+            return self.company.id  # renderers escape control characters (render.clean)
         if sym.type == clingo.SymbolType.Function and sym.name not in ("m", "d") and sym.arguments:
             inner = ", ".join(self.show(a) for a in sym.arguments)
             return f"{sym.name}({inner})"
@@ -475,13 +478,46 @@ class _Run:
         if n == 0:
             step.note = "事实规则 a fact"
             return step
+        # The rule may have fired for these values but derived something else (a computed amount, another tier).
+        consistent = [
+            b
+            for b in (bind(rule.variables, v) for v in self.fired.get(rule.index, []))
+            if all(b.get(v, s) == s for v, s in start.items())
+        ]
+        if consistent:
+            heads = []
+            for b in consistent[:MAX_INSTANCES]:
+                try:
+                    heads.append(self.show(ground_atom(rule.head, b, self.ex.program.constants, self.call)))
+                except TermError:
+                    continue
+            step.note = "规则成立，但得出 the rule holds but gives: " + "; ".join(heads)
+            return step
         for binding in best[:MAX_INSTANCES]:
-            lit = rule.body[best_k]
-            child = self.failing_literal(lit, binding, depth - 1)
+            held = [self.held_literal(lit, binding) for lit in rule.body[:best_k]]
+            child = self.failing_literal(rule.body[best_k], binding, depth - 1)
             if best_k:
                 child.note = (child.note + "; " if child.note else "") + f"前 {best_k} 个条件成立 first {best_k} held"
-            step.children.append(child)
+            step.children.extend([*held, child])
         return step
+
+    def held_literal(self, lit: Any, binding: dict[str, clingo.Symbol]) -> Step:
+        """A literal of a reached prefix, shown with its values and (for facts) its source, not expanded."""
+        atom = lit.atom
+        if atom.ast_type == ast.ASTType.SymbolicAtom and lit.sign == ast.Sign.NoSign:
+            matches = self.matching(atom.symbol, binding)
+            if matches:
+                sym = matches[0]
+                if sym in self.sources:
+                    return Step("input", self.show(sym), source=self.sources[sym])
+                if sym in self.params:
+                    return Step("parameter", self.show(sym), source=self.params[sym])
+                return Step("derived", self.show(sym), note="成立 holds")
+        if atom.ast_type == ast.ASTType.Comparison:
+            return self.comparison(atom, binding, [])
+        if atom.ast_type == ast.ASTType.SymbolicAtom:
+            return Step("negation", f"not {self.pattern_text(atom.symbol, binding)}", note="成立 holds")
+        return Step("comparison", str(lit))
 
     def failing_literal(self, lit: Any, binding: dict[str, clingo.Symbol], depth: int) -> Step:
         atom = lit.atom
@@ -501,6 +537,12 @@ class _Run:
             if sig is not None and depth > 0 and sig in self.ex.by_head:
                 return self.why_not(sig[0], args, depth)
             shown = self.pattern_text(atom.symbol, binding)
+            if sig is not None and sig[0] == "param" and args and args[0] is not None:
+                # A parameter lookup that failed: show what the parameter does hold.
+                values = [s for s in self.by_sig.get(sig, []) if s.arguments[0] == args[0]]
+                kids = [Step("parameter", self.show(s), source=self.params.get(s)) for s in values]
+                return Step("not_derived", shown, holds=False, note="参数中无此值 not a value of the parameter",
+                            children=kids)
             return Step("not_derived", shown, holds=False, note="缺少该输入 no such input fact")
         if atom.ast_type == ast.ASTType.BodyAggregate:
             step = self.aggregate(atom, binding, depth, set())
@@ -545,6 +587,9 @@ class _Run:
             return row
         seen: set[clingo.Symbol] = set()
         row.why = self.why(dec.sym, MAX_DEPTH, seen)
+        decisive = [s for s in stages if s.arguments[4] == dec.sym.arguments[3] and s.arguments[5] == dec.reason]
+        if decisive and self.derivations.get(decisive[0]):
+            row.decided_by = self.ex.rule_ref(self.derivations[decisive[0]][0][0])
         if dec.status not in PAID:
             # Every stage that applies (not only the decisive one): each failing condition with its values.
             for s in stages:
@@ -635,7 +680,7 @@ def _substituted(pattern: Any, binding: dict[str, clingo.Symbol], show: Any) -> 
 def _replace_var(text: str, name: str, value: str) -> str:
     import re
 
-    return re.sub(rf"(?<![A-Za-z0-9_\"]){re.escape(name)}(?![A-Za-z0-9_])", value, text)
+    return re.sub(rf"(?<![A-Za-z0-9_\"]){re.escape(name)}(?![A-Za-z0-9_])", lambda _m: value, text)
 
 
 def flatten(steps: Iterable[Step]) -> Iterable[Step]:
@@ -682,6 +727,10 @@ def one_line(row: RowExplanation, limit: int = 3) -> str:
         for child in step.children:
             walk(child, denial)
 
+    rule = row.decided_by
+    if rule is not None and row.why_not and not any(c.id == row.item for c in rule.clauses):
+        # Decided before the item's own conditions (fraud, market rules, the window, the gate, a used-up item).
+        first.append(f"{rule.id}: {row.why_not[0].text}")
     for root in row.why_not:
         walk(root, True)
     walk(row.why, False)

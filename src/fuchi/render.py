@@ -43,6 +43,17 @@ STATUS_STYLE = {
     "excluded": "red",
 }
 TABLE_WIDTH = 160  # fixed when not on a terminal, so files are byte-identical
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {0x7F: "\\x7f", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def clean(text: str) -> str:
+    """Make data safe for line-based output: control characters (newlines included) become visible escapes.
+
+    A name or policy title may hold newlines (the contract allows any text); printed raw, it could start a line
+    that looks like a result row or a Markdown heading. Markup is never interpreted anyway (``Text`` objects).
+    """
+    return text.translate(_CONTROL)
 
 
 class Writer(Protocol):
@@ -156,22 +167,22 @@ class TableWriter:
             ("兑付年度\nPayable", "right"),
             ("理由\nReason", "left"),
         ):
-            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
         explained = any(r.explanation is not None for r in self.rows)
         if explained:
-            table.add_column("解释\nExplanation", justify="left")
+            table.add_column("解释\nExplanation", justify="left", overflow="fold")
         for r in self.rows:
             cells: list[Any] = [
-                Text(r.company),
+                Text(clean(r.company)),
                 str(r.year),
                 r.item,
                 Text(STATUS_LABELS.get(r.status, r.status), style=STATUS_STYLE.get(r.status, "")),
                 f"{r.amount:,}",
                 "" if r.payable_year is None else str(r.payable_year),
-                Text(r.reason),
+                Text(clean(r.reason)),
             ]
             if explained:
-                cells.append(Text(r.explanation or ""))
+                cells.append(Text(clean(r.explanation or "")))
             table.add_row(*cells)
         console.print(table)
         console.print(_totals_tables(totals))
@@ -284,7 +295,7 @@ def _step_text(step: Any) -> Text:
     mark = KIND_MARK.get(step.kind, "•")
     style = "" if step.holds else "red"
     text = Text(f"{mark} ", style="dim")
-    text.append(step.text, style=style)
+    text.append(clean(step.text), style=style)
     if step.rule is not None:
         clauses = ",".join(c.id for c in step.rule.clauses)
         text.append(f"  [{step.rule.id}", style="cyan")
@@ -294,9 +305,9 @@ def _step_text(step: Any) -> Text:
             text.append(f" 裁定 ruling {' '.join(step.rule.rulings)}", style="cyan")
         text.append(f" {step.rule.file}:{step.rule.line}]", style="cyan")
     if step.source:
-        text.append(f"  ← {step.source}", style="green")
+        text.append(f"  ← {clean(step.source)}", style="green")
     if step.note:
-        text.append(f"  ({step.note})", style="yellow")
+        text.append(f"  ({clean(step.note)})", style="yellow")
     return text
 
 
@@ -320,10 +331,10 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    head = Text(f"企业 enterprise {exp.company}")
+    head = Text(f"企业 enterprise {clean(exp.company)}")
     if exp.name:
-        head.append(f"  {exp.name}")
-    head.append(f"  ({exp.source}; {exp.policy_id} {exp.policy_version})")
+        head.append(f"  {clean(exp.name)}")
+    head.append(f"  ({clean(exp.source)}; {exp.policy_id} {exp.policy_version})")
     root = Tree(head)
     for row in exp.rows:
         label = Text(f"{row.year} {row.item}  ")
@@ -331,7 +342,7 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
         label.append(f"  {row.amount:,} 元")
         if row.payable_year is not None:
             label.append(f"  兑付 payable {row.payable_year}")
-        label.append(f"  — {row.reason}")
+        label.append(f"  — {clean(row.reason)}")
         node = root.add(label)
         if not exp.detailed:
             continue
@@ -361,9 +372,9 @@ def _md_step(step: Any, depth: int, lines: list[str]) -> None:
             + f" ({step.rule.file}:{step.rule.line})"
         )
     mark = KIND_MARK.get(step.kind, "•")
-    src = f" ← {step.source}" if step.source else ""
-    note = f" *({step.note})*" if step.note else ""
-    text = step.text.replace("`", "'")
+    src = f" ← {clean(step.source)}" if step.source else ""
+    note = f" *({clean(step.note)})*" if step.note else ""
+    text = clean(step.text).replace("`", "'")
     lines.append(f"{'  ' * depth}- {mark} `{text}`{rule}{src}{note}")
     for child in step.children:
         _md_step(child, depth + 1, lines)
@@ -372,9 +383,9 @@ def _md_step(step: Any, depth: int, lines: list[str]) -> None:
 def write_explanation_markdown(out: IO[str], exp: Any) -> None:
     """Write an explanation as Markdown for reports."""
     lines = [
-        f"# 企业 Enterprise {exp.company}" + (f" {exp.name}" if exp.name else ""),
+        f"# 企业 Enterprise {clean(exp.company)}" + (f" {clean(exp.name)}" if exp.name else ""),
         "",
-        f"- 来源 source: {exp.source}",
+        f"- 来源 source: {clean(exp.source)}",
         f"- 政策 policy: {exp.policy_id} {exp.policy_version} ({exp.policy_digest})",
         "",
     ]
@@ -384,7 +395,7 @@ def write_explanation_markdown(out: IO[str], exp: Any) -> None:
             f"## {row.year} {row.item}: {STATUS_LABELS.get(row.status, row.status)}, {row.amount:,} 元{payable}"
         )
         lines.append("")
-        lines.append(f"理由 reason: {row.reason}")
+        lines.append(f"理由 reason: {clean(row.reason)}")
         lines.append("")
         if not exp.detailed:
             continue
