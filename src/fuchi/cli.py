@@ -149,15 +149,24 @@ def evaluate(
                         warnings.append(text)
                 advance(len(result.seen))
 
+            seen_ids: set[str] = set()
+
+            def on_batch_seen(result: evaluation.BatchResult) -> None:
+                seen_ids.update(ident for ident, *_ in result.seen if ident in companies)
+                on_batch(result)
+
             evaluation.evaluate(
                 policy,
                 source,
-                on_batch,
+                on_batch_seen,
                 companies=frozenset(companies) if companies else None,
                 workers=workers,
                 explain=explain_rows,
             )
         writer.finish(totals)
+        for ident in companies:
+            if ident not in seen_ids:
+                warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
         for w in warnings[:MAX_WARNINGS]:
             messages.warning(w)
         if len(warnings) > MAX_WARNINGS:
@@ -208,6 +217,10 @@ def explain(
         raise click.UsageError("缺少输入文件 missing FILES")
     company, city = evaluation.find_company(files, enterprise)
     exp = Explainer(policy).explain(company, city, item=item, year=year)
+    if not exp.rows:
+        what = f"{item} " if item else ""
+        when = f"{year} " if year else ""
+        Messages().info(f"数据未涉及该企业的{when}{what}事项 / nothing in the data touches {what}{when}of {enterprise}")
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         EXPLAIN_WRITERS[fmt](buffer, exp)
         buffer.seek(0)

@@ -26,7 +26,7 @@ from .reasons import ReasonRenderer
 from .records import City, Company
 
 BATCH = 2000
-TASKS_PER_WORKER = 25
+TASKS_PER_WORKER = 8
 
 
 @dataclass(frozen=True)

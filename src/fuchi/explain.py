@@ -541,8 +541,9 @@ class _Run:
                 # A parameter lookup that failed: show what the parameter does hold.
                 values = [s for s in self.by_sig.get(sig, []) if s.arguments[0] == args[0]]
                 kids = [Step("parameter", self.show(s), source=self.params.get(s)) for s in values]
-                return Step("not_derived", shown, holds=False, note="参数中无此值 not a value of the parameter",
-                            children=kids)
+                return Step(
+                    "not_derived", shown, holds=False, note="参数中无此值 not a value of the parameter", children=kids
+                )
             return Step("not_derived", shown, holds=False, note="缺少该输入 no such input fact")
         if atom.ast_type == ast.ASTType.BodyAggregate:
             step = self.aggregate(atom, binding, depth, set())
