@@ -40,6 +40,7 @@ from .records import City, Company
 
 MAX_DEPTH = 14
 MAX_INSTANCES = 3
+_NOT_STARTED = "首个条件不成立 its first condition fails"
 WHY_NOT_DEPTH = 4
 PAID = ("granted", "pending_assessment")
 _OPS = {
@@ -455,6 +456,14 @@ class _Run:
             step.children.append(self.rule_failure(rule, start, depth))
         if not step.children:
             step.note = "没有规则能推出该原子 no rule can derive this atom"
+            return step
+        # Rules that did not even get past their first condition are noise when another rule got further
+        # (e.g. the matching-item rule tried for a compute project): keep the informative ones.
+        started = [c for c in step.children if c.note != _NOT_STARTED]
+        if started and len(started) < len(step.children):
+            omitted = len(step.children) - len(started)
+            step.children = started
+            step.note = f"另有 {omitted} 条规则首个条件即不成立，从略 {omitted} more rules fail at their first condition"
         return step
 
     def rule_failure(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], depth: int) -> Step:
@@ -493,6 +502,8 @@ class _Run:
                     continue
             step.note = "规则成立，但得出 the rule holds but gives: " + "; ".join(heads)
             return step
+        if best_k == 0:
+            step.note = _NOT_STARTED
         for binding in best[:MAX_INSTANCES]:
             held = [self.held_literal(lit, binding) for lit in rule.body[:best_k]]
             child = self.failing_literal(rule.body[best_k], binding, depth - 1)

@@ -226,6 +226,9 @@ def render_money(fen: int, unit: str = "yuan") -> str:
     if unit == "wan":
         text = _plain(Fraction(fen, 100 * 10_000))
         return f"{text} 万元"
+    if unit == "yuan+wan":  # as the clause states it too: 20,000,000 元（2000万元）
+        wan = _plain(Fraction(fen, 100 * 10_000)).replace(",", "")
+        return f"{render_money(fen)}（{wan}万元）"
     yuan, cents = divmod(fen, 100)
     return f"{yuan:,}.{cents:02d} 元" if cents else f"{yuan:,} 元"
 

@@ -77,8 +77,8 @@ class ReasonRenderer:
         """Format one argument of a reason term."""
         if fmt == "reason":
             return self.render(arg, company, lang)
-        if fmt in ("money", "wan") and is_money(arg):
-            return render_money(fen_of(arg), "wan" if fmt == "wan" else "yuan")
+        if fmt in ("money", "wan", "yw") and is_money(arg):
+            return render_money(fen_of(arg), {"wan": "wan", "yw": "yuan+wan"}.get(fmt, "yuan"))
         if fmt in ("pct", "dec") and is_decimal(arg):
             return render_decimal(arg, percent=fmt == "pct")
         if fmt.startswith("rec:") and company is not None and arg.type == clingo.SymbolType.Number:
