@@ -5,6 +5,7 @@ Exit codes: 0 ran; 1 input or policy error; 2 usage; 3 policy tests failed.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -359,3 +360,54 @@ def show_policy(policy_dir: str | None, clause: str | None, fmt: str) -> None:
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()
+
+
+@main.command("facts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@policy_option
+@handle_errors
+def facts_cmd(files: tuple[str, ...], policy_dir: str | None) -> None:
+    """导出事实 Print the input facts of FILES (and the policy's parameters) as clingo text.
+
+    For running the rules with clingo directly: ``fuchi facts data.yaml > facts.lp`` then
+    ``fuchi clingo policy/<id>/rules/*.lp facts.lp``. Every fact is printed by clingo itself
+    (``str(Symbol)``), so names with quotes or newlines stay data; enterprise c(N) is named in a comment.
+    """
+    from .facts import city_facts, company_facts
+
+    policy = _policy(policy_dir)
+    source = evaluation.open_inputs(list(files))
+    lines = [f"% parameters of {policy.id} {policy.version}"]
+    lines += [f"{sym}." for sym in policy.param_symbols()]
+    for n, item in enumerate(source.items):
+        co = evaluation._company_of(item)
+        lines.append(f"% c({n}) = {json.dumps(co.id, ensure_ascii=False)}")
+        company_facts(n, co, lambda sym, path: lines.append(f"{sym}.  % {path}"))
+    city_facts(source.city, lambda sym, path: lines.append(f"{sym}."))
+    click.echo("\n".join(lines))
+
+
+@main.command("clingo", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def clingo_cmd(args: tuple[str, ...]) -> None:
+    """用 clingo 运行 Run clingo itself on rule and fact files, with fuchi's exact-arithmetic @functions.
+
+    ``fuchi clingo policy/chongming-digital-2025/rules/*.lp facts.lp [clingo options]``; the same as the
+    ``clingo`` executable, plus @share, @cap, @ratio, @growth, @scale (docs/numbers.md).
+    """
+    import clingo
+
+    from .numbers import Functions
+
+    class App(clingo.Application):
+        program_name = "fuchi-clingo"
+
+        def main(self, ctl: clingo.Control, files: Any) -> None:
+            for f in files:
+                ctl.load(f)
+            if not files:
+                ctl.load("-")
+            ctl.ground([("base", [])], context=Functions())
+            ctl.solve()
+
+    sys.exit(clingo.clingo_main(App(), list(args)))

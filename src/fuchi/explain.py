@@ -463,7 +463,9 @@ class _Run:
         if started and len(started) < len(step.children):
             omitted = len(step.children) - len(started)
             step.children = started
-            step.note = f"另有 {omitted} 条规则首个条件即不成立，从略 {omitted} more rules fail at their first condition"
+            step.note = (
+                f"另有 {omitted} 条规则首个条件即不成立，从略 {omitted} more rules fail at their first condition"
+            )
         return step
 
     def rule_failure(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], depth: int) -> Step:
