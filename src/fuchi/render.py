@@ -47,6 +47,19 @@ _CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {0x7F: "\\x7f", 0x2028: "\\u2
 _CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
+def _console(out: IO[str], width: int, soft_wrap: bool) -> Console:
+    """A console on ``out``: styled for a terminal stdout, else plain with a fixed width (byte-identical files)."""
+    terminal = sys.stdout.isatty()
+    return Console(
+        file=out,
+        width=None if terminal else width,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=soft_wrap,
+    )
+
+
 def clean(text: str) -> str:
     """Make data safe for line-based output: control characters (newlines included) become visible escapes.
 
@@ -147,15 +160,7 @@ class TableWriter:
 
     def finish(self, totals: Totals) -> None:
         """Print the tables."""
-        terminal = sys.stdout.isatty()  # rows are buffered in a file; the final stream is stdout
-        console = Console(
-            file=self.out,
-            width=None if terminal else TABLE_WIDTH,
-            force_terminal=terminal,
-            no_color=not terminal,
-            highlight=False,
-            soft_wrap=False,
-        )
+        console = _console(self.out, TABLE_WIDTH, soft_wrap=False)  # rows go to stdout in the end
         title = Text(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}")
         table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
         for header, justify in (
@@ -322,15 +327,7 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
     from rich.tree import Tree
 
     terminal = sys.stdout.isatty()
-    # Not on a terminal: no wrapping at all, so files and golden tests hold whole lines.
-    console = Console(
-        file=out,
-        width=None if terminal else 4000,
-        force_terminal=terminal,
-        no_color=not terminal,
-        highlight=False,
-        soft_wrap=True,
-    )
+    console = _console(out, 4000, soft_wrap=True)
     head = Text(f"企业 enterprise {clean(exp.company)}")
     if exp.name:
         head.append(f"  {clean(exp.name)}")
@@ -433,15 +430,7 @@ EXPLAIN_WRITERS = {
 
 def write_test_table(out: IO[str], results: list[Any], explanations: dict[str, Any]) -> None:
     """Pass/fail table of policy cases, then each failure with expected vs got and its explanation."""
-    terminal = sys.stdout.isatty()
-    console = Console(
-        file=out,
-        width=None if terminal else TABLE_WIDTH,
-        force_terminal=terminal,
-        no_color=not terminal,
-        highlight=False,
-        soft_wrap=True,
-    )
+    console = _console(out, TABLE_WIDTH, soft_wrap=True)
     table = Table(box=box.SIMPLE_HEAVY, title=Text("政策测试 Policy cases"))
     table.add_column("结果\nResult")
     table.add_column("用例\nCase")
@@ -529,15 +518,7 @@ def write_junit(path: str, results: list[Any]) -> None:
 
 def write_coverage(out: IO[str], report: Any) -> None:
     """Coverage table: each rule, whether a case made it fire and one made it fail."""
-    terminal = sys.stdout.isatty()
-    console = Console(
-        file=out,
-        width=None if terminal else TABLE_WIDTH,
-        force_terminal=terminal,
-        no_color=not terminal,
-        highlight=False,
-        soft_wrap=True,
-    )
+    console = _console(out, TABLE_WIDTH, soft_wrap=True)
     table = Table(box=box.SIMPLE, title=Text("规则覆盖 Rule coverage"))
     for col in ("规则 Rule", "位置 Location", "条款 Clause", "触发 Fired", "不触发 Failed"):
         table.add_column(col)
@@ -646,15 +627,7 @@ def write_policy_markdown(out: IO[str], policy: Policy, views: list[Any]) -> Non
 
 def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
     """The same as a rich table."""
-    terminal = sys.stdout.isatty()
-    console = Console(
-        file=out,
-        width=None if terminal else TABLE_WIDTH,
-        force_terminal=terminal,
-        no_color=not terminal,
-        highlight=False,
-        soft_wrap=True,
-    )
+    console = _console(out, TABLE_WIDTH, soft_wrap=True)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, title=Text(f"{policy.title_zh}\n{policy.id} {policy.version}"))
     for col in ("条款 Clause", "条文 Text", "规则 Rules", "参数 Parameters", "裁定 Rulings"):
         table.add_column(col)
