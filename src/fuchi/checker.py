@@ -264,6 +264,18 @@ def _body_deps(body: Any) -> list[tuple[str, int, str]]:
 def _annotations(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
     seen: dict[str, str] = {}
     for info in policy.rules:
+        if info.clauses and not info.quote:
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / info.file), policy.root),
+                    info.clause_line,
+                    1,
+                    "warning",
+                    f"rule {info.id!r} cites clause {' '.join(info.clauses)} but quotes no text / 规则未引用条文",
+                    "quote the clause text it implements in a % comment under the annotations (「…」)",
+                    "no-quote",
+                )
+            )
         where = f"{info.file}:{info.line}"
         if info.id in seen:
             findings.append(

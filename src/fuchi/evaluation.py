@@ -19,7 +19,7 @@ from pathlib import Path
 import clingo
 
 from . import loader
-from .engine import Decision, Diagnostic, Engine, Outcome
+from .engine import Diagnostic, Engine, Outcome
 from .errors import FuchiError, InputError
 from .policy import Policy, load_policy
 from .reasons import ReasonRenderer
@@ -142,10 +142,6 @@ class Evaluator:
             for r in self.explainer.explain(co, city, detailed=True).rows:
                 lines[(co.id, r.year, r.item)] = one_line(r)
         return [replace(r, explanation=lines.get((r.company, r.year, r.item))) for r in rows]
-
-    def decisions(self, companies: Sequence[Company], city: City) -> list[Decision]:
-        """Solve one batch and return the raw decisions."""
-        return self.engine.solve(companies, city).decisions
 
 
 # ---- worker processes -----------------------------------------------------------------------------------

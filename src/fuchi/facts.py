@@ -9,7 +9,7 @@ taken from those tables, never from the data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import clingo
 
@@ -165,16 +165,3 @@ def city_facts(city: City, emit: Emit) -> None:
     """Emit the city figures, each with its field path."""
     for y, g in sorted(city.avg_growth.items()):
         emit(F("city_avg_growth", [number(y), decimal(g)]), f"city.avg_growth.{y}")
-
-
-def all_facts(companies: Iterable[Company], city: City) -> list[clingo.Symbol]:
-    """Return every fact of a batch, the enterprises numbered from 0 in order (for tests and tools)."""
-    out: list[clingo.Symbol] = []
-
-    def emit(sym: clingo.Symbol, path: str) -> None:
-        out.append(sym)
-
-    for c, co in enumerate(companies):
-        company_facts(c, co, emit)
-    city_facts(city, emit)
-    return out

@@ -21,6 +21,8 @@ from fractions import Fraction
 
 import clingo
 
+from .errors import PolicyError
+
 LIMB = 10**5
 SCALE = 10**12  # decimal places kept by d/4 terms
 PART = 10**9
@@ -28,8 +30,8 @@ PART = 10**9
 MAX_TERM_FEN = (2**31 - 1) * LIMB * LIMB
 
 
-class ArithmeticRangeError(ValueError):
-    """A number that cannot be represented exactly; never wrapped or clamped."""
+class ArithmeticRangeError(PolicyError):
+    """A number that cannot be represented exactly; never wrapped or clamped (a policy error, exit 1)."""
 
 
 _NUMBERS: dict[int, clingo.Symbol] = {}

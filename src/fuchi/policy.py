@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 
 from . import numbers
 from .errors import PolicyError
+from .records import MAX_DECIMAL, MAX_DECIMALS
 
 PARAM_TYPES = ("yuan", "decimal", "year", "int", "string", "symbol")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -163,7 +163,14 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
             )
         return numbers.money(int(fen))
     if kind == "decimal":
-        return numbers.decimal(_decimal(value, where))
+        dec = _decimal(value, where)
+        if dec != dec.quantize(Decimal(1).scaleb(-MAX_DECIMALS)) or abs(dec) > MAX_DECIMAL:
+            raise PolicyError(
+                f"{where}: {value!r} must have at most {MAX_DECIMALS} decimal places and at most {MAX_DECIMAL} "
+                "in size (docs/numbers.md) / 小数最多六位",
+                "parameters.yaml",
+            )
+        return numbers.decimal(dec)
     if kind in ("year", "int"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise PolicyError(f"{where}: {value!r} is not an integer", "parameters.yaml")
@@ -201,9 +208,11 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 
 def _load_yaml(path: Path) -> Any:
+    from .loader import StrictLoader  # decimals exactly as written (no binary floats), strict booleans
+
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except FileNotFoundError as exc:
         raise PolicyError("file not found / 文件不存在", str(path)) from exc
     except yaml.YAMLError as exc:
@@ -359,18 +368,12 @@ def _digest(root: Path, rule_files: list[Path]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def iter_rule_sources(policy: Policy) -> Iterator[tuple[str, str]]:
-    """Yield (relative file name, text) of each rule file."""
-    for rf in policy.rule_files:
-        yield rf.relative_to(policy.root).as_posix(), rf.read_text(encoding="utf-8")
-
-
 def default_policy_dir() -> Path:
     """The shipped policy: ``policy/chongming-digital-2025`` next to the package or the checkout."""
     here = Path(__file__).resolve()
-    for base in (Path.cwd(), *here.parents):
+    for base in (*here.parents, Path.cwd()):  # the checkout this package runs from first, then the cwd
         cand = base / "policy" / "chongming-digital-2025"
-        if cand.is_dir():
+        if (cand / "policy.yaml").is_file():
             return cand
     return Path("policy/chongming-digital-2025")
 
