@@ -21,12 +21,11 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from . import facts as factmod
 from . import loader
 from .cases import Case
 from .errors import FuchiError
 from .explain import Explainer
-from .instrument import InstrumentedRule, add_instrumented
+from .instrument import InstrumentedRule
 from .records import City, Company
 
 
@@ -178,26 +177,11 @@ def _solve(
     city: City,
     params: list[clingo.Symbol],
 ) -> tuple[dict[int, list[clingo.Symbol]], dict[tuple[int, int], list[clingo.Symbol]]]:
-    ctl = clingo.Control(["--models=1"], logger=lambda c, m: None)
-    add_instrumented(ctl, explainer.program)
-    with ctl.backend() as backend:
-
-        def emit(sym: clingo.Symbol, path: str = "") -> None:
-            backend.add_rule([backend.add_atom(sym)])
-
-        for sym in params:
-            emit(sym)
-        for n, co in enumerate(companies):
-            factmod.company_facts(n, co, emit)
-        factmod.city_facts(city, emit)
-    ctl.ground([("base", [])], context=explainer.functions)
     fired: dict[int, list[clingo.Symbol]] = defaultdict(list)
     reach: dict[tuple[int, int], list[clingo.Symbol]] = defaultdict(list)
-    with ctl.solve(yield_=True) as handle:
-        for model in handle:
-            for sym in model.symbols(atoms=True):
-                if sym.name == "_fired":
-                    fired[sym.arguments[0].number].append(sym.arguments[1])
-                elif sym.name == "_reach":
-                    reach[(sym.arguments[0].number, sym.arguments[1].number)].append(sym.arguments[2])
+    for sym in explainer.engine.model(companies, city, program=explainer.program, params=params):
+        if sym.name == "_fired":
+            fired[sym.arguments[0].number].append(sym.arguments[1])
+        elif sym.name == "_reach":
+            reach[(sym.arguments[0].number, sym.arguments[1].number)].append(sym.arguments[2])
     return fired, reach

@@ -16,6 +16,7 @@ import clingo
 
 from . import facts as factmod
 from .errors import PolicyError
+from .instrument import Program, add_instrumented
 from .numbers import ArithmeticRangeError, Functions, fen_of
 from .policy import Policy
 from .records import City, Company
@@ -115,94 +116,113 @@ class Engine:
 
     Args:
         policy: The loaded policy.
-        extra_show: Signatures to show besides the outputs (for tests and explanations).
 
     """
 
-    def __init__(self, policy: Policy, extra_show: Sequence[tuple[str, int]] = ()) -> None:
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.params = policy.param_symbols()
-        self.extra_show = list(extra_show)
         self.functions = Functions()
 
-    def control(self, diagnostics: list[Diagnostic], args: Sequence[str] = ()) -> clingo.Control:
-        """Return a Control with the policy loaded and a logger collecting diagnostics."""
+    def model(
+        self,
+        companies: Sequence[Company],
+        city: City,
+        *,
+        program: Program | None = None,
+        params: Sequence[clingo.Symbol] | None = None,
+        on_fact: Callable[[clingo.Symbol, str, Company | None], None] | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+    ) -> list[clingo.Symbol]:
+        """Ground and solve the policy on a batch; return the unique answer set.
 
-        def logger(code: clingo.MessageCode, text: str) -> None:
-            if code == clingo.MessageCode.GlobalVariable:
-                return
-            diagnostics.append(parse_message(code, text))
-
-        ctl = clingo.Control(["--models=2", *args], logger=logger, message_limit=1000)
-        for rf in self.policy.rule_files:
-            try:
-                ctl.load(str(rf))
-            except RuntimeError as exc:
-                raise _program_error(diagnostics, exc) from exc
-        show = "".join(f"#show {n}/{a}." for n, a in [("touched", 3), *self.extra_show])
-        ctl.add("base", [], show)
-        return ctl
-
-    def solve(
-        self, companies: Sequence[Company], city: City, on_model: Callable[[clingo.Model], None] | None = None
-    ) -> Outcome:
-        """Solve one batch.
+        The one place a ``clingo.Control`` is made for solving: every caller gets the logger, the typed
+        errors and the unique-model check.
 
         Args:
-            companies: The enterprises; decision.company indexes this sequence.
+            companies: The enterprises (numbered c(0), c(1), … in this order).
             city: The city figures.
-            on_model: Called with the (unique) model, for callers that need more than decisions.
-
-        Returns:
-            The decisions, flagged input problems and clingo diagnostics.
+            program: The instrumented program (explanations, coverage); None: the rule files as they are,
+                showing only the outputs.
+            params: Parameter facts replacing the policy's (what-if cases).
+            on_fact: Called with each input fact, its field path and its enterprise (None for parameters
+                and city figures), for explanations that name sources.
+            diagnostics: Receives clingo's messages.
 
         Raises:
-            PolicyError: The program does not load, calls an undefined operation, has no or several
-                answer sets, or leaves a touched item without exactly one decision.
-
+            PolicyError: The program does not load or ground, calls an undefined operation, or does not have
+                exactly one answer set.
         """
-        out = Outcome()
-        ctl = self.control(out.diagnostics)
+        messages: list[Diagnostic] = [] if diagnostics is None else diagnostics
+
+        def logger(code: clingo.MessageCode, text: str) -> None:
+            if code != clingo.MessageCode.GlobalVariable:
+                messages.append(parse_message(code, text))
+
+        ctl = clingo.Control(["--models=2"], logger=logger, message_limit=1000)
         try:
+            if program is None:
+                for rf in self.policy.rule_files:
+                    ctl.load(str(rf))
+                ctl.add("base", [], "#show touched/3.")
+            else:
+                add_instrumented(ctl, program)
             with ctl.backend() as backend:
-
-                def emit(sym: clingo.Symbol, path: str = "") -> None:
+                for sym in self.params if params is None else params:
                     backend.add_rule([backend.add_atom(sym)])
-
-                for sym in self.params:
-                    emit(sym)
+                    if on_fact is not None:
+                        on_fact(sym, "", None)
                 for c, co in enumerate(companies):
+
+                    def emit(sym: clingo.Symbol, path: str, co: Company = co) -> None:
+                        backend.add_rule([backend.add_atom(sym)])
+                        if on_fact is not None:
+                            on_fact(sym, path, co)
+
                     factmod.company_facts(c, co, emit)
-                factmod.city_facts(city, emit)
+
+                def emit_city(sym: clingo.Symbol, path: str) -> None:
+                    backend.add_rule([backend.add_atom(sym)])
+                    if on_fact is not None:
+                        on_fact(sym, path, None)
+
+                factmod.city_facts(city, emit_city)
             ctl.ground([("base", [])], context=self.functions)
         except ArithmeticRangeError as exc:
-            raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {exc}") from exc
+            raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {exc.text}") from exc
         except RuntimeError as exc:
-            raise _program_error(out.diagnostics, exc) from exc
-        errors = [d for d in out.diagnostics if d.level == "error"]
+            raise _program_error(messages, exc) from exc
+        errors = [d for d in messages if d.level == "error"]
         if errors:
-            d = errors[0]
-            raise PolicyError(d.text, d.file, d.line)
+            raise PolicyError(errors[0].text, errors[0].file, errors[0].line)
         models: list[list[clingo.Symbol]] = []
         with ctl.solve(yield_=True) as handle:
-            for model in handle:
-                models.append(model.symbols(shown=True))
-                if on_model is not None and len(models) == 1:
-                    on_model(model)
+            for m in handle:
+                models.append(m.symbols(shown=True) if program is None else m.symbols(atoms=True))
         if len(models) != 1:
             raise PolicyError(
                 f"the program has {'no' if not models else 'more than one'} answer set; a policy must be "
                 "stratified (exactly one answer set for any data) / 政策程序必须恰有一个回答集"
             )
-        self._read(models[0], out)
-        shown = {
-            "flag/2",
-            "decision/7",
-            "input_error/3",
-            "input_warning/3",
-            "touched/3",
-            *(f"{n}/{a}" for n, a in self.extra_show),
-        }
+        return models[0]
+
+    def solve(self, companies: Sequence[Company], city: City) -> Outcome:
+        """Solve one batch.
+
+        Args:
+            companies: The enterprises; decision.company indexes this sequence.
+            city: The city figures.
+
+        Returns:
+            The decisions, flagged input problems and clingo diagnostics.
+
+        Raises:
+            PolicyError: See :meth:`model`; also a touched item without exactly one decision.
+        """
+        out = Outcome()
+        symbols = self.model(companies, city, diagnostics=out.diagnostics)
+        self._read(symbols, out)
+        shown = {"flag/2", "decision/7", "input_error/3", "input_warning/3", "touched/3"}
         out.diagnostics = [d for d in out.diagnostics if not _about_shown(d, shown)]
         return out
 

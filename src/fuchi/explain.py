@@ -20,20 +20,18 @@ import clingo
 from clingo import ast
 
 from . import facts as factmod
-from .engine import Diagnostic, Engine, parse_message
-from .errors import PolicyError
+from .engine import Engine
 from .instrument import (
     InstrumentedRule,
     Program,
     TermError,
-    add_instrumented,
     bind,
     evaluate_term,
     ground_atom,
     match,
     parse_policy,
 )
-from .numbers import ArithmeticRangeError, Functions, describe_call, render_value
+from .numbers import Functions, describe_call, render_value
 from .policy import Policy
 from .reasons import ReasonRenderer
 from .records import City, Company
@@ -220,49 +218,22 @@ class _Run:
         self.company = company
         self.sources: dict[clingo.Symbol, str] = {}
         self.params: dict[clingo.Symbol, str] = {}
-        diagnostics: list[Diagnostic] = []
-
-        def logger(code: clingo.MessageCode, text: str) -> None:
-            if code != clingo.MessageCode.GlobalVariable:
-                diagnostics.append(parse_message(code, text))
-
-        ctl = clingo.Control(["--models=2"], logger=logger, message_limit=1000)
         where = company.file if company.line is None else f"{company.file}:{company.line}"
-        try:
-            add_instrumented(ctl, ex.program)
-            with ctl.backend() as backend:
-                for sym in ex.engine.params:
-                    backend.add_rule([backend.add_atom(sym)])
-                    self.params[sym] = ex.param_info.get(sym.arguments[0].name, "parameters.yaml")
 
-                def emit(sym: clingo.Symbol, path: str) -> None:
-                    backend.add_rule([backend.add_atom(sym)])
-                    self.sources[sym] = f"{where}: 企业 enterprise {company.id}: {path}"
+        def on_fact(sym: clingo.Symbol, path: str, co: Company | None) -> None:
+            if co is not None:
+                self.sources[sym] = f"{where}: 企业 enterprise {company.id}: {path}"
+            elif sym.name == "param":
+                self.params[sym] = ex.param_info.get(sym.arguments[0].name, "parameters.yaml")
+            else:
+                self.sources[sym] = f"{city.sources.get(sym.arguments[0].number, '?')}: {path}"
 
-                def emit_city(sym: clingo.Symbol, path: str) -> None:
-                    backend.add_rule([backend.add_atom(sym)])
-                    year = sym.arguments[0].number
-                    self.sources[sym] = f"{city.sources.get(year, '?')}: {path}"
-
-                factmod.company_facts(0, company, emit)
-                factmod.city_facts(city, emit_city)
-            ctl.ground([("base", [])], context=ex.functions)
-        except (RuntimeError, ArithmeticRangeError) as exc:
-            errors = [d for d in diagnostics if d.level == "error"]
-            if errors:
-                raise PolicyError(errors[0].text, errors[0].file, errors[0].line) from exc
-            raise PolicyError(str(exc)) from exc
-        models: list[list[clingo.Symbol]] = []
-        with ctl.solve(yield_=True) as handle:
-            for model in handle:
-                models.append(model.symbols(atoms=True))
-        if len(models) != 1:
-            raise PolicyError("the instrumented program does not have exactly one answer set")
+        symbols = ex.engine.model([company], city, program=ex.program, on_fact=on_fact)
         self.atoms: set[clingo.Symbol] = set()
         self.by_sig: dict[tuple[str, int], list[clingo.Symbol]] = defaultdict(list)
         self.fired: dict[int, list[clingo.Symbol]] = defaultdict(list)
         self.reach: dict[tuple[int, int], list[clingo.Symbol]] = defaultdict(list)
-        for sym in models[0]:
+        for sym in symbols:
             if sym.name == "_fired":
                 self.fired[sym.arguments[0].number].append(sym.arguments[1])
             elif sym.name == "_reach":
