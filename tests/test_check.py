@@ -451,3 +451,36 @@ def test_broken_policy_yaml_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     assert f.severity == "error"
     assert "YAML" in f.message
     assert run_check(policy).exit_code == 1
+
+
+# ---- number kinds (docs/numbers.md): money, decimals and integers never compared with each other ----------------
+
+
+def test_parameter_of_the_wrong_kind_is_caught_through_a_derived_predicate(tmp_path: Path) -> None:
+    policy = copy_policy(tmp_path)
+    params = policy / "parameters.yaml"
+    text = params.read_text(encoding="utf-8")
+    params.write_text(text.replace("threshold_2_2_a:\n  type: yuan", "threshold_2_2_a:\n  type: decimal"), "utf-8")
+    findings = [f for f in check_policy(policy) if f.code == "number-kinds"]
+    assert findings, "a decimal threshold compared with money revenue must be reported"
+    assert all(f.severity == "error" and f.file.endswith("rules/22-growth.lp") for f in findings)
+    assert "R > X" in findings[0].message
+
+
+def test_integer_literal_compared_with_money_is_caught(tmp_path: Path) -> None:
+    policy = copy_policy(tmp_path)
+    rules = policy / "rules" / "22-growth.lp"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(
+        text.replace(
+            "crossed(C, Y, I, X) :- revenue(C, Y, R), milestone(I, X), R > X.",
+            "crossed(C, Y, I, X) :- revenue(C, Y, R), milestone(I, X), R > 20000000.",
+        ),
+        "utf-8",
+    )
+    findings = [f for f in check_policy(policy) if f.code == "number-kinds"]
+    assert [(f.line, "R > 20000000" in f.message) for f in findings] == [(16, True)]
+
+
+def test_shipped_policy_compares_like_with_like() -> None:
+    assert [f for f in check_policy(SHIPPED) if f.code == "number-kinds"] == []

@@ -80,6 +80,7 @@ def check_policy(path: str | Path) -> list[Finding]:
     _annotations(policy, statements, findings)
     _parameters(policy, statements, findings)
     _stratification(policy, statements, findings)
+    _number_kinds(policy, statements, findings)
     if not any(f.severity == "error" for f in findings):
         _runtime(policy, findings)
     return _sorted(findings)
@@ -420,6 +421,124 @@ def _parameter_lines(policy: Policy) -> dict[str, int]:
         if text and not text[0].isspace() and not text.startswith("#") and ":" in text:
             out.setdefault(text.split(":", 1)[0].strip(), n)
     return out
+
+
+_KINDS = {"yuan": "money", "decimal": "decimal", "int": "integer", "year": "integer"}
+_FUNCTION_KINDS = {"share": "money", "cap": "money", "ratio": "decimal", "growth": "decimal", "scale": "decimal"}
+
+
+def _number_kinds(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    """Comparisons must compare like with like: money with money, decimals with decimals (docs/numbers.md).
+
+    Kinds come from the input predicates (facts.FACT_TYPES), the parameters' declared types, the constant
+    ``zero`` and the @functions, and flow through rule heads to derived predicates until nothing changes. A
+    comparison whose sides may hold unlike kinds (e.g. a money input against a parameter declared decimal,
+    possibly through a derived predicate) is an error.
+    """
+    from .facts import FACT_TYPES
+
+    kinds: dict[tuple[str, int], dict[int, set[str]]] = {
+        k: {pos: {kind} for pos, kind in v.items()} for k, v in FACT_TYPES.items()
+    }
+    param2 = {p.name: _KINDS.get(p.type) for p in policy.parameters.values() if p.type != "table"}
+    param3 = {p.name: _KINDS.get(p.value_type or "") for p in policy.parameters.values() if p.type == "table"}
+    keys3 = {p.name: _KINDS.get(p.key_type or "") for p in policy.parameters.values() if p.type == "table"}
+    rules = [(file, stm) for file, stm in statements if stm.ast_type == ast.ASTType.Rule]
+
+    def term_kinds(t: Any, env: dict[str, set[str]]) -> set[str]:
+        if t.ast_type == ast.ASTType.Variable:
+            return env.get(t.name, set())
+        if t.ast_type == ast.ASTType.SymbolicTerm:
+            sym = t.symbol
+            if sym.type == clingo.SymbolType.Number:
+                return {"integer"}
+            if sym.type == clingo.SymbolType.Function and sym.name == "zero" and not sym.arguments:
+                return {"money"}
+            return set()
+        if t.ast_type == ast.ASTType.Function:
+            if t.external:
+                return {_FUNCTION_KINDS[t.name]} if t.name in _FUNCTION_KINDS else set()
+            if t.name == "zero" and not t.arguments:
+                return {"money"}
+        return set()
+
+    def env_of(body: Any) -> dict[str, set[str]]:
+        env: dict[str, set[str]] = {}
+        for lit in body:
+            if lit.ast_type != ast.ASTType.Literal or lit.sign != ast.Sign.NoSign:
+                continue
+            atom = lit.atom
+            if atom.ast_type == ast.ASTType.Comparison and len(atom.guards) == 1:
+                left, right = atom.term, atom.guards[0].term
+                if left.ast_type == ast.ASTType.Variable and atom.guards[0].comparison == ast.ComparisonOperator.Equal:
+                    env.setdefault(left.name, set()).update(term_kinds(right, env))
+                continue
+            if atom.ast_type != ast.ASTType.SymbolicAtom or atom.symbol.ast_type != ast.ASTType.Function:
+                continue
+            sym = atom.symbol
+            args = sym.arguments
+            known = {pos: set(k) for pos, k in kinds.get((sym.name, len(args)), {}).items()}
+            name = _constant_name(args[0]) if sym.name == "param" and args else None
+            if name is not None:
+                value = (param3 if len(args) == 3 else param2).get(name)
+                if value:
+                    known[len(args) - 1] = {value}
+                key = keys3.get(name) if len(args) == 3 else None
+                if key:
+                    known[1] = {key}
+            for pos, kind in known.items():
+                if pos < len(args) and args[pos].ast_type == ast.ASTType.Variable:
+                    env.setdefault(args[pos].name, set()).update(kind)
+        return env
+
+    changed = True
+    while changed:  # propagate kinds to derived predicates
+        changed = False
+        for _, stm in rules:
+            head = stm.head
+            if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
+                continue
+            sym = head.atom.symbol
+            if sym.ast_type != ast.ASTType.Function:
+                continue
+            env = env_of(stm.body)
+            slot = kinds.setdefault((sym.name, len(sym.arguments)), {})
+            for pos, arg in enumerate(sym.arguments):
+                new = term_kinds(arg, env) & {"money", "decimal"}
+                if not new <= slot.get(pos, set()):
+                    slot.setdefault(pos, set()).update(new)
+                    changed = True
+    for file, stm in rules:
+        env = env_of(stm.body)
+        for lit in stm.body:
+            if lit.ast_type != ast.ASTType.Literal or lit.atom.ast_type != ast.ASTType.Comparison:
+                continue
+            atom = lit.atom
+            found: set[str] = set()
+            for t in [atom.term, *(g.term for g in atom.guards)]:
+                found |= term_kinds(t, env)
+            if found & {"money", "decimal"} and len(found) > 1:
+                findings.append(
+                    Finding(
+                        _rel(file, policy.root),
+                        lit.location.begin.line,
+                        lit.location.begin.column,
+                        "error",
+                        f"comparison of unlike numbers ({' / '.join(sorted(found))}): {atom} / 比较了不同类型的数",
+                        "clingo orders money terms, decimal terms and integers by type, not by value: compare money "
+                        "with money (parameters of type yuan) and decimals with decimals (docs/numbers.md)",
+                        "number-kinds",
+                    )
+                )
+
+
+def _constant_name(t: Any) -> str | None:
+    """The name of a constant term (``growth_factor``), whichever way clingo's parser represents it."""
+    if t.ast_type == ast.ASTType.Function and not t.arguments and not t.external:
+        return str(t.name)
+    if t.ast_type == ast.ASTType.SymbolicTerm and t.symbol.type == clingo.SymbolType.Function:
+        return str(t.symbol.name)
+    return None
 
 
 def _stratification(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:

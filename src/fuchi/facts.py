@@ -165,3 +165,22 @@ def city_facts(city: City, emit: Emit) -> None:
     """Emit the city figures, each with its field path."""
     for y, g in sorted(city.avg_growth.items()):
         emit(F("city_avg_growth", [number(y), decimal(g)]), f"city.avg_growth.{y}")
+
+
+#: The number kind of each argument of the input predicates (0-based position → "money" | "decimal"), for
+#: ``fuchi check``'s comparison typing: clingo orders unlike terms by type, so comparing a money term with a
+#: decimal term or a plain integer is silently wrong.
+FACT_TYPES: dict[tuple[str, int], dict[int, str]] = {
+    ("revenue", 3): {2: "money"},
+    ("rd_spend", 3): {2: "money"},
+    ("city_support", 5): {4: "money"},
+    ("compute_project", 8): {5: "decimal", 6: "decimal", 7: "money"},
+    ("ic_purchase", 5): {4: "money"},
+    ("own_ip", 5): {4: "money"},
+    ("event", 5): {4: "money"},
+    ("showcase_centre", 5): {4: "money"},
+    ("prior_award_tier", 3): {2: "money"},
+    ("other_support", 5): {4: "money"},
+    ("assessment", 6): {5: "money"},
+    ("city_avg_growth", 2): {1: "decimal"},
+}
