@@ -17,7 +17,7 @@ from . import loader
 from .errors import InputError, PolicyError
 from .evaluation import Evaluator, Row
 from .policy import Policy
-from .records import City
+from .records import City, Company
 
 _EXPECT_KEYS = {"company", "year", "item", "status", "amount", "payable_year"}
 _CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note", "parameters"}
@@ -50,6 +50,22 @@ class Case:
     expect_error: str | None = None
     #: Parameter values replaced for this case only ("what if the list were shorter").
     parameters: dict[str, Any] = field(default_factory=dict)
+
+    def data(self) -> tuple[list[Company], City]:
+        """Validate the case's enterprises and city figures as the loader does for files.
+
+        Raises:
+            InputError: The data breaks the contract (or two enterprises share an id).
+        """
+        where = f"{self.file}#{self.name}"
+        city = loader.parse_city(self.city, where) if self.city is not None else City()
+        registry = loader.IdRegistry()
+        companies = []
+        for n, obj in enumerate(self.companies):
+            co = loader.parse_company(obj, where, n)
+            registry.add(co)
+            companies.append(co)
+        return companies, city
 
 
 @dataclass
@@ -136,15 +152,8 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     result = CaseResult(case)
     if case.parameters:
         evaluator = Evaluator(evaluator.policy.with_parameters(case.parameters))
-    where = f"{case.file}#{case.name}"
     try:
-        city = loader.parse_city(case.city, where) if case.city is not None else City()
-        registry = loader.IdRegistry()
-        companies = []
-        for n, obj in enumerate(case.companies):
-            co = loader.parse_company(obj, where, n)
-            registry.add(co)
-            companies.append(co)
+        companies, city = case.data()
         result.rows = evaluator.run(companies, city).rows
     except InputError as exc:
         if case.expect_error is None:

@@ -646,7 +646,6 @@ def _sccs(edges: dict[tuple[str, int], set[tuple[str, int]]]) -> dict[tuple[str,
 def _runtime(policy: Policy, findings: list[Finding]) -> None:
     """Ground the policy's own cases: every atom must be a fact and the model unique."""
     from . import facts as factmod
-    from . import loader
     from .cases import load_cases
     from .numbers import Functions
 
@@ -659,8 +658,7 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
         if case.expect_error is not None:
             continue
         try:
-            city = loader.parse_city(case.city, case.file) if case.city is not None else None
-            companies = [loader.parse_company(o, case.file, n) for n, o in enumerate(case.companies)]
+            companies, city = case.data()
         except FuchiError:
             continue
         ctl = clingo.Control(["--models=2"], logger=lambda c, m: None)
@@ -675,8 +673,7 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
                 emit(sym)
             for n, co in enumerate(companies):
                 factmod.company_facts(n, co, emit)
-            if city is not None:
-                factmod.city_facts(city, emit)
+            factmod.city_facts(city, emit)
         try:
             ctl.ground([("base", [])], context=Functions())
         except (RuntimeError, FuchiError):

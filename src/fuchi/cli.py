@@ -275,10 +275,8 @@ def test_cmd(
     """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
     import json
 
-    from . import loader
     from .cases import load_cases, run_case
     from .explain import Explainer
-    from .records import City
     from .render import coverage_dict, test_results_dict, write_coverage, write_junit, write_test_table
 
     policy = _policy(policy_dir)
@@ -297,10 +295,8 @@ def test_cmd(
         )
         if wrong is None:
             continue
-        where = f"{r.case.file}#{r.case.name}"
         try:
-            companies = [loader.parse_company(o, where, n) for n, o in enumerate(r.case.companies)]
-            city = loader.parse_city(r.case.city, where) if r.case.city is not None else City()
+            companies, city = r.case.data()
         except FuchiError:
             continue
         target = next((c for c in companies if c.id == wrong.company), None)

@@ -21,7 +21,6 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from . import loader
 from .cases import Case
 from .errors import FuchiError
 from .explain import Explainer
@@ -84,8 +83,7 @@ def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
     for case in cases:
         items_with_case |= _cited_items(case)
         try:
-            city = loader.parse_city(case.city, case.file) if case.city is not None else City()
-            companies = [loader.parse_company(o, case.file, n) for n, o in enumerate(case.companies)]
+            companies, city = case.data()
             params = (
                 explainer.policy.with_parameters(case.parameters).param_symbols()
                 if case.parameters
