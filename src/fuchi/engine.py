@@ -228,19 +228,12 @@ class Engine:
 
     def _read(self, symbols: list[clingo.Symbol], out: Outcome) -> None:
         touched: set[tuple[int, int, str]] = set()
-        seen: dict[tuple[int, int, str], Decision] = {}
+        decisions: list[Decision] = []
         for sym in symbols:
             name = sym.name
             args = sym.arguments
             if name == "decision":
-                dec = _decision(args)
-                key = (dec.company, dec.year, dec.item)
-                if key in seen:
-                    raise PolicyError(
-                        f"two decisions for enterprise #{dec.company}, year {dec.year}, item {dec.item}: "
-                        f"{seen[key].status} and {dec.status} / 同一事项得到两个结论"
-                    )
-                seen[key] = dec
+                decisions.append(_decision(args))
             elif name == "touched":
                 touched.add((_company(args[0]), args[1].number, args[2].string))
             elif name == "input_error":
@@ -249,29 +242,55 @@ class Engine:
                 out.warnings.append(Flag(_company(args[0]), args[1], args[2]))
             elif name == "flag" and len(args) == 2:
                 out.flags.append((_company(args[0]), str(args[1])))
-        # An input error (e.g. an approved amount above the maximum) leaves its row undecided on purpose:
-        # the caller reports the error; completeness is only required of accepted data.
-        missing = set() if out.errors else touched - seen.keys()
-        if missing:
-            c, y, i = sorted(missing)[0]
-            raise PolicyError(
-                f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
-                "/ 数据涉及的事项没有结论"
-            )
-        extra = seen.keys() - touched
-        if extra:
-            c, y, i = sorted(extra)[0]
-            raise PolicyError(f"a decision for enterprise #{c}, year {y}, item {i} that nothing touches")
-        out.decisions = sorted(seen.values(), key=lambda d: (d.company, d.year, self._item_rank(d.item)))
-        out.errors.sort(key=lambda f: (f.company, str(f.field)))
-        out.warnings.sort(key=lambda f: (f.company, str(f.field)))
-        out.flags.sort()
+        complete(self.policy, decisions, touched, out)
 
     def _item_rank(self, item: str) -> tuple[int, str]:
-        try:
-            return (self.policy.items.index(item), item)
-        except ValueError:
-            return (len(self.policy.items), item)
+        return item_rank(self.policy, item)
+
+
+def item_rank(policy: Policy, item: str) -> tuple[int, str]:
+    """Sort key of an item: the policy's item order, then undeclared items by id."""
+    try:
+        return (policy.items.index(item), item)
+    except ValueError:
+        return (len(policy.items), item)
+
+
+def complete(policy: Policy, decisions: Sequence[Decision], touched: set[tuple[int, int, str]], out: Outcome) -> None:
+    """Check that every touched (enterprise, year, item) has exactly one decision; put everything in order.
+
+    Shared by the engines: whatever computed the decisions, the outcome is checked and ordered here.
+
+    Raises:
+        PolicyError: Two decisions for one item, none for a touched item, or one for an untouched item.
+    """
+    seen: dict[tuple[int, int, str], Decision] = {}
+    for dec in decisions:
+        key = (dec.company, dec.year, dec.item)
+        if key in seen:
+            raise PolicyError(
+                f"two decisions for enterprise #{dec.company}, year {dec.year}, item {dec.item}: "
+                f"{seen[key].status} and {dec.status} / 同一事项得到两个结论"
+            )
+        seen[key] = dec
+    # An input error (e.g. an approved amount above the maximum) leaves its row undecided on purpose:
+    # the caller reports the error; completeness is only required of accepted data.
+    missing = set() if out.errors else touched - seen.keys()
+    if missing:
+        c, y, i = sorted(missing)[0]
+        raise PolicyError(
+            f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
+            "/ 数据涉及的事项没有结论"
+        )
+    extra = seen.keys() - touched
+    if extra:
+        c, y, i = sorted(extra)[0]
+        raise PolicyError(f"a decision for enterprise #{c}, year {y}, item {i} that nothing touches")
+
+    out.decisions = sorted(seen.values(), key=lambda d: (d.company, d.year, item_rank(policy, d.item)))
+    out.errors.sort(key=lambda f: (f.company, str(f.field)))
+    out.warnings.sort(key=lambda f: (f.company, str(f.field)))
+    out.flags.sort()
 
 
 def _decision(args: Sequence[clingo.Symbol]) -> Decision:

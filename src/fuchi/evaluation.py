@@ -19,7 +19,8 @@ from pathlib import Path
 import clingo
 
 from . import loader
-from .engine import Diagnostic, Engine, Outcome
+from .engine import Diagnostic, Outcome
+from .engines import make_engine
 from .errors import FuchiError, InputError
 from .policy import Policy, load_policy
 from .reasons import ReasonRenderer
@@ -107,9 +108,9 @@ class Evaluator:
 
     """
 
-    def __init__(self, policy: Policy, explain: bool = False) -> None:
+    def __init__(self, policy: Policy, explain: bool = False, engine: str = "clingo") -> None:
         self.policy = policy
-        self.engine = Engine(policy)
+        self.engine, self.notice = make_engine(policy, engine)
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
         if explain:

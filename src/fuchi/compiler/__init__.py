@@ -1,0 +1,53 @@
+"""The policy compiler: ``.lp`` rules (through ``clingo.ast``) → a SQL plan for the DuckDB engine.
+
+* :mod:`.program` reads the rules into the fragment the compiler takes;
+* :mod:`.shapes` lays clingo terms out in columns and orders them as clingo does;
+* :mod:`.plan` compiles the rules, in stratified order, into one table per predicate variant;
+* :mod:`.functions` gives the exact SQL of the ``@functions``;
+* :mod:`.inputs` reads the policy's declared input predicates (``inputs.yaml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import clingo
+
+from ..policy import Policy
+from .errors import CompileError
+from .inputs import input_shapes
+from .plan import Compiler, Plan, Statement, Table
+from .program import read_rules
+from .shapes import Fun, Shape, shape_of
+
+__all__ = ["CompileError", "Plan", "Statement", "Table", "compile_policy"]
+
+
+def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None) -> Plan:
+    """Compile a policy to a SQL plan.
+
+    Args:
+        policy: The loaded policy.
+        params: Parameter facts replacing the policy's (their shapes decide the ``param`` tables).
+
+    Raises:
+        CompileError: A rule outside the fragment, recursion, an unknown ``@function``, a missing or
+            malformed ``inputs.yaml``; each at its ``file:line``.
+
+    """
+    source = read_rules(policy.rule_files, policy.root)
+    inputs = input_shapes(policy)
+    for sym in policy.param_symbols() if params is None else params:
+        name, *rest = sym.arguments  # the parameter's name is part of the variant (no column)
+        shapes: tuple[Shape, ...] = (Fun(name.name, ()), *(shape_of(a) for a in rest))
+        lst = inputs.setdefault((sym.name, len(sym.arguments)), [])
+        if shapes not in lst:
+            lst.append(shapes)
+    for sig in sorted(source.defined):
+        inputs.setdefault(sig, [])
+    plan = Compiler(source.rules, inputs).compile()
+    for rule in source.rules:
+        info = policy.rule_at(rule.file, rule.line)
+        if info is not None:
+            plan.rule_ids[(rule.file, rule.line)] = info.id
+    return plan

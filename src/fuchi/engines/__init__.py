@@ -1,0 +1,63 @@
+"""The engines that decide a population, behind one small interface.
+
+* ``clingo`` (:class:`fuchi.engine.Engine`): the reference semantics; explanations and coverage use it;
+* ``sql`` (:class:`fuchi.engines.sql.SqlEngine`): the policy compiled to SQL (:mod:`fuchi.compiler`) on
+  embedded DuckDB, for populations.
+
+Both take a batch of validated enterprises and the city figures and return the same
+:class:`~fuchi.engine.Outcome`; everything after that (rows, reasons, totals, output) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..compiler import CompileError
+from ..engine import Engine, Outcome
+from ..policy import Policy
+from ..records import City, Company
+
+ENGINES = ("auto", "sql", "clingo")
+
+
+class PopulationEngine(Protocol):
+    """What every engine offers: decide one batch."""
+
+    def solve(self, companies: Sequence[Company], city: City) -> Outcome:
+        """Decide every touched (enterprise, year, item) of the batch."""
+        ...
+
+
+def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, str | None]:
+    """Make the engine called ``name`` for a policy.
+
+    Args:
+        policy: The policy.
+        name: ``auto`` (SQL when the policy compiles, else clingo), ``sql`` or ``clingo``.
+
+    Returns:
+        The engine, and for ``auto`` falling back to clingo a one-line notice naming the rule the compiler
+        cannot take (``file:line``); None otherwise.
+
+    Raises:
+        CompileError: ``sql`` was asked for and the policy does not compile.
+
+    """
+    if name == "clingo":
+        return Engine(policy), None
+    from .sql import SqlEngine
+
+    try:
+        return SqlEngine(policy), None
+    except CompileError as exc:
+        if name == "sql":
+            raise
+        notice = (
+            f"注意 notice: 使用 clingo 引擎（政策无法编译为 SQL）/ using the clingo engine, the policy does not "
+            f"compile to SQL: {exc.message()}"
+        )
+        return Engine(policy), notice
+
+
+__all__ = ["ENGINES", "CompileError", "PopulationEngine", "make_engine"]
