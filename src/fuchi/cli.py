@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from . import evaluation
+from .engines import resolve as resolve_engine
 from .errors import FuchiError
 from .policy import Policy, default_policy_dir, load_policy
 from .render import WRITERS, Messages, progress
@@ -102,6 +103,14 @@ def main() -> None:
     is_flag=True,
     help="每行附一行解释 Add a one-line explanation to each row (instrumented; slower).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "sql", "clingo"]),
+    default="auto",
+    show_default=True,
+    help="求解引擎 Engine: sql (the policy compiled to SQL on DuckDB), clingo (the reference), auto (sql when the "
+    "policy compiles).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def evaluate(
@@ -113,6 +122,7 @@ def evaluate(
     items: tuple[str, ...],
     workers: int | None,
     explain_rows: bool,
+    engine: str,
     debug: bool,
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
@@ -124,6 +134,9 @@ def evaluate(
     if unknown:
         raise click.UsageError(f"未知条款 unknown item {unknown[0]!r}; expected one of {', '.join(policy.items)}")
     messages = Messages()
+    engine_name, notice = resolve_engine(policy, engine)
+    if notice is not None:
+        messages.info(notice)
     source = evaluation.open_inputs(list(files))
     totals = Totals(items=policy.items)
     year_set, item_set = set(years), set(items)
@@ -163,6 +176,7 @@ def evaluate(
                 companies=frozenset(companies) if companies else None,
                 workers=workers,
                 explain=explain_rows,
+                engine=engine_name,
             )
         writer.finish(totals)
         for ident in companies:
@@ -175,6 +189,24 @@ def evaluate(
             messages.warning(f"……另有 {more} 条警告 and {more} more warnings")
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
+    sys.stdout.flush()
+
+
+@main.command(name="compile")
+@policy_option
+@handle_errors
+def compile_command(policy_dir: str | None) -> None:
+    """编译为 SQL Print the SQL plan compiled from the policy's rules (the DuckDB engine runs it).
+
+    Each statement creates the table of one variant of a predicate; each SELECT in it is annotated with the
+    rule id and file:line it comes from. Parameters ($1 …) are shown with their values.
+    """
+    from .compiler import compile_policy
+    from .compiler.render import render_plan
+
+    policy = _policy(policy_dir)
+    text = render_plan(compile_policy(policy), policy)
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 

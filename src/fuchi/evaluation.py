@@ -27,6 +27,8 @@ from .reasons import ReasonRenderer
 from .records import City, Company
 
 BATCH = 2000
+#: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
+SQL_BATCH = 50_000
 TASKS_PER_WORKER = 8
 
 
@@ -150,9 +152,9 @@ class Evaluator:
 _WORKER: Evaluator | None = None
 
 
-def _init_worker(policy_dir: str, explain: bool) -> None:
+def _init_worker(policy_dir: str, explain: bool, engine: str = "clingo") -> None:
     global _WORKER
-    _WORKER = Evaluator(load_policy(policy_dir), explain)
+    _WORKER = Evaluator(load_policy(policy_dir), explain, engine)
 
 
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:
@@ -233,8 +235,9 @@ def evaluate(
     on_batch: Callable[[BatchResult], None],
     companies: frozenset[str] | None = None,
     workers: int | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
     explain: bool = False,
+    engine: str = "clingo",
 ) -> None:
     """Evaluate every enterprise of ``source``, calling ``on_batch`` in input order.
 
@@ -247,8 +250,9 @@ def evaluate(
         on_batch: Receives each batch's result, in input order.
         companies: Only these enterprise ids are solved (all are still validated).
         workers: Worker processes; None picks min(2, cpu count); 0 or 1 solves in this process.
-        batch_size: Enterprises per clingo Control.
+        batch_size: Enterprises per batch (default: :data:`BATCH` for clingo, :data:`SQL_BATCH` for SQL).
         explain: Add a one-line explanation to each row (slower).
+        engine: ``clingo`` or ``sql`` (see :func:`fuchi.engines.resolve` for ``auto``).
 
     Raises:
         InputError: Bad data (the first problem in input order).
@@ -258,6 +262,8 @@ def evaluate(
     registry = loader.IdRegistry()
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
+    if batch_size is None:
+        batch_size = SQL_BATCH if engine == "sql" else BATCH
     batches = _batches(source.items, batch_size)
 
     def deliver(result: BatchResult) -> None:
@@ -266,7 +272,7 @@ def evaluate(
         on_batch(result)
 
     if workers <= 1:
-        ev = Evaluator(policy, explain)
+        ev = Evaluator(policy, explain, engine)
         for batch in batches:
             cos = [_company_of(i) for i in batch]
             result = ev.run(_select(cos, companies), source.city)
@@ -277,12 +283,12 @@ def evaluate(
     # Worker processes are replaced after TASKS_PER_WORKER batches, which the "fork" start method does not
     # allow; "forkserver" forks them from a server that has already imported fuchi and clingo.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["fuchi.evaluation", "fuchi.explain", "clingo"])
+    context.set_forkserver_preload(["fuchi.evaluation", "fuchi.explain", "clingo", "fuchi.engines.sql"])
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(str(policy.root), explain),
+        initargs=(str(policy.root), explain, engine),
         max_tasks_per_child=TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[BatchResult | FuchiError]] = deque()

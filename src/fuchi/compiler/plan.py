@@ -62,9 +62,15 @@ class Statement:
     selects: list[tuple[Rule, str]]  # (rule, SELECT text) per compiled rule instance
     params: list[object]
 
-    def finalize(self) -> tuple[str, list[object]]:
-        """The statement to run and its parameters (numbered in order of first use, unused ones dropped)."""
-        body = "\nUNION\n".join(s for _, s in self.selects)
+    def finalize(self, label: Callable[[Rule], str] | None = None) -> tuple[str, list[object]]:
+        """The statement to run and its parameters (numbered in order of first use, unused ones dropped).
+
+        ``label`` gives a comment line put above each rule's SELECT (``fuchi compile``).
+        """
+        if label is None:
+            body = "\nUNION\n".join(s for _, s in self.selects)
+        else:
+            body = "\nUNION\n".join(f"-- {label(r)}\n{s}" for r, s in self.selects)
         mapping: dict[int, int] = {}
         params: list[object] = []
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import clingo
 
+from ..facts import const
+from ..numbers import number
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -202,9 +205,9 @@ def build(shape: Shape, values: Iterator[object]) -> clingo.Symbol:
         v = next(values)
         if shape.kind == "int":
             assert isinstance(v, int)
-            return clingo.Number(v)
+            return number(v)
         assert isinstance(v, str)
-        return clingo.String(v) if shape.kind == "str" else clingo.Function(v)
+        return clingo.String(v) if shape.kind == "str" else const(v)
     if isinstance(shape, Special):
         return clingo.Infimum if shape.which == "inf" else clingo.Supremum
     return clingo.Function(shape.name, [build(a, values) for a in shape.args])

@@ -29,6 +29,33 @@ class PopulationEngine(Protocol):
         ...
 
 
+def resolve(policy: Policy, name: str = "auto") -> tuple[str, str | None]:
+    """Decide which engine runs: ``auto`` is ``sql`` when the policy compiles, else ``clingo``.
+
+    Returns:
+        The engine name (``sql`` or ``clingo``) and, when ``auto`` fell back to clingo, a one-line notice
+        naming the rule the compiler cannot take (``file:line``).
+
+    Raises:
+        CompileError: ``sql`` was asked for and the policy does not compile.
+
+    """
+    if name == "clingo":
+        return "clingo", None
+    from .sql import cached_plan
+
+    try:
+        cached_plan(policy, None)
+    except CompileError as exc:
+        if name == "sql":
+            raise
+        return "clingo", (
+            "注意 notice: 政策无法编译为 SQL，改用 clingo 引擎 / the policy does not compile to SQL, using the clingo "
+            f"engine: {exc.message()}"
+        )
+    return "sql", None
+
+
 def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, str | None]:
     """Make the engine called ``name`` for a policy.
 

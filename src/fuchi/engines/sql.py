@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import clingo
 import duckdb
@@ -21,7 +21,7 @@ import pyarrow as pa
 from .. import facts as factmod
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
-from ..compiler.shapes import Fun, Leaf, Shape, Special, build, fits, flatten_as, leaves, sql_type, width
+from ..compiler.shapes import MONEY, Fun, Leaf, Shape, Special, build, fits, flatten_as, leaves, sql_type, width
 from ..engine import Decision, Flag, Outcome, complete
 from ..errors import PolicyError
 from ..numbers import LIMB
@@ -63,18 +63,13 @@ class SqlEngine:
     def __init__(self, policy: Policy, threads: int | None = None) -> None:
         self.policy = policy
         self.params = policy.param_symbols()
-        self.plan = compile_policy(policy, self.params)
-        self._plans: dict[tuple[clingo.Symbol, ...], Plan] = {tuple(self.params): self.plan}
+        self.plan = cached_plan(policy, self.params)
         self.threads = threads
-        self._symbols: dict[tuple[Shape, tuple[object, ...]], clingo.Symbol] = {}
+        self._symbols: dict[str, dict[tuple[object, ...], clingo.Symbol]] = {}
 
     def plan_for(self, params: Sequence[clingo.Symbol] | None) -> Plan:
         """The plan for these parameter facts (compiled once per distinct set)."""
-        key = tuple(self.params if params is None else params)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = compile_policy(self.policy, key)
-        return plan
+        return cached_plan(self.policy, params)
 
     def solve(self, companies: Sequence[Company], city: City, params: Sequence[clingo.Symbol] | None = None) -> Outcome:
         """Solve one batch.
@@ -109,35 +104,45 @@ class SqlEngine:
         params: Sequence[clingo.Symbol],
     ) -> None:
         columns: dict[str, list[list[object]]] = {}
-        for tables in plan.inputs.values():
+        by_width: dict[tuple[str, int], dict[int, list[list[object]]]] = {}
+        for sig, tables in plan.inputs.items():
             for t in tables:
-                columns[t.name] = [[] for _ in t.columns]
-        index: dict[tuple[str, int], list[Table]] = plan.inputs
+                columns[t.name] = cols = [[] for _ in t.columns]
+                if sig in (("param", 2), ("param", 3)):
+                    continue  # matched by shape below
+                widths = by_width.setdefault(sig, {})
+                if len(cols) in widths:
+                    raise PolicyError(
+                        f"input predicate {sig[0]}/{sig[1]}: two variants of the same width in inputs.yaml "
+                        "(the SQL engine tells variants apart by their number of columns)",
+                        "inputs.yaml",
+                    )
+                widths[len(cols)] = cols
         row: list[object] = []
 
-        def emit(sym: clingo.Symbol, path: str = "") -> None:
-            args = sym.arguments
-            tables = index.get((sym.name, len(args)))
-            if tables is None:
-                raise PolicyError(f"input fact {sym} has no predicate in inputs.yaml / 输入谓词未声明", "inputs.yaml")
-            table = _variant_of(tables, sym)
+        for sym in params:  # parameters: clingo symbols (few), matched against their named variants
+            table = _variant_of(plan.inputs[(sym.name, len(sym.arguments))], sym)
             row.clear()
-            try:
-                for s, a in zip(table.shapes, args, strict=True):
-                    flatten_as(s, a, row)
-            except (ValueError, AttributeError, RuntimeError) as exc:
-                raise PolicyError(f"input fact {sym} does not match inputs.yaml / 输入与声明不符", "inputs.yaml") from exc
-            cols = columns[table.name]
-            if len(row) != len(cols):
-                raise PolicyError(f"input fact {sym} does not match inputs.yaml / 输入与声明不符", "inputs.yaml")
-            for c, v in zip(cols, row, strict=True):
+            for s, a in zip(table.shapes, sym.arguments, strict=True):
+                flatten_as(s, a, row)
+            for c, v in zip(columns[table.name], row, strict=True):
                 c.append(v)
 
-        for sym in params:
-            emit(sym)
+        def emit(fact: tuple[str, int, tuple[object, ...]], path: str) -> None:
+            name, arity, values = fact
+            widths = by_width.get((name, arity))
+            cols = widths.get(len(values)) if widths is not None else None
+            if cols is None:
+                raise PolicyError(
+                    f"input fact {name}/{arity} with {len(values)} values does not match inputs.yaml / 输入与声明不符",
+                    "inputs.yaml",
+                )
+            for c, v in zip(cols, values, strict=True):
+                c.append(v)
+
         for c, co in enumerate(companies):
-            factmod.company_facts(c, co, emit)
-        factmod.city_facts(city, emit)
+            factmod.company_rows(c, co, emit)
+        factmod.city_rows(city, emit)
         for tables in plan.inputs.values():
             for t in tables:
                 _create(con, t, columns[t.name])
@@ -148,47 +153,84 @@ class SqlEngine:
         out = Outcome()
         decisions: list[Decision] = []
         touched: set[tuple[int, int, str]] = set()
+        company = Fun("c", (Leaf("int"),))
         for t in plan.tables(("decision", 7)):
             c_s, y_s, i_s, st_s, a_s, p_s, r_s = t.shapes
-            if c_s != Fun("c", (Leaf("int"),)) or y_s != Leaf("int") or i_s != Leaf("str") or st_s != Leaf("sym"):
+            if (c_s, y_s, i_s, st_s) != (company, Leaf("int"), Leaf("str"), Leaf("sym")):
                 raise PolicyError(f"decision/7 with arguments {t.describe()}: expected decision(c(N), Year, Item, …)")
+            if a_s != MONEY:  # a variant the rules allow but the data may never fill
+                if _rows(con, t):
+                    raise PolicyError(f"decision amount is not a money term: {t.describe()}")
+                continue
+            paid = p_s == Leaf("int")
+            at_r = 7 + width(p_s)
+            symbol = self._symbols_of(t.name, r_s)
             for r in _rows(con, t):
                 status = r[3]
                 if status not in _STATUSES:
                     raise PolicyError(f"unknown status {status!r} in a decision / 未知状态")
-                at = 4
-                fen = _fen(a_s, r[at : at + width(a_s)])
-                at += width(a_s)
-                payable = r[at] if p_s == Leaf("int") else None
-                at += width(p_s)
-                reason = self._symbol(r_s, r[at:])
+                a, b, c = r[4], r[5], r[6]
+                if a < 0 or not (0 <= b < LIMB and 0 <= c < LIMB):  # type: ignore[operator]
+                    raise PolicyError(f"decision amount m({a},{b},{c}) is not a normalised money term")
+                fen = (a * LIMB + b) * LIMB + c  # type: ignore[operator]
                 if fen % 100:
                     raise PolicyError(f"decision amount {fen} fen is not whole yuan (ruling W3) / 金额须为整元")
-                decisions.append(Decision(r[0], r[1], r[2], status, fen // 100, payable, reason))
+                payable = r[7] if paid else None
+                decisions.append(Decision(r[0], r[1], r[2], status, fen // 100, payable, symbol(r[at_r:])))  # type: ignore[arg-type]
         for t in plan.tables(("touched", 3)):
-            if t.shapes[:2] == (Fun("c", (Leaf("int"),)), Leaf("int")) and t.shapes[2] == Leaf("str"):
-                touched.update((r[0], r[1], r[2]) for r in _rows(con, t))
+            if t.shapes == (company, Leaf("int"), Leaf("str")):
+                touched.update(_rows(con, t))  # type: ignore[arg-type]
         for sig, dest in ((("input_error", 3), out.errors), (("input_warning", 3), out.warnings)):
             for t in plan.tables(sig):
                 company_s, field_s, reason_s = t.shapes
+                if company_s != company:
+                    raise PolicyError(f"{t.describe()}: expected an enterprise term c(N) first")
                 w = width(field_s)
+                field_sym, reason_sym = self._symbols_of(t.name + "f", field_s), self._symbols_of(t.name, reason_s)
                 for r in _rows(con, t):
-                    dest.append(Flag(_company(company_s, r[0]), self._symbol(field_s, r[1 : 1 + w]),
-                                     self._symbol(reason_s, r[1 + w :])))
+                    dest.append(Flag(r[0], field_sym(r[1 : 1 + w]), reason_sym(r[1 + w :])))  # type: ignore[arg-type]
         for t in plan.tables(("flag", 2)):
+            if t.shapes[0] != company:
+                raise PolicyError(f"{t.describe()}: expected an enterprise term c(N) first")
+            kind = self._symbols_of(t.name, t.shapes[1])
             for r in _rows(con, t):
-                out.flags.append((_company(t.shapes[0], r[0]), str(self._symbol(t.shapes[1], r[1:]))))
+                out.flags.append((r[0], str(kind(r[1:]))))  # type: ignore[arg-type]
         complete(self.policy, decisions, touched, out)
         return out
 
-    def _symbol(self, shape: Shape, values: Sequence[object]) -> clingo.Symbol:
-        key = (shape, tuple(values))
-        sym = self._symbols.get(key)
-        if sym is None:
-            if len(self._symbols) > 200_000:
-                self._symbols.clear()
-            sym = self._symbols[key] = build(shape, iter(values))
-        return sym
+    def _symbols_of(self, table: str, shape: Shape) -> Callable[[Sequence[object]], clingo.Symbol]:
+        """A cached decoder from leaf values to the clingo term of ``shape`` (reason terms repeat)."""
+        cache = self._symbols.setdefault(table, {})
+
+        def symbol(values: Sequence[object]) -> clingo.Symbol:
+            key = tuple(values)
+            sym = cache.get(key)
+            if sym is None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                sym = cache[key] = build(shape, iter(values))
+            return sym
+
+        return symbol
+
+
+_PLANS: dict[tuple[str, str, tuple[clingo.Symbol, ...]], Plan] = {}
+
+
+def cached_plan(policy: Policy, params: Sequence[clingo.Symbol] | None) -> Plan:
+    """The compiled plan of a policy with these parameter facts (compiled once per process).
+
+    Raises:
+        CompileError: The policy is outside the compiler's fragment.
+    """
+    syms = tuple(policy.param_symbols() if params is None else params)
+    key = (str(policy.root), policy.digest, syms)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        plan = _PLANS[key] = compile_policy(policy, syms)
+    return plan
 
 
 def _variant_of(tables: Sequence[Table], sym: clingo.Symbol) -> Table:
@@ -203,7 +245,12 @@ def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object
     types = [sql_type(leaf) for leaf in table.leaf_types]
     if not cols:  # a predicate without arguments: one row when it holds
         raise PolicyError(f"input predicate {table.signature[0]}/0 is not supported by the SQL engine")
-    arrays = [pa.array(c, type=pa.int64() if ty == "BIGINT" else pa.string()) for c, ty in zip(cols, types, strict=True)]
+    try:
+        arrays = [pa.array(c, type=pa.int64() if ty == "BIGINT" else pa.string()) for c, ty in zip(cols, types, strict=True)]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        raise PolicyError(
+            f"input facts of {table.describe()} do not match inputs.yaml: {exc} / 输入与声明不符", "inputs.yaml"
+        ) from exc
     data = pa.Table.from_arrays(arrays, names=table.columns)
     con.register("fuchi_input", data)
     con.execute(f"CREATE TABLE {table.name} AS SELECT * FROM fuchi_input")
@@ -212,22 +259,6 @@ def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object
 
 def _rows(con: duckdb.DuckDBPyConnection, t: Table) -> list[tuple[object, ...]]:
     return con.execute(f"SELECT * FROM {t.name}").fetchall()
-
-
-def _company(shape: Shape, value: object) -> int:
-    if shape != Fun("c", (Leaf("int"),)) or not isinstance(value, int):
-        raise PolicyError(f"expected an enterprise term c(N), got a term of shape {shape}")
-    return value
-
-
-def _fen(shape: Shape, values: Sequence[object]) -> int:
-    if not (isinstance(shape, Fun) and shape.name == "m" and len(shape.args) == 3 and all(
-        a == Leaf("int") for a in shape.args)):
-        raise PolicyError(f"decision amount is not a money term: a term of shape {shape}")
-    a, b, c = (int(v) for v in values)  # type: ignore[call-overload]
-    if a < 0 or not (0 <= b < LIMB and 0 <= c < LIMB):
-        raise PolicyError(f"decision amount m({a},{b},{c}) is not a normalised money term")
-    return (a * LIMB + b) * LIMB + c
 
 
 _FUCHI = re.compile(r"fuchi: (.*)", re.S)

@@ -1,0 +1,53 @@
+"""The compiled plan as text a reviewer reads next to the rules (``fuchi compile``)."""
+
+from __future__ import annotations
+
+import re
+
+from ..policy import Policy
+from .functions import FUNCTIONS, PRELUDE
+from .plan import Plan
+from .program import Rule
+
+
+def _literal(value: object) -> str:
+    """A parameter value shown in the listing (the engine binds it; this text is never executed)."""
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''").replace("\n", "\\n") + "'"
+
+
+def render_plan(plan: Plan, policy: Policy) -> str:
+    """Render the plan: inputs, the exact-arithmetic macros, then each statement with its rules."""
+    out = [
+        f"-- fuchi compile: {policy.id} {policy.version} {policy.digest}",
+        "-- 由 fuchi 从规则文件编译 compiled by fuchi from the rule files; the DuckDB engine runs these statements",
+        "-- in this order. Parameters ($n) are bound when run; their values are shown here in /* */.",
+        "",
+        "-- ---- 输入表 input tables (one per variant of each input predicate; columns are the term leaves) ----",
+    ]
+    for tables in plan.inputs.values():
+        for t in tables:
+            cols = ", ".join(f"{c} {'BIGINT' if leaf.kind == 'int' else 'VARCHAR'}" for c, leaf in
+                             zip(t.columns, t.leaf_types, strict=True))
+            out.append(f"-- {t.name}({cols})  ← {t.describe()}")
+    out += ["", "-- ---- 精确运算 exact arithmetic (@functions) ----"]
+    for f in FUNCTIONS.values():
+        args = ", ".join(str(a) for a in f.args)
+        out.append(f"-- @{f.name}({args}) → {f.result}: {f.doc}")
+    out.append(PRELUDE.strip())
+    out += ["", "-- ---- 规则 rules, in stratified order ----"]
+    def label(rule: Rule) -> str:
+        rid = plan.rule_ids.get((rule.file, rule.line), "")
+        return f"rule {rid + ' ' if rid else ''}({rule.file}:{rule.line})"
+
+    for st in plan.statements:
+        sql, params = st.finalize(label)
+        out.append("")
+        out.append(f"-- ==== {st.table.describe()}")
+
+        def shown(m: re.Match[str], params: list[object] = params) -> str:
+            return f"${m.group(1)} /* {_literal(params[int(m.group(1)) - 1])} */"
+
+        out.append(re.sub(r"\$(\d+)", shown, sql) + ";")
+    return "\n".join(out) + "\n"
