@@ -1,6 +1,6 @@
 """Benchmark ``fuchi evaluate`` against the cost of just parsing the same JSON Lines file.
 
-    python bench/run.py [--sizes 10000,100000] [--workers 2] [--seed 7] [--json]
+    python bench/run.py [--sizes 10000,100000] [--engines sql,clingo] [--workers 2] [--seed 7] [--json]
 
 For each size N: generate N enterprises (bench/generate.py) into a temporary directory, then measure,
 each in its own ``bench/_measure.py`` wrapper process:
@@ -78,7 +78,8 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def run_size(n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int) -> dict[str, Any]:
+def run_size(n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int,
+             engine: str = "auto") -> dict[str, Any]:
     """Generate N enterprises and measure the baseline and fuchi on them."""
     data = tmp / f"enterprises-{n}.jsonl"
     start = time.perf_counter()
@@ -89,7 +90,7 @@ def run_size(n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int
     base_runs = [measure([sys.executable, "-c", BASELINE, str(data)]) for _ in range(repeat)]
     errors = tmp / f"fuchi-{n}.stderr"
     fuchi_runs = [measure([*fuchi_command(), "evaluate", str(data), str(city), "--format", "json",
-                           "--workers", str(workers)], stderr=errors) for _ in range(repeat)]
+                           "--workers", str(workers), "--engine", engine], stderr=errors) for _ in range(repeat)]
     base = min(base_runs, key=lambda r: r["wall_s"])
     fuchi = min(fuchi_runs, key=lambda r: r["wall_s"])
     result: dict[str, Any] = {
@@ -97,6 +98,7 @@ def run_size(n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int
         "file_bytes": data.stat().st_size,
         "generate_s": round(gen_s, 3),
         "workers": workers,
+        "engine": engine,
         "repeat": repeat,
         "json_s": base["wall_s"],
         "json_maxrss_kib": max(r["maxrss_kib"] for r in base_runs),
@@ -152,12 +154,12 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     """Print a small human-readable table."""
     print(f"# {info['date']}  cpus={info['cpus']}  python {info['python']}  "
           f"fuchi {info.get('fuchi', '?')}  clingo {info.get('clingo', '?')}")
-    head = ("size", "file", "json.loads", "fuchi", "ratio", "fuchi CPU", "json max RSS", "fuchi ru_maxrss",
+    head = ("size", "engine", "file", "json.loads", "fuchi", "ratio", "fuchi CPU", "json max RSS", "fuchi ru_maxrss",
             "fuchi largest process", "fuchi tree peak", "rc")
     rows = [head]
     for r in results:
         rows.append((
-            f"{r['size']:,}", f"{r['file_bytes'] / 2**20:.1f} MiB",
+            f"{r['size']:,}", r["engine"], f"{r['file_bytes'] / 2**20:.1f} MiB",
             f"{r['json_s']:.2f} s", f"{r['fuchi_s']:.2f} s",
             f"{r['ratio']}×", f"{r['fuchi_cpu_s']:.1f} s", mib(r["json_maxrss_kib"]), mib(r["fuchi_maxrss_kib"]),
             mib(r["fuchi_largest_process_kib"]), mib(r["fuchi_tree_peak_kib"]), str(r["fuchi_rc"]),
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated enterprise counts")
     parser.add_argument("--workers", type=int, default=2, help="fuchi --workers")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engines", default="sql,clingo", help="comma-separated fuchi --engine values to measure")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is kept")
     parser.add_argument("--city", type=Path, default=HERE / "city.yaml")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
@@ -195,9 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         tmp = args.keep or Path(tmpdir)
         tmp.mkdir(parents=True, exist_ok=True)
         for n in sizes:
-            results.append(run_size(n, args.workers, args.seed, args.city.resolve(), tmp, args.repeat))
-            if not args.json:
-                print(f"... {n:,} done", file=sys.stderr)
+            for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+                results.append(run_size(n, args.workers, args.seed, args.city.resolve(), tmp, args.repeat, engine))
+                if not args.json:
+                    print(f"... {n:,} {engine} done", file=sys.stderr)
     if args.json:
         json.dump({"machine": info, "results": results}, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -369,16 +369,23 @@ def _digest(root: Path, rule_files: list[Path]) -> str:
 
 
 def default_policy_dir() -> Path:
-    """The shipped policy: ``policy/chongming-digital-2025`` next to the package or the checkout."""
+    """The shipped policy: ``policy/chongming-digital-2025`` of the checkout, else the copy in the package.
+
+    In a checkout (or an editable install) that is ``policy/`` next to ``src/``; a wheel carries the same
+    files as ``fuchi/policies/chongming-digital-2025`` (package data), so ``pip install .`` works from any
+    directory.
+    """
     here = Path(__file__).resolve()
-    for base in (*here.parents, Path.cwd()):  # the checkout this package runs from first, then the cwd
+    for base in here.parents:  # the checkout this package runs from first
         cand = base / "policy" / "chongming-digital-2025"
         if (cand / "policy.yaml").is_file():
             return cand
-    return Path("policy/chongming-digital-2025")
+    packaged = here.parent / "policies" / "chongming-digital-2025"
+    if (packaged / "policy.yaml").is_file():
+        return packaged
+    return Path.cwd() / "policy" / "chongming-digital-2025"
 
 
-@dataclass(frozen=True)
 class ClauseView:
     """A clause with everything implementing it (for ``show-policy``)."""
 

@@ -15,6 +15,7 @@ integers written in the rules and identifiers made by the compiler appear in the
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +40,7 @@ class Table:
     @property
     def columns(self) -> list[str]:
         """``c0, c1, …`` one per leaf."""
-        return [f"c{i}" for i in range(sum(width(s) for s in self.shapes))]
+        return _columns(self.shapes)
 
     @property
     def leaf_types(self) -> list[Leaf]:
@@ -54,23 +55,47 @@ class Table:
         return f"{self.signature[0]}({', '.join(str(s) for s in self.shapes)})"
 
 
+@functools.lru_cache(maxsize=4096)
+def _columns(shapes: tuple[Shape, ...]) -> list[str]:
+    return [f"c{i}" for i in range(sum(width(s) for s in shapes))]
+
+
+@dataclass(frozen=True)
+class Select:
+    """One compiled rule instance: its rule, its SELECT, and the tables it joins (empty one: no rows)."""
+
+    rule: Rule
+    sql: str
+    requires: frozenset[str]
+
+
 @dataclass
 class Statement:
     """``CREATE TABLE`` of one predicate variant from the rules that derive it."""
 
     table: Table
-    selects: list[tuple[Rule, str]]  # (rule, SELECT text) per compiled rule instance
+    selects: list[Select]
     params: list[object]
 
-    def finalize(self, label: Callable[[Rule], str] | None = None) -> tuple[str, list[object]]:
+    def finalize(
+        self, label: Callable[[Rule], str] | None = None, empty: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[str, list[object]]:
         """The statement to run and its parameters (numbered in order of first use, unused ones dropped).
 
-        ``label`` gives a comment line put above each rule's SELECT (``fuchi compile``).
+        Args:
+            label: Gives a comment line put above each rule's SELECT (``fuchi compile``).
+            empty: Tables known to have no rows: a SELECT joining one of them is left out (it has no rows
+                either); with none left the statement creates the empty table directly.
         """
+        selects = [x for x in self.selects if not (x.requires & empty)] if empty else self.selects
+        if not selects:
+            cols = ", ".join(f"{c} {sql_type(leaf)}" for c, leaf in zip(self.table.columns, self.table.leaf_types,
+                                                                          strict=True))
+            return f"CREATE TABLE {self.table.name} ({cols or 'one INTEGER'})", []
         if label is None:
-            body = "\nUNION\n".join(s for _, s in self.selects)
+            body = "\nUNION\n".join(x.sql for x in selects)
         else:
-            body = "\nUNION\n".join(f"-- {label(r)}\n{s}" for r, s in self.selects)
+            body = "\nUNION\n".join(f"-- {label(x.rule)}\n{x.sql}" for x in selects)
         mapping: dict[int, int] = {}
         params: list[object] = []
 
@@ -82,7 +107,7 @@ class Statement:
             return f"${mapping[old]}"
 
         text = re.sub(r"\$(\d+)", renum, body)
-        if len(self.selects) == 1:  # UNION removes duplicates; a single SELECT needs DISTINCT (set semantics)
+        if len(selects) == 1:  # UNION removes duplicates; a single SELECT needs DISTINCT (set semantics)
             text = f"SELECT DISTINCT * FROM ({text})"
         return f"CREATE TABLE {self.table.name} AS\n{text}", params
 
@@ -337,12 +362,12 @@ class Compiler:
         for sig in self.order():
             grouped: dict[tuple[Shape, ...], Statement] = {}
             for rule in self.by_head[sig]:
-                for shapes, select, params in self.rule(rule):
+                for shapes, select, params, requires in self.rule(rule):
                     st = grouped.get(shapes)
                     if st is None:
                         st = grouped[shapes] = Statement(self._table(sig, shapes), [], [])
                     # renumber this select's parameters after those already in the statement
-                    st.selects.append((rule, _renumber(select, len(st.params))))
+                    st.selects.append(Select(rule, _renumber(select, len(st.params)), requires))
                     st.params.extend(params)
             for shapes in sorted(grouped, key=lambda s: self._table(sig, s).name):
                 self.statements.append(grouped[shapes])
@@ -350,25 +375,39 @@ class Compiler:
 
     # ---- one rule -----------------------------------------------------------------------------------
 
-    def rule(self, rule: Rule) -> Iterator[tuple[tuple[Shape, ...], str, list[object]]]:
+    def rule(self, rule: Rule) -> Iterator[tuple[tuple[Shape, ...], str, list[object], frozenset[str]]]:
         positives = [b for b in rule.body if isinstance(b, Lit) and not b.negated]
         others = [b for b in rule.body if not (isinstance(b, Lit) and not b.negated)]
-        for combo in itertools.product(*[self.variants.get(p.atom.signature, []) for p in positives]):
-            st = State([], [], [], {}, [], [0])
-            pending: list[Cmp] = []
-            try:
-                for lit, table in zip(positives, combo, strict=True):
-                    alias = st.fresh("t")
-                    st.froms.append(f"{table.name} AS {alias}")
-                    cols = [f"{alias}.{c}" for c in table.columns]
-                    at = 0
+
+        def combos(k: int, st: State, pending: list[Cmp], used: tuple[str, ...]) -> Iterator[
+            tuple[State, list[Cmp], tuple[str, ...]]
+        ]:
+            """Variants of positive literal k onward that can match, given the bindings so far (pruned early)."""
+            if k == len(positives):
+                yield st, pending, used
+                return
+            lit = positives[k]
+            for table in self.variants.get(lit.atom.signature, []):
+                nxt = st.fork()
+                more = list(pending)
+                alias = nxt.fresh("t")
+                nxt.froms.append(f"{table.name} AS {alias}")
+                cols = [f"{alias}.{c}" for c in table.columns]
+                at = 0
+                try:
                     for arg, shape in zip(lit.atom.args, table.shapes, strict=True):
                         w = width(shape)
-                        self.match(st, arg, shape, cols[at : at + w], pending, rule)
+                        self.match(nxt, arg, shape, cols[at : at + w], more, rule)
                         at += w
-            except _NoMatch:
-                continue
-            yield from self.finish(st, rule, [*pending, *others])
+                except _NoMatch:
+                    continue
+                yield from combos(k + 1, nxt, more, (*used, table.name))
+
+        for st, pending, used in combos(0, State([], [], [], {}, [], [0]), [], ()):
+            st.params = list(st.params)  # each combination numbers its own parameters
+            requires = frozenset(used)
+            for shapes, select, params in self.finish(st, rule, [*pending, *others]):
+                yield shapes, select, params, requires
 
     def match(self, st: State, t: Term, shape: Shape, cols: Sequence[str], pending: list[Cmp], rule: Rule) -> None:
         """Unify a positive literal's argument with a column group (binds variables, adds equalities)."""
@@ -504,7 +543,7 @@ class Compiler:
             vals = [self.value(st, a, rule) for a in t.args]
             return Value(Fun(t.name, tuple(v.shape for v in vals)), tuple(c for v in vals for c in v.cols))
         if isinstance(t, BinOp | Neg):
-            return Value(INT, (f"fuchi_i32({self.arith(st, t, rule)})",))
+            return Value(INT, (self.arith(st, t, rule),))
         assert isinstance(t, Call)
         fn = FUNCTIONS.get(t.name)
         if fn is None:
@@ -530,17 +569,18 @@ class Compiler:
         return Value(fn.result, tuple(f"{src}.{col}.l{i}" for i in range(width(fn.result))))
 
     def arith(self, st: State, t: Term, rule: Rule) -> str:
-        """Integer arithmetic in BIGINT. clingo wraps at 32 bits; + - * wrap modularly, so a result in range
-        is the exact one: the range is checked on the whole expression and on the operands of / and \\
-        (where a wrapped operand would change the result). Out of range is an error, never a wrap."""
+        """Integer arithmetic in DuckDB's 32-bit INTEGER, whose every operation raises on overflow.
+
+        clingo wraps silently at 32 bits; the SQL engine stops with an error instead (never a wrong number).
+        ``//`` and ``%`` truncate toward zero like clingo's ``/`` and ``\\``; a division by zero is an error
+        in both engines.
+        """
         if isinstance(t, BinOp):
             if t.op == "**":
                 raise CompileError("** is not supported by the SQL compiler", rule.file, rule.line)
             x, y = self.arith(st, t.left, rule), self.arith(st, t.right, rule)
-            if t.op in ("/", "\\"):
-                x, y = f"fuchi_i32({x})", f"fuchi_i32({y})"
-            return {"+": f"({x} + {y})", "-": f"({x} - {y})", "*": f"({x} * {y})", "/": f"({x} // {y})",
-                    "\\": f"({x} % {y})"}[t.op]
+            sql_op = {"+": "+", "-": "-", "*": "*", "/": "//", "\\": "%"}[t.op]
+            return f"({x} {sql_op} {y})"
         if isinstance(t, Neg):
             x = self.arith(st, t.arg, rule)
             return f"(-{x})" if t.op == "-" else f"abs({x})"
@@ -552,7 +592,7 @@ class Compiler:
                 rule.file,
                 rule.line,
             )
-        return v.cols[0]
+        return f"CAST({v.cols[0]} AS INTEGER)"
 
     def bind_calls(self, st: State, t: Term, rule: Rule) -> Term:
         """Compute every ``@function`` call inside ``t`` into a hidden variable; return the call-free term.
@@ -722,7 +762,7 @@ class Compiler:
             result.ctes.append((grouped, sel))
             on = " AND ".join(f"{gname}.{k} = {grouped}.{k}" for k in gkey) or "TRUE"
             result.froms = [f"{gname} LEFT JOIN {grouped} ON {on}"]
-            val = Value(INT, (f"fuchi_i32(coalesce({grouped}.val, 0))",))
+            val = Value(INT, (f"CAST(coalesce({grouped}.val, 0) AS INTEGER)",))  # raises beyond 32 bits
             yield from self._agg_guards(result, agg, val, rule)
             return
         # min / max: a group with elements takes the extreme tuple weight; one without gets #inf / #sup

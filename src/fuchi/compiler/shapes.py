@@ -14,6 +14,7 @@ statically at that position; equal shapes compare leaf by leaf.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ INF = Special("inf")
 SUP = Special("sup")
 
 
+@functools.lru_cache(maxsize=4096)
 def width(shape: Shape) -> int:
     """Number of SQL columns a term of this shape takes."""
     if isinstance(shape, Leaf):

@@ -82,13 +82,15 @@ class SqlEngine:
         con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
         try:
             con.execute(PRELUDE)
-            self._load(con, plan, companies, city, self.params if params is None else params)
+            empty = self._load(con, plan, companies, city, self.params if params is None else params)
             for st in plan.statements:
-                sql, values = st.finalize()
+                sql, values = st.finalize(empty=empty)
                 try:
-                    con.execute(sql, values)
+                    result = con.execute(sql, values).fetchone()
                 except duckdb.Error as exc:
-                    raise _plan_error(exc, st.selects[0][0].file, st.selects[0][0].line) from exc
+                    raise _plan_error(exc, st.selects[0].rule.file, st.selects[0].rule.line) from exc
+                if not result or not result[0]:
+                    empty.add(st.table.name)
             return self._read(con, plan)
         finally:
             con.close()
@@ -102,7 +104,8 @@ class SqlEngine:
         companies: Sequence[Company],
         city: City,
         params: Sequence[clingo.Symbol],
-    ) -> None:
+    ) -> set[str]:
+        """Create the input tables; return the names of those without rows."""
         columns: dict[str, list[list[object]]] = {}
         by_width: dict[tuple[str, int], dict[int, list[list[object]]]] = {}
         for sig, tables in plan.inputs.items():
@@ -143,9 +146,13 @@ class SqlEngine:
         for c, co in enumerate(companies):
             factmod.company_rows(c, co, emit)
         factmod.city_rows(city, emit)
+        empty: set[str] = set()
         for tables in plan.inputs.values():
             for t in tables:
                 _create(con, t, columns[t.name])
+                if not columns[t.name] or not columns[t.name][0]:
+                    empty.add(t.name)
+        return empty
 
     # ---- output ---------------------------------------------------------------------------------------
 
@@ -269,6 +276,13 @@ def _plan_error(exc: duckdb.Error, file: str, line: int) -> PolicyError:
     m = _FUCHI.search(text)
     if m is not None:
         return PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {m.group(1).strip()}")
+    if "INT32" in text or ("INTEGER" in text and "out of range" in text):
+        return PolicyError(
+            f"integer arithmetic beyond clingo's 32-bit range (clingo would wrap silently) / 整数超出 32 位范围: "
+            f"{text.splitlines()[0]}",
+            file,
+            line,
+        )
     if "Overflow" in text or "out of range" in text.lower():
         return PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {text.splitlines()[0]}", file, line)
     if "Division by zero" in text:
