@@ -49,20 +49,85 @@ ASSESSED = ("2.2.b", "2.4.b", "2.5.b", "2.7.a", "2.7.b", "2.8", "2.9", "2.10")
 HONOURS = ("national_key_software", "sh_top100", "sh_high_growth_top100")
 KEY_FIELDS = ("ai", "metaverse", "software_algorithms", "computing_center", "blockchain")
 EVENT_KINDS = ("summit", "competition", "forum", "exhibition")
-INDUSTRY = ("6511", "6512", "6513", "6519", "6520", "6531", "6532", "6540", "6550", "6560", "6571",
-            "6572", "6579", "6591", "6599")
+INDUSTRY = (
+    "6511",
+    "6512",
+    "6513",
+    "6519",
+    "6520",
+    "6531",
+    "6532",
+    "6540",
+    "6550",
+    "6560",
+    "6571",
+    "6572",
+    "6579",
+    "6591",
+    "6599",
+)
 OTHER_INDUSTRY = ("6410", "6421", "6429", "7213", "7511", "5191")
 OTHER_DISTRICTS = ("pudong", "minhang", "jiading", "xuhui", "fengxian", "baoshan", "qingpu")
-PLACES = ("崇明", "瀛洲", "长兴", "横沙", "陈家", "堡镇", "新河", "竖新", "向化", "中兴", "港沿", "建设",
-          "三星", "庙镇", "城桥", "绿华", "东平", "新海", "东滩", "西沙", "明珠", "北湖")
-CORES = ("智算", "数智", "云图", "芯联", "星河", "天枢", "海纳", "鲲鹏", "曦光", "数澜", "灵犀", "岛链",
-         "蓝湾", "启明", "鸿图", "知行", "未来", "元象", "算力", "深蓝")
+PLACES = (
+    "崇明",
+    "瀛洲",
+    "长兴",
+    "横沙",
+    "陈家",
+    "堡镇",
+    "新河",
+    "竖新",
+    "向化",
+    "中兴",
+    "港沿",
+    "建设",
+    "三星",
+    "庙镇",
+    "城桥",
+    "绿华",
+    "东平",
+    "新海",
+    "东滩",
+    "西沙",
+    "明珠",
+    "北湖",
+)
+CORES = (
+    "智算",
+    "数智",
+    "云图",
+    "芯联",
+    "星河",
+    "天枢",
+    "海纳",
+    "鲲鹏",
+    "曦光",
+    "数澜",
+    "灵犀",
+    "岛链",
+    "蓝湾",
+    "启明",
+    "鸿图",
+    "知行",
+    "未来",
+    "元象",
+    "算力",
+    "深蓝",
+)
 KINDS = ("科技", "信息技术", "软件", "数字科技", "网络科技", "智能科技", "数据服务", "芯片设计")
-ODD_NAMES = ('上海"引号"{c}科技有限公司', "上海{c}100%数字\n科技有限公司", "上海{c}\\反斜杠\\软件有限公司",
-             "上海「{c}」'单引号'智能科技有限公司")
+ODD_NAMES = (
+    '上海"引号"{c}科技有限公司',
+    "上海{c}100%数字\n科技有限公司",
+    "上海{c}\\反斜杠\\软件有限公司",
+    "上海「{c}」'单引号'智能科技有限公司",
+)
 MODEL_KINDS = ("大模型", "行业模型", "客服模型", "政务模型")
-PRIOR_POLICIES = ("崇明区会展经济扶持办法", "崇明区人工智能应用扶持办法", "崇明区促进企业数字化转型若干措施",
-                  "崇明区科技创新扶持办法")
+PRIOR_POLICIES = (
+    "崇明区会展经济扶持办法",
+    "崇明区人工智能应用扶持办法",
+    "崇明区促进企业数字化转型若干措施",
+    "崇明区科技创新扶持办法",
+)
 
 
 def read_city(path: Path) -> dict[int, Decimal]:
@@ -180,9 +245,14 @@ class Generator:
                 touched.append((y, "2.7.a"))
                 maxima[(y, "2.7.a")] = min(s * 2 // 10 // 100 * 100, 500_000_000)
         if rng.random() < 0.03:
-            ips: list[dict[str, Any]] = [{"id": f"ip-{k + 1}", "year": self.year(rng),
-                    "first_batch_amount": money(to_fen(lognormal(rng, 5_000_000, 0.8), rng))}
-                   for k in range(rng.choice((1, 1, 2, 3)))]
+            ips: list[dict[str, Any]] = [
+                {
+                    "id": f"ip-{k + 1}",
+                    "year": self.year(rng),
+                    "first_batch_amount": money(to_fen(lognormal(rng, 5_000_000, 0.8), rng)),
+                }
+                for k in range(rng.choice((1, 1, 2, 3)))
+            ]
             co["own_ip"] = ips
             touched += [(p["year"], "2.7.b") for p in ips]
         events = self.events(rng, heavy)
@@ -197,16 +267,23 @@ class Generator:
                 maxima[(y, "2.9")] = min(s, 300_000_000)
         if rng.random() < 0.03:
             centres: list[dict[str, Any]] = [
-                {"id": f"sc-{k + 1}", "year": self.year(rng), "in_shanghai": rng.random() < 0.9,
-                 "cost": money(to_fen(lognormal(rng, 4_000_000, 0.6), rng))}
+                {
+                    "id": f"sc-{k + 1}",
+                    "year": self.year(rng),
+                    "in_shanghai": rng.random() < 0.9,
+                    "cost": money(to_fen(lognormal(rng, 4_000_000, 0.6), rng)),
+                }
                 for k in range(rng.choice((1, 1, 1, 2)))
             ]
             co["showcase_centres"] = centres
             touched += [(c["year"], "2.10") for c in centres]
         if revenue:
             touched += [(y, "2.2.a") for y in revenue if y in WINDOW]
-            touched += [(y, "2.2.b") for y in revenue if y in WINDOW and y - 1 in revenue
-                        and any(revenue[y - 1] <= t * 100 < revenue[y] for t in TIERS)]  # a tier crossed
+            touched += [
+                (y, "2.2.b")
+                for y in revenue
+                if y in WINDOW and y - 1 in revenue and any(revenue[y - 1] <= t * 100 < revenue[y] for t in TIERS)
+            ]  # a tier crossed
 
         prior = self.prior_awards(rng, projects)
         if prior:
@@ -293,8 +370,11 @@ class Generator:
             if rng.random() >= (0.8 if heavy else 0.12):
                 continue
             for _ in range(rng.choice((1, 1, 2, 3)) * (4 if heavy else 1)):
-                rec: dict[str, Any] = {"year": self.year(rng), "program": program,
-                                       "amount": money(to_fen(lognormal(rng, typical * 0.8, 0.6), rng))}
+                rec: dict[str, Any] = {
+                    "year": self.year(rng),
+                    "program": program,
+                    "amount": money(to_fen(lognormal(rng, typical * 0.8, 0.6), rng)),
+                }
                 if program == "corpus_voucher":
                     rec["related_party"] = rng.random() < 0.15
                 out.append(rec)
@@ -308,19 +388,31 @@ class Generator:
         for k in range(rng.choice((1, 1, 1, 2, 3))):
             pflops = 2000.0 if rng.random() < 0.15 else round(max(rng.gauss(2100, 400), 100), 1)
             pue = 1.25 if rng.random() < 0.15 else round(min(max(rng.gauss(1.24, 0.03), 1.05), 1.6), 3)
-            out.append({"id": f"dc-{k + 1}", "year": self.year(rng),
-                        "kind": "new" if rng.random() < 0.6 else "expansion",
-                        "pflops": int(pflops) if pflops == int(pflops) else pflops, "pue": pue,
-                        "cost": money(to_fen(lognormal(rng, 150_000_000, 0.6), rng))})
+            out.append(
+                {
+                    "id": f"dc-{k + 1}",
+                    "year": self.year(rng),
+                    "kind": "new" if rng.random() < 0.6 else "expansion",
+                    "pflops": int(pflops) if pflops == int(pflops) else pflops,
+                    "pue": pue,
+                    "cost": money(to_fen(lognormal(rng, 150_000_000, 0.6), rng)),
+                }
+            )
         return out
 
     def ic_purchases(self, rng: random.Random, heavy: bool) -> list[dict[str, Any]]:
         """IP / EDA contracts near the 25m whose 20% reaches the 5m cap."""
         if rng.random() >= (0.5 if heavy else 0.05):
             return []
-        return [{"id": f"ic-{k + 1}", "year": self.year(rng), "kind": rng.choice(("ip", "eda")),
-                 "amount": money(to_fen(lognormal(rng, 8_000_000, 0.8), rng))}
-                for k in range(rng.choice((1, 1, 2, 3)) * (5 if heavy else 1))]
+        return [
+            {
+                "id": f"ic-{k + 1}",
+                "year": self.year(rng),
+                "kind": rng.choice(("ip", "eda")),
+                "amount": money(to_fen(lognormal(rng, 8_000_000, 0.8), rng)),
+            }
+            for k in range(rng.choice((1, 1, 2, 3)) * (5 if heavy else 1))
+        ]
 
     def events(self, rng: random.Random, heavy: bool) -> list[dict[str, Any]]:
         """Events with costs near 1,000,000 (the 500,000 per-event cap at 50%)."""
@@ -331,11 +423,18 @@ class Generator:
             count = rng.randint(10, 25) if heavy else rng.choice((0, 1, 1, 2, 2, 3, 4))
             for _ in range(count):
                 cost = 1_000_000 * 100 if rng.random() < 0.03 else to_fen(lognormal(rng, 1_000_000, 0.5), rng)
-                out.append({"id": f"ev-{y}-{len(out) + 1}", "year": y, "kind": rng.choice(EVENT_KINDS),
-                            "cost": money(cost)})
+                out.append(
+                    {"id": f"ev-{y}-{len(out) + 1}", "year": y, "kind": rng.choice(EVENT_KINDS), "cost": money(cost)}
+                )
         if rng.random() < 0.05:
-            out.append({"id": f"ev-2025-{len(out) + 1}", "year": 2025, "kind": rng.choice(EVENT_KINDS),
-                        "cost": money(to_fen(lognormal(rng, 800_000), rng))})
+            out.append(
+                {
+                    "id": f"ev-2025-{len(out) + 1}",
+                    "year": 2025,
+                    "kind": rng.choice(EVENT_KINDS),
+                    "cost": money(to_fen(lognormal(rng, 800_000), rng)),
+                }
+            )
         return out
 
     def prior_awards(self, rng: random.Random, projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -357,11 +456,18 @@ class Generator:
         if not touched or rng.random() >= 0.05:
             return []
         year, item = rng.choice(touched)
-        return [{"item": item, "year": year, "policy": rng.choice(PRIOR_POLICIES),
-                 "amount": money(to_fen(lognormal(rng, 400_000, 0.8), rng, 0.1))}]
+        return [
+            {
+                "item": item,
+                "year": year,
+                "policy": rng.choice(PRIOR_POLICIES),
+                "amount": money(to_fen(lognormal(rng, 400_000, 0.8), rng, 0.1)),
+            }
+        ]
 
-    def assessments(self, rng: random.Random, touched: list[tuple[int, str]],
-                    maxima: dict[tuple[int, str], int]) -> list[dict[str, Any]]:
+    def assessments(
+        self, rng: random.Random, touched: list[tuple[int, str]], maxima: dict[tuple[int, str], int]
+    ) -> list[dict[str, Any]]:
         """Assessment outcomes: approvals at or below the maximum, rejections anywhere."""
         out: list[dict[str, Any]] = []
         seen: set[tuple[int, str]] = set()
@@ -371,8 +477,14 @@ class Generator:
             seen.add((year, item))
             top = maxima.get((year, item))
             if top is not None and rng.random() < 0.8:
-                out.append({"item": item, "year": year, "decision": "approved",
-                            "amount": int(top // 100 * rng.uniform(0.5, 1.0))})
+                out.append(
+                    {
+                        "item": item,
+                        "year": year,
+                        "decision": "approved",
+                        "amount": int(top // 100 * rng.uniform(0.5, 1.0)),
+                    }
+                )
             else:
                 out.append({"item": item, "year": year, "decision": "rejected"})
         return out
@@ -383,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, help="number of enterprises")
     parser.add_argument("out", type=Path, help="output .jsonl file")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--city", type=Path, default=Path(__file__).with_name("city.yaml"),
-                        help="city figures (for growth exactly at 1.2 × average)")
+    parser.add_argument(
+        "--city",
+        type=Path,
+        default=Path(__file__).with_name("city.yaml"),
+        help="city figures (for growth exactly at 1.2 × average)",
+    )
     args = parser.parse_args(argv)
     if args.n < 0:
         parser.error("N must be >= 0")

@@ -36,10 +36,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 BASELINE = (
-    "import json, sys\n"
-    "with open(sys.argv[1], encoding='utf-8') as f:\n"
-    "    for line in f:\n"
-    "        json.loads(line)\n"
+    "import json, sys\nwith open(sys.argv[1], encoding='utf-8') as f:\n    for line in f:\n        json.loads(line)\n"
 )
 GiB_KIB = 1024 * 1024
 
@@ -78,19 +75,38 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def run_size(n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int,
-             engine: str = "auto") -> dict[str, Any]:
+def run_size(
+    n: int, workers: int, seed: int, city: Path, tmp: Path, repeat: int, engine: str = "auto"
+) -> dict[str, Any]:
     """Generate N enterprises and measure the baseline and fuchi on them."""
     data = tmp / f"enterprises-{n}.jsonl"
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(data), "--seed", str(seed),
-                    "--city", str(city)], check=True)
+    subprocess.run(
+        [sys.executable, str(HERE / "generate.py"), str(n), str(data), "--seed", str(seed), "--city", str(city)],
+        check=True,
+    )
     gen_s = time.perf_counter() - start
 
     base_runs = [measure([sys.executable, "-c", BASELINE, str(data)]) for _ in range(repeat)]
     errors = tmp / f"fuchi-{n}.stderr"
-    fuchi_runs = [measure([*fuchi_command(), "evaluate", str(data), str(city), "--format", "json",
-                           "--workers", str(workers), "--engine", engine], stderr=errors) for _ in range(repeat)]
+    fuchi_runs = [
+        measure(
+            [
+                *fuchi_command(),
+                "evaluate",
+                str(data),
+                str(city),
+                "--format",
+                "json",
+                "--workers",
+                str(workers),
+                "--engine",
+                engine,
+            ],
+            stderr=errors,
+        )
+        for _ in range(repeat)
+    ]
     base = min(base_runs, key=lambda r: r["wall_s"])
     fuchi = min(fuchi_runs, key=lambda r: r["wall_s"])
     result: dict[str, Any] = {
@@ -152,18 +168,42 @@ def mib(kib: int) -> str:
 
 def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     """Print a small human-readable table."""
-    print(f"# {info['date']}  cpus={info['cpus']}  python {info['python']}  "
-          f"fuchi {info.get('fuchi', '?')}  clingo {info.get('clingo', '?')}")
-    head = ("size", "engine", "file", "json.loads", "fuchi", "ratio", "fuchi CPU", "json max RSS", "fuchi ru_maxrss",
-            "fuchi largest process", "fuchi tree peak", "rc")
+    print(
+        f"# {info['date']}  cpus={info['cpus']}  python {info['python']}  "
+        f"fuchi {info.get('fuchi', '?')}  clingo {info.get('clingo', '?')}"
+    )
+    head = (
+        "size",
+        "engine",
+        "file",
+        "json.loads",
+        "fuchi",
+        "ratio",
+        "fuchi CPU",
+        "json max RSS",
+        "fuchi ru_maxrss",
+        "fuchi largest process",
+        "fuchi tree peak",
+        "rc",
+    )
     rows = [head]
     for r in results:
-        rows.append((
-            f"{r['size']:,}", r["engine"], f"{r['file_bytes'] / 2**20:.1f} MiB",
-            f"{r['json_s']:.2f} s", f"{r['fuchi_s']:.2f} s",
-            f"{r['ratio']}×", f"{r['fuchi_cpu_s']:.1f} s", mib(r["json_maxrss_kib"]), mib(r["fuchi_maxrss_kib"]),
-            mib(r["fuchi_largest_process_kib"]), mib(r["fuchi_tree_peak_kib"]), str(r["fuchi_rc"]),
-        ))
+        rows.append(
+            (
+                f"{r['size']:,}",
+                r["engine"],
+                f"{r['file_bytes'] / 2**20:.1f} MiB",
+                f"{r['json_s']:.2f} s",
+                f"{r['fuchi_s']:.2f} s",
+                f"{r['ratio']}×",
+                f"{r['fuchi_cpu_s']:.1f} s",
+                mib(r["json_maxrss_kib"]),
+                mib(r["fuchi_maxrss_kib"]),
+                mib(r["fuchi_largest_process_kib"]),
+                mib(r["fuchi_tree_peak_kib"]),
+                str(r["fuchi_rc"]),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for k, row in enumerate(rows):
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
@@ -171,8 +211,9 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             print("  ".join("-" * w for w in widths))
     for r in results:
         if r["fuchi_rc"] != 0:
-            print(f"\nfuchi failed on {r['size']:,} (exit {r['fuchi_rc']}):", *r.get("fuchi_stderr_tail", []),
-                  sep="\n  ")
+            print(
+                f"\nfuchi failed on {r['size']:,} (exit {r['fuchi_rc']}):", *r.get("fuchi_stderr_tail", []), sep="\n  "
+            )
         elif r["fuchi_stderr_lines"]:
             print(f"({r['size']:,}: fuchi wrote {r['fuchi_stderr_lines']} line(s) on stderr)")
 

@@ -279,8 +279,7 @@ def complete(policy: Policy, decisions: Sequence[Decision], touched: set[tuple[i
     if missing:
         c, y, i = sorted(missing)[0]
         raise PolicyError(
-            f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it "
-            "/ 数据涉及的事项没有结论"
+            f"no decision for enterprise #{c}, year {y}, item {i} although the data touches it / 数据涉及的事项没有结论"
         )
     extra = seen.keys() - touched
     if extra:

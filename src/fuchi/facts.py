@@ -165,7 +165,7 @@ class _Rows:
         return tuple(a.number for a in decimal(value).arguments)
 
     class interner(Interner):  # noqa: N801 - used like a function
-        def __call__(self, text: str) -> clingo.Symbol:  # type: ignore[override]
+        def __call__(self, text: str) -> clingo.Symbol:
             return (self.ids.setdefault(text, len(self.ids)),)  # type: ignore[return-value]
 
 
@@ -182,8 +182,6 @@ SYMBOLS = _Symbols()
 ROWS = _Rows()
 
 
-
-
 def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> None:
     """Emit the facts of one enterprise, each with the path of the field it comes from.
 
@@ -191,6 +189,7 @@ def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> N
         c: The number standing for the enterprise in this solve (the fact term is ``c(N)``).
         co: The validated enterprise.
         emit: Called with each fact and its field path (``revenue.2026``, ``events[2]``).
+        T: Makes the terms: :data:`SYMBOLS` (clingo) or :data:`ROWS` (the SQL engine).
 
     """
     C = T.company(c)
@@ -219,7 +218,10 @@ def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> N
         emit(T.fact("rd_spend", [C, T.number(y), T.money(fen)]), f"rd_spend.{y}")
     for k, s in enumerate(co.city_support):
         K = T.number(k)
-        emit(T.fact("city_support", [C, K, T.number(s.year), T.const(s.program), T.money(s.amount)]), f"city_support[{k}]")
+        emit(
+            T.fact("city_support", [C, K, T.number(s.year), T.const(s.program), T.money(s.amount)]),
+            f"city_support[{k}]",
+        )
         if s.related_party:
             emit(T.fact("related_party", [C, K]), f"city_support[{k}].related_party")
     projects = T.interner()
@@ -243,17 +245,29 @@ def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> N
     for k, lf in enumerate(co.llm_filings):
         emit(T.fact("llm_filing", [C, T.number(k), T.number(lf.year)]), f"llm_filings[{k}]")
     for k, ic in enumerate(co.ic_purchases):
-        emit(T.fact("ic_purchase", [C, T.number(k), T.number(ic.year), T.const(ic.kind), T.money(ic.amount)]), f"ic_purchases[{k}]")
+        emit(
+            T.fact("ic_purchase", [C, T.number(k), T.number(ic.year), T.const(ic.kind), T.money(ic.amount)]),
+            f"ic_purchases[{k}]",
+        )
     ips = T.interner()
     for k, ip in enumerate(co.own_ip):
-        emit(T.fact("own_ip", [C, T.number(k), ips(ip.id), T.number(ip.year), T.money(ip.first_batch_amount)]), f"own_ip[{k}]")
+        emit(
+            T.fact("own_ip", [C, T.number(k), ips(ip.id), T.number(ip.year), T.money(ip.first_batch_amount)]),
+            f"own_ip[{k}]",
+        )
     for k, e in enumerate(co.events):
         emit(T.fact("event", [C, T.number(k), T.number(e.year), T.const(e.kind), T.money(e.cost)]), f"events[{k}]")
     for k, centre in enumerate(co.showcase_centres):
         emit(
             T.fact(
                 "showcase_centre",
-                [C, T.number(k), T.number(centre.year), T.true if centre.in_shanghai else T.false, T.money(centre.cost)],
+                [
+                    C,
+                    T.number(k),
+                    T.number(centre.year),
+                    T.true if centre.in_shanghai else T.false,
+                    T.money(centre.cost),
+                ],
             ),
             f"showcase_centres[{k}]",
         )
@@ -265,7 +279,10 @@ def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> N
         if a.project is not None:
             emit(T.fact("prior_award_project", [C, K, projects(a.project)]), f"prior_awards[{k}].project")
     for k, o in enumerate(co.other_support):
-        emit(T.fact("other_support", [C, T.number(k), T.item(o.item), T.number(o.year), T.money(o.amount)]), f"other_support[{k}]")
+        emit(
+            T.fact("other_support", [C, T.number(k), T.item(o.item), T.number(o.year), T.money(o.amount)]),
+            f"other_support[{k}]",
+        )
     for k, asm in enumerate(co.assessments):
         amount = T.money(asm.amount) if asm.amount is not None else T.none
         emit(

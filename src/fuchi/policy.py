@@ -386,6 +386,7 @@ def default_policy_dir() -> Path:
     return Path.cwd() / "policy" / "chongming-digital-2025"
 
 
+@dataclass(frozen=True)
 class ClauseView:
     """A clause with everything implementing it (for ``show-policy``)."""
 

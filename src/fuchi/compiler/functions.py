@@ -24,10 +24,6 @@ MAX_TERM_FEN = (2**31 - 1) * LIMB * LIMB
 
 #: Macros created on every connection before the plan runs (no data in them).
 PRELUDE = f"""
-CREATE OR REPLACE MACRO fuchi_i32(x) AS
-  CASE WHEN x < -2147483648 OR x > 2147483647
-       THEN error('fuchi: integer ' || x::VARCHAR || ' does not fit a 32-bit clingo integer')
-       ELSE x END;
 CREATE OR REPLACE MACRO fuchi_fen(a, b, c) AS
   CASE WHEN a < 0 OR b < 0 OR b >= {LIMB} OR c < 0 OR c >= {LIMB}
        THEN error('fuchi: m(' || a::VARCHAR || ',' || b::VARCHAR || ',' || c::VARCHAR || ') is not a normalised money term')

@@ -35,7 +35,9 @@ def input_shapes(policy: Policy) -> dict[tuple[str, int], list[tuple[Shape, ...]
     """
     path = policy.root / "inputs.yaml"
     if not path.is_file():
-        raise CompileError("no inputs.yaml declares the input predicates (the SQL engine needs it)", "inputs.yaml", None)
+        raise CompileError(
+            "no inputs.yaml declares the input predicates (the SQL engine needs it)", "inputs.yaml", None
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -89,8 +89,9 @@ class Statement:
         """
         selects = [x for x in self.selects if not (x.requires & empty)] if empty else self.selects
         if not selects:
-            cols = ", ".join(f"{c} {sql_type(leaf)}" for c, leaf in zip(self.table.columns, self.table.leaf_types,
-                                                                          strict=True))
+            cols = ", ".join(
+                f"{c} {sql_type(leaf)}" for c, leaf in zip(self.table.columns, self.table.leaf_types, strict=True)
+            )
             return f"CREATE TABLE {self.table.name} ({cols or 'one INTEGER'})", []
         if label is None:
             body = "\nUNION\n".join(x.sql for x in selects)
@@ -222,7 +223,7 @@ def _eq(a: Sequence[str], b: Sequence[str]) -> list[str]:
 
 
 class _NoMatch(Exception):
-    """This combination of variants can never match (the rule instance has no tuples)."""
+    """A combination of variants that can never match (the rule instance has no tuples)."""
 
 
 def _lex(left: Value, right: Value, param: Callable[[object], str] | None = None) -> list[tuple[str, str] | int]:
@@ -266,7 +267,7 @@ def compare(op: str, left: Value, right: Value, param: Callable[[object], str] |
         pairs = [p for p in seq if not isinstance(p, int)]
         if not pairs:
             return op == "="
-        eq = " AND ".join(f"{a} = {b}" for a, b in pairs)  # type: ignore[misc]
+        eq = " AND ".join(f"{a} = {b}" for a, b in pairs)
         return f"({eq})" if op == "=" else f"NOT ({eq})"
     strict = op in ("<", ">")
     less = op in ("<", "<=")
@@ -314,6 +315,7 @@ class Compiler:
     # ---- order --------------------------------------------------------------------------------------
 
     def order(self) -> list[Signature]:
+        """The derived predicates in dependency order (raises CompileError on recursion)."""
         by_head: dict[Signature, list[Rule]] = {}
         for r in self.rules:
             by_head.setdefault(r.head.signature, []).append(r)
@@ -344,9 +346,13 @@ class Compiler:
                 return
             if state.get(sig) == 1:
                 cycle = path[path.index(sig) :]
-                r = by_head[sig][0]
+                members = set(cycle)
+                # the rule that closes the cycle: one of sig's rules whose body reads a predicate of it
+                r = next((x for x in by_head[sig] if _reads(x) & members), by_head[sig][0])
                 names = " → ".join(f"{s[0]}/{s[1]}" for s in [*cycle, sig])
-                raise CompileError(f"recursive predicates ({names}) are not supported by the SQL compiler", r.file, r.line)
+                raise CompileError(
+                    f"recursive predicates ({names}) are not supported by the SQL compiler", r.file, r.line
+                )
             state[sig] = 1
             for d in sorted(deps[sig]):
                 visit(d, [*path, sig])
@@ -359,6 +365,7 @@ class Compiler:
         return done
 
     def compile(self) -> Plan:
+        """Compile every rule; return the plan."""
         for sig in self.order():
             grouped: dict[tuple[Shape, ...], Statement] = {}
             for rule in self.by_head[sig]:
@@ -376,12 +383,13 @@ class Compiler:
     # ---- one rule -----------------------------------------------------------------------------------
 
     def rule(self, rule: Rule) -> Iterator[tuple[tuple[Shape, ...], str, list[object], frozenset[str]]]:
+        """Each instance of a rule: (head shapes, SELECT, its parameters, the tables it joins)."""
         positives = [b for b in rule.body if isinstance(b, Lit) and not b.negated]
         others = [b for b in rule.body if not (isinstance(b, Lit) and not b.negated)]
 
-        def combos(k: int, st: State, pending: list[Cmp], used: tuple[str, ...]) -> Iterator[
-            tuple[State, list[Cmp], tuple[str, ...]]
-        ]:
+        def combos(
+            k: int, st: State, pending: list[Cmp], used: tuple[str, ...]
+        ) -> Iterator[tuple[State, list[Cmp], tuple[str, ...]]]:
             """Variants of positive literal k onward that can match, given the bindings so far (pruned early)."""
             if k == len(positives):
                 yield st, pending, used
@@ -469,9 +477,12 @@ class Compiler:
                     pass
                 return
         unbound = sorted(set().union(*(_vars(x) for x in items)) - set(st.env))
-        raise CompileError(f"unsafe variables {', '.join(unbound)} (no positive literal binds them)", rule.file, rule.line)
+        raise CompileError(
+            f"unsafe variables {', '.join(unbound)} (no positive literal binds them)", rule.file, rule.line
+        )
 
     def ready(self, st: State, item: Cmp | Lit | Agg, rule: Rule, items: Sequence[Cmp | Lit | Agg]) -> bool:
+        """Tell whether a body item can be placed now (the variables it needs are bound)."""
         bound = set(st.env)
         if isinstance(item, Cmp):
             if item.op == "=":
@@ -515,6 +526,7 @@ class Compiler:
         return (inside & outside) | guards
 
     def place(self, st: State, item: Cmp | Lit | Agg, rule: Rule) -> Iterator[State]:
+        """Add a body item to the query (aggregates may fork it)."""
         if isinstance(item, Cmp):
             yield self.comparison(st.fork(), item, rule)
         elif isinstance(item, Lit):
@@ -615,6 +627,7 @@ class Compiler:
     # ---- body items ----------------------------------------------------------------------------------
 
     def comparison(self, st: State, c: Cmp, rule: Rule) -> State:
+        """An assignment ``V = term`` binds V; any other comparison filters (or decides statically)."""
         if c.op == "=":
             for a, b in ((c.left, c.right), (c.right, c.left)):
                 if isinstance(a, Var) and a.name != "_" and a.name not in st.env:
@@ -631,6 +644,7 @@ class Compiler:
         return st
 
     def negation(self, st: State, lit: Lit, rule: Rule) -> list[str]:
+        """``NOT EXISTS`` over every variant of the negated atom that can match."""
         out = []
         for table in self.variants.get(lit.atom.signature, []):
             sub = State([], [], [], dict(st.env), st.params, st.counter)
@@ -656,7 +670,9 @@ class Compiler:
                 continue
             new = set(sub.env) - set(st.env)
             if any(not v.startswith("%") for v in new):
-                raise CompileError(f"unsafe variables in a negated literal: {', '.join(sorted(new))}", rule.file, rule.line)
+                raise CompileError(
+                    f"unsafe variables in a negated literal: {', '.join(sorted(new))}", rule.file, rule.line
+                )
             where = " AND ".join(sub.where) if sub.where else "TRUE"
             out.append(f"NOT EXISTS (SELECT 1 FROM {table.name} AS {alias} WHERE {where})")
         return out
@@ -668,6 +684,7 @@ class Compiler:
         return self.value(st, t, rule)
 
     def aggregate(self, st: State, agg: Agg, rule: Rule) -> Iterator[State]:
+        """A grouped sub-query over the distinct element tuples, joined back on the global variables."""
         target = self._agg_target(agg, set(st.env))
         globals_ = sorted(self._agg_globals(agg, rule) - ({target} if target else set()))
         base = st.fork()
@@ -685,7 +702,9 @@ class Compiler:
             genv[g] = Value(v.shape, tuple(names))
         gkey = [n for _, n in gcols]
         groups = base.fresh("g")
-        base.ctes.append((groups, f"SELECT DISTINCT {', '.join(f'{c} AS {n}' for c, n in gcols) or '1 AS one'} FROM {gname}"))
+        base.ctes.append(
+            (groups, f"SELECT DISTINCT {', '.join(f'{c} AS {n}' for c, n in gcols) or '1 AS one'} FROM {gname}")
+        )
         selects: list[str] = []
         tuple_shapes: tuple[Shape, ...] | None = None
         for el in agg.elements:
@@ -728,10 +747,9 @@ class Compiler:
                         rule.file,
                         rule.line,
                     )
-                cols = [(f"gg.{n}", n) for n in gkey]
-                cols += [(c, f"e{i}") for i, c in enumerate(c for v in vals for c in v.cols)]
-                es2 = es
-                selects.append(es2.select_text(cols) if es2.ctes == [] else _with(es2, cols))
+                named: list[tuple[str, str]] = [(f"gg.{n}", n) for n in gkey]
+                named += [(c, f"e{i}") for i, c in enumerate(c for v in vals for c in v.cols)]
+                selects.append(es.select_text(named))
         fn = agg.function
         if tuple_shapes is not None and fn in ("sum", "min", "max") and not tuple_shapes:
             raise CompileError("an aggregate element needs a weight", rule.file, rule.line)
@@ -758,7 +776,9 @@ class Compiler:
         grouped = result.fresh("r")
         if fn in ("sum", "count"):
             expr = "count(*)" if fn == "count" else "sum(e0)"
-            sel = f"SELECT {key + ', ' if key else ''}{expr} AS val FROM {elements}" + (f" GROUP BY {key}" if key else "")
+            sel = f"SELECT {key + ', ' if key else ''}{expr} AS val FROM {elements}" + (
+                f" GROUP BY {key}" if key else ""
+            )
             result.ctes.append((grouped, sel))
             on = " AND ".join(f"{gname}.{k} = {grouped}.{k}" for k in gkey) or "TRUE"
             result.froms = [f"{gname} LEFT JOIN {grouped} ON {on}"]
@@ -825,6 +845,7 @@ class Compiler:
     # ---- head ----------------------------------------------------------------------------------------
 
     def head(self, st: State, rule: Rule) -> tuple[tuple[Shape, ...], str, list[object]]:
+        """The SELECT of the head's leaves, cast to the column types."""
         args = [self.bind_calls(st, a, rule) for a in rule.head.args]
         vals = [self.value(st, a, rule) for a in args]
         shapes = tuple(v.shape for v in vals)
@@ -835,6 +856,16 @@ class Compiler:
             cols.append((f"CAST({c} AS {ty})", f"c{i}"))
         text = _with(st, cols) if st.ctes else st.select_text(cols)
         return shapes, f"SELECT * FROM ({text})" if st.ctes else text, list(st.params)
+
+
+def _reads(rule: Rule) -> set[Signature]:
+    out: set[Signature] = set()
+    for b in rule.body:
+        if isinstance(b, Lit):
+            out.add(b.atom.signature)
+        elif isinstance(b, Agg):
+            out |= {c.atom.signature for el in b.elements for c in el.condition}
+    return out
 
 
 def _with(st: State, cols: Sequence[tuple[str, str]]) -> str:

@@ -317,8 +317,12 @@ def read_rules(files: Sequence[Path], root: Path) -> Source:
     statements: list[tuple[str, AST]] = []
     for f in files:
         rel = f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f)
+
+        def add(stm: AST, rel: str = rel) -> None:
+            statements.append((rel, stm))
+
         try:
-            ast.parse_files([str(f)], lambda s, rel=rel: statements.append((rel, s)))
+            ast.parse_files([str(f)], add)
         except RuntimeError as exc:
             raise CompileError(f"the rule file does not parse: {exc}", rel, 0) from exc
     constants: dict[str, Term] = {}

@@ -28,8 +28,10 @@ def render_plan(plan: Plan, policy: Policy) -> str:
     ]
     for tables in plan.inputs.values():
         for t in tables:
-            cols = ", ".join(f"{c} {'BIGINT' if leaf.kind == 'int' else 'VARCHAR'}" for c, leaf in
-                             zip(t.columns, t.leaf_types, strict=True))
+            cols = ", ".join(
+                f"{c} {'BIGINT' if leaf.kind == 'int' else 'VARCHAR'}"
+                for c, leaf in zip(t.columns, t.leaf_types, strict=True)
+            )
             out.append(f"-- {t.name}({cols})  ← {t.describe()}")
     out += ["", "-- ---- 精确运算 exact arithmetic (@functions) ----"]
     for f in FUNCTIONS.values():
@@ -37,6 +39,7 @@ def render_plan(plan: Plan, policy: Policy) -> str:
         out.append(f"-- @{f.name}({args}) → {f.result}: {f.doc}")
     out.append(PRELUDE.strip())
     out += ["", "-- ---- 规则 rules, in stratified order ----"]
+
     def label(rule: Rule) -> str:
         rid = plan.rule_ids.get((rule.file, rule.line), "")
         return f"rule {rid + ' ' if rid else ''}({rule.file}:{rule.line})"

@@ -49,11 +49,16 @@ def resolve(policy: Policy, name: str = "auto") -> tuple[str, str | None]:
     except CompileError as exc:
         if name == "sql":
             raise
-        return "clingo", (
-            "注意 notice: 政策无法编译为 SQL，改用 clingo 引擎 / the policy does not compile to SQL, using the clingo "
-            f"engine: {exc.message()}"
-        )
+        return "clingo", fallback_notice(exc)
     return "sql", None
+
+
+def fallback_notice(exc: CompileError) -> str:
+    """The one line printed when ``auto`` runs clingo because the policy does not compile."""
+    return (
+        "注意 notice: 政策无法编译为 SQL，改用 clingo 引擎 / the policy does not compile to SQL, using the clingo "
+        f"engine: {exc.message()}"
+    )
 
 
 def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, str | None]:
@@ -80,11 +85,7 @@ def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, s
     except CompileError as exc:
         if name == "sql":
             raise
-        notice = (
-            f"注意 notice: 使用 clingo 引擎（政策无法编译为 SQL）/ using the clingo engine, the policy does not "
-            f"compile to SQL: {exc.message()}"
-        )
-        return Engine(policy), notice
+        return Engine(policy), fallback_notice(exc)
 
 
 __all__ = ["ENGINES", "CompileError", "PopulationEngine", "make_engine"]

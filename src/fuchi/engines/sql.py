@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import clingo
 import duckdb
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from .. import facts as factmod
 from ..compiler import Plan, Table, compile_policy
@@ -110,7 +110,8 @@ class SqlEngine:
         by_width: dict[tuple[str, int], dict[int, list[list[object]]]] = {}
         for sig, tables in plan.inputs.items():
             for t in tables:
-                columns[t.name] = cols = [[] for _ in t.columns]
+                cols: list[list[object]] = [[] for _ in t.columns]
+                columns[t.name] = cols
                 if sig in (("param", 2), ("param", 3)):
                     continue  # matched by shape below
                 widths = by_width.setdefault(sig, {})
@@ -140,11 +141,11 @@ class SqlEngine:
                     f"input fact {name}/{arity} with {len(values)} values does not match inputs.yaml / 输入与声明不符",
                     "inputs.yaml",
                 )
-            for c, v in zip(cols, values, strict=True):
-                c.append(v)
+            for column, v in zip(cols, values, strict=True):
+                column.append(v)
 
-        for c, co in enumerate(companies):
-            factmod.company_rows(c, co, emit)
+        for n, co in enumerate(companies):
+            factmod.company_rows(n, co, emit)
         factmod.city_rows(city, emit)
         empty: set[str] = set()
         for tables in plan.inputs.values():
@@ -253,7 +254,9 @@ def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object
     if not cols:  # a predicate without arguments: one row when it holds
         raise PolicyError(f"input predicate {table.signature[0]}/0 is not supported by the SQL engine")
     try:
-        arrays = [pa.array(c, type=pa.int64() if ty == "BIGINT" else pa.string()) for c, ty in zip(cols, types, strict=True)]
+        arrays = [
+            pa.array(c, type=pa.int64() if ty == "BIGINT" else pa.string()) for c, ty in zip(cols, types, strict=True)
+        ]
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise PolicyError(
             f"input facts of {table.describe()} do not match inputs.yaml: {exc} / 输入与声明不符", "inputs.yaml"
