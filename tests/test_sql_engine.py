@@ -7,6 +7,7 @@ population of 10,000 enterprises — byte for byte — plus the compiler's repor
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,71 @@ def test_arithmetic_out_of_range_is_an_error_not_a_wrap(tmp_path: Path) -> None:
     with pytest.raises(FuchiError) as info:
         SqlEngine(policy).solve(companies, city)
     assert "32-bit" in info.value.message()
+
+
+def test_check_warns_where_the_compiler_stops(tmp_path: Path) -> None:
+    from fuchi.checker import check_policy
+
+    policy = _policy_with(tmp_path, "% extra\nreach(C) :- company(C).\nreach(C) :- reach(C), company(C).\n")
+    found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
+    assert [(f.file, f.line, f.severity) for f in found] == [("rules/50-extra.lp", 3, "warning")]
+    assert "recursive" in found[0].message and "clingo" in found[0].message
+
+
+def test_check_inputs_yaml_against_the_rules(tmp_path: Path) -> None:
+    from fuchi.checker import check_policy
+
+    policy = _policy_with(tmp_path, "% extra\n")
+    path = policy.root / "inputs.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  rd_spend: [company, year, money]\n", "  rd_spend: [company, money]\n"), "utf-8")
+    found = [f for f in check_policy(policy.root) if f.code == "inputs"]
+    assert found and found[0].severity == "error" and "rd_spend/3" in found[0].message
+    path.write_text(text.replace("  rd_spend: [company, year, money]\n", ""), "utf-8")
+    found = [f for f in check_policy(policy.root) if f.code == "inputs"]
+    assert found and found[0].file == "inputs.yaml" and "rd_spend/3" in found[0].message
+    path.write_text(text.replace("[company, year, money]", "[company, year, cash]", 1), "utf-8")
+    found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
+    assert found and "unknown kind 'cash'" in found[0].message
+
+
+def test_scaffolded_policy_runs_on_both_engines(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["new-policy", str(tmp_path / "np")], catch_exceptions=False)
+    assert r.exit_code == 0
+    args = ["facts/city.yaml", "facts/companies.yaml", "--policy", str(tmp_path / "np"), "--workers", "0"]
+    sql = _evaluate(*args, "--format", "json", "--engine", "sql")
+    ref = _evaluate(*args, "--format", "json", "--engine", "clingo")
+    assert sql == ref and sql[0] == 0 and '"results"' in sql[1]
+
+
+def test_aggregate_set_semantics(tmp_path: Path) -> None:
+    """#sum{A : p(K, A)} adds each distinct tuple once (two records with the same amount count once)."""
+    extra = (
+        "% extra\n"
+        "part(C, K, V) :- company(C), event(C, K, _, _, m(_, _, V)).\n"
+        "amount_once(C, S) :- company(C), S = #sum{ V : part(C, _, V) }.\n"
+        "amount_each(C, S) :- company(C), S = #sum{ V, K : part(C, K, V) }.\n"
+        "count_kinds(C, N) :- company(C), N = #count{ Kind : event(C, _, _, Kind, _) }.\n"
+        "flag(C, once(S)) :- amount_once(C, S).\nflag(C, each(S)) :- amount_each(C, S).\n"
+        "flag(C, kinds(N)) :- count_kinds(C, N).\n"
+    )
+    policy = _policy_with(tmp_path, extra)
+    from fuchi import loader
+    from fuchi.records import City
+
+    co = loader.parse_company(
+        {
+            "id": "E",
+            "events": [
+                {"id": "a", "year": 2026, "kind": "forum", "cost": Decimal("1.5")},
+                {"id": "b", "year": 2026, "kind": "forum", "cost": Decimal("1.5")},
+                {"id": "c", "year": 2027, "kind": "summit", "cost": Decimal("0.2")},
+            ],
+        },
+        "x.yaml",
+        0,
+    )
+    got = SqlEngine(policy).solve([co], City())
+    ref = Engine(policy).solve([co], City())
+    assert got.flags == ref.flags
+    assert (0, "once(170)") in got.flags and (0, "each(320)") in got.flags and (0, "kinds(2)") in got.flags

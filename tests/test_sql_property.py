@@ -35,7 +35,17 @@ from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
 from fuchi.loader import parse_city, parse_company, read_document
 from fuchi.policy import Policy, default_policy_dir, load_policy
-from fuchi.records import EVENT_KINDS, HONOUR_LISTS, IC_KINDS, ITEMS, KEY_FIELDS, MAX_MONEY_FEN, PROJECT_KINDS, City, Company
+from fuchi.records import (
+    EVENT_KINDS,
+    HONOUR_LISTS,
+    IC_KINDS,
+    ITEMS,
+    KEY_FIELDS,
+    MAX_MONEY_FEN,
+    PROJECT_KINDS,
+    City,
+    Company,
+)
 
 T = TypeVar("T")
 
@@ -498,7 +508,7 @@ def refine(src: Source, city_obj: dict[str, Any], objs: list[dict[str, Any]]) ->
     except FuchiError:
         return objs
     for d in decisions:
-        if d.status not in ("pending_assessment", "granted") or not src.chance(0.4):
+        if d.status not in ("pending_assessment", "granted") or not src.chance(0.3):
             continue
         co = objs[d.company]
         if d.status == "pending_assessment" and src.chance(0.7):
@@ -531,7 +541,7 @@ def run(engine: Engine | SqlEngine, companies: Sequence[Company], city: City) ->
         return exc
 
 
-def view(out: Outcome) -> tuple[object, ...]:
+def view(out: Outcome) -> tuple[list[Any], ...]:
     """What an outcome says (clingo's diagnostics about the program text are not a result)."""
     return (out.decisions, out.errors, out.warnings, out.flags)
 
@@ -551,6 +561,8 @@ def assert_same(clingo_engine: Engine, sql_engine: SqlEngine, companies: Sequenc
         if r != g:
             only_ref = [x for x in r if x not in g]
             only_got = [x for x in g if x not in r]
+            if not only_ref and not only_got:
+                pytest.fail(f"{name}: the same rows in a different order\nclingo: {r[:10]}\nsql:    {g[:10]}")
             pytest.fail(f"{name} differ\nclingo only: {only_ref[:10]}\nsql only:    {only_got[:10]}")
     return ref
 
@@ -639,7 +651,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def edit_parameter(root: Path) -> None:
-    _edit(root / "parameters.yaml", "growth_factor:\n  type: decimal\n  value: 1.2\n", "growth_factor:\n  type: decimal\n  value: 1.5\n")
+    _edit(
+        root / "parameters.yaml",
+        "growth_factor:\n  type: decimal\n  value: 1.2\n",
+        "growth_factor:\n  type: decimal\n  value: 1.5\n",
+    )
 
 
 def edit_comparison(root: Path) -> None:
@@ -674,10 +690,22 @@ def _fixed_batch() -> tuple[City, list[Company]]:
     return city_doc, shipped + generated
 
 
-@pytest.mark.parametrize(
-    "edit", [edit_parameter, edit_comparison, add_rule, narrow_enumerations], ids=lambda f: f.__name__
-)
-def test_engines_agree_on_edited_policy(edit: Callable[[Path], None], tmp_path: Path) -> None:
+EDITS: list[tuple[Callable[[Path], None], str]] = [
+    (edit_parameter, "X-growth"),
+    (edit_comparison, "X-pflops"),
+    (add_rule, "X-rd"),
+    (narrow_enumerations, "X-kinds"),
+]
+
+
+def _rows_of(out: Outcome, companies: Sequence[Company], ident: str) -> list[tuple[object, ...]]:
+    k = next(n for n, co in enumerate(companies) if co.id == ident)
+    return [(d.year, d.item, d.status, d.amount, str(d.reason)) for d in out.decisions if d.company == k]
+
+
+@pytest.mark.parametrize(("edit", "affected"), EDITS, ids=[e.__name__ for e, _ in EDITS])
+def test_engines_agree_on_edited_policy(edit: Callable[[Path], None], affected: str, tmp_path: Path) -> None:
+    """Both engines follow an edited copy of the policy alike, on the example data and a generated batch."""
     root = tmp_path / "p"
     shutil.copytree(default_policy_dir(), root)
     edit(root)
@@ -688,6 +716,8 @@ def test_engines_agree_on_edited_policy(edit: Callable[[Path], None], tmp_path: 
         out = assert_same(Engine(edited), SqlEngine(edited), companies, city)
     except FuchiError as exc:
         pytest.fail(f"both engines refused the batch: {exc.message()}")
+    # Not vacuous: the edit changes the results of the enterprise made for it (and the engines agree on that).
     before = CLINGO.solve(companies, city)
-    changed = [(b, a) for b, a in zip(before.decisions, out.decisions, strict=False) if b != a]
-    assert changed or view(before) != view(out), f"{edit.__name__} changed nothing on the batch"
+    assert _rows_of(out, companies, affected) != _rows_of(before, companies, affected), (
+        f"{edit.__name__} changed nothing for {affected}"
+    )

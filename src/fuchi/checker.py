@@ -81,9 +81,82 @@ def check_policy(path: str | Path) -> list[Finding]:
     _parameters(policy, statements, findings)
     _stratification(policy, statements, findings)
     _number_kinds(policy, statements, findings)
+    _sql(policy, findings)
     if not any(f.severity == "error" for f in findings):
         _runtime(policy, findings)
     return _sorted(findings)
+
+
+def _sql(policy: Policy, findings: list[Finding]) -> None:
+    """Does the policy compile to SQL, and does inputs.yaml agree with the input predicates the rules read?
+
+    A rule the compiler cannot take is a warning at its line (``evaluate`` then runs clingo, more slowly).
+    """
+    from .compiler import CompileError, compile_policy
+    from .compiler.inputs import input_shapes
+    from .compiler.program import read_rules
+
+    try:
+        source = read_rules(policy.rule_files, policy.root)
+        declared = input_shapes(policy)
+    except CompileError as exc:
+        findings.append(_sql_finding(policy, exc))
+        return
+    heads = {r.head.signature for r in source.rules}
+    read: dict[tuple[str, int], tuple[str, int]] = {}
+    for r in source.rules:
+        for b in r.body:
+            atoms = (
+                [b.atom] if hasattr(b, "atom") else [c.atom for el in getattr(b, "elements", ()) for c in el.condition]
+            )
+            for a in atoms:
+                read.setdefault(a.signature, (r.file, r.line))
+    names = {name: arity for name, arity in declared}
+    for sig, (file, line) in sorted(read.items()):
+        if sig in heads or sig in declared or sig[0] == "param":
+            continue
+        if sig[0] in names:
+            findings.append(
+                Finding(
+                    file,
+                    line,
+                    1,
+                    "error",
+                    f"{sig[0]}/{sig[1]} is read with {sig[1]} arguments but inputs.yaml declares {names[sig[0]]}",
+                    "make the rule and inputs.yaml agree on the arguments (docs/sql-engine.md)",
+                    "inputs",
+                )
+            )
+        elif sig in source.defined:
+            findings.append(
+                Finding(
+                    "inputs.yaml",
+                    1,
+                    1,
+                    "warning",
+                    f"input predicate {sig[0]}/{sig[1]} (#defined, read at {file}:{line}) is not declared in inputs.yaml",
+                    f"add '{sig[0]}: [kind, …]' under predicates: (docs/sql-engine.md)",
+                    "inputs",
+                )
+            )
+    try:
+        compile_policy(policy)
+    except CompileError as exc:
+        findings.append(_sql_finding(policy, exc))
+
+
+def _sql_finding(policy: Policy, exc: FuchiError) -> Finding:
+    file = getattr(exc, "file", None) or "inputs.yaml"
+    line = getattr(exc, "line", None) or 1
+    return Finding(
+        file,
+        line,
+        1,
+        "warning",
+        f"{getattr(exc, 'text', str(exc))} — evaluate will run on clingo / 无法编译为 SQL，将使用 clingo",
+        "rewrite the rule in the compiler's fragment (docs/sql-engine.md), or accept the slower clingo engine",
+        "sql-compile",
+    )
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

@@ -39,6 +39,7 @@ def new_policy(target: str | Path) -> list[Path]:
         "policy.yaml",
         "parameters.yaml",
         "messages.yaml",
+        "inputs.yaml",
         "rules/00-schema.lp",
         "rules/10-items.lp",
         "rules/90-status.lp",

@@ -121,6 +121,8 @@ class Plan:
     statements: list[Statement]
     variants: dict[Signature, list[Table]]
     rule_ids: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: every predicate some rule body reads (facts of other predicates are ignored, as clingo ignores them)
+    reads: set[Signature] = field(default_factory=set)
 
     def tables(self, signature: Signature) -> list[Table]:
         """Every variant of a predicate (empty when nothing can derive it)."""
@@ -378,7 +380,10 @@ class Compiler:
                     st.params.extend(params)
             for shapes in sorted(grouped, key=lambda s: self._table(sig, s).name):
                 self.statements.append(grouped[shapes])
-        return Plan(self.inputs, self.statements, self.variants)
+        reads: set[Signature] = set()
+        for r in self.rules:
+            reads |= _reads(r)
+        return Plan(self.inputs, self.statements, self.variants, reads=reads)
 
     # ---- one rule -----------------------------------------------------------------------------------
 
@@ -768,7 +773,9 @@ class Compiler:
             yield from self._agg_empty(result, agg, fn, value_name, rule)
             return
         elements = result.fresh("e")
-        result.ctes.append((elements, "\nUNION\n".join(selects)))
+        # the distinct element tuples (clingo's set semantics: #sum{A,K : …} adds each (A, K) once)
+        union = "\nUNION\n".join(selects)
+        result.ctes.append((elements, union if len(selects) > 1 else f"SELECT DISTINCT * FROM ({union})"))
         assert tuple_shapes is not None
         wshape = tuple_shapes[0] if tuple_shapes else INT
         wcols = [f"e{i}" for i in range(width(wshape))]

@@ -135,6 +135,8 @@ class SqlEngine:
         def emit(fact: tuple[str, int, tuple[object, ...]], path: str) -> None:
             name, arity, values = fact
             widths = by_width.get((name, arity))
+            if widths is None and (name, arity) not in plan.reads:
+                return  # no rule reads it: without effect, as in clingo
             cols = widths.get(len(values)) if widths is not None else None
             if cols is None:
                 raise PolicyError(
