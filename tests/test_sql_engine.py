@@ -7,10 +7,10 @@ population of 10,000 enterprises — byte for byte — plus the compiler's repor
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest

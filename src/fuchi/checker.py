@@ -88,7 +88,7 @@ def check_policy(path: str | Path) -> list[Finding]:
 
 
 def _sql(policy: Policy, findings: list[Finding]) -> None:
-    """Does the policy compile to SQL, and does inputs.yaml agree with the input predicates the rules read?
+    """Check that the policy compiles to SQL and that inputs.yaml agrees with the inputs the rules read.
 
     A rule the compiler cannot take is a warning at its line (``evaluate`` then runs clingo, more slowly).
     """
@@ -134,7 +134,8 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
                     1,
                     1,
                     "warning",
-                    f"input predicate {sig[0]}/{sig[1]} (#defined, read at {file}:{line}) is not declared in inputs.yaml",
+                    f"input predicate {sig[0]}/{sig[1]} (#defined, read at {file}:{line}) is not declared in "
+                    "inputs.yaml",
                     f"add '{sig[0]}: [kind, …]' under predicates: (docs/sql-engine.md)",
                     "inputs",
                 )
