@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from fuchi.cases import load_cases
 from fuchi.cli import main
 from fuchi.compiler import CompileError, compile_policy
-from fuchi.engine import Engine, Outcome
+from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines import make_engine, resolve
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError

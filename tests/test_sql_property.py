@@ -180,14 +180,14 @@ def yuan(src: Source, fen: int) -> int | Decimal:
     return Decimal(fen).scaleb(-2)
 
 
-def near_fen(src: Source, anchors: Sequence[int], spread: int | None = None, whole: bool = False) -> int:
+def near_fen(src: Source, anchors: Sequence[int], whole: bool = False) -> int:
     """A money amount in fen: at an anchor, one fen (yuan when ``whole``) off it, random, zero, or huge."""
     unit = 100 if whole else 1
-    mode = src.pick(("anchor", "anchor", "anchor", "random", "random", "zero", "huge"))
+    mode = src.pick(("anchor",) * 5 + ("random",) * 3 + ("zero", "huge"))
     if mode == "anchor":
         fen = src.pick(anchors) + src.pick((0, -unit, unit))
     elif mode == "random":
-        fen = src.int(0, spread if spread is not None else 3 * max(anchors))
+        fen = src.int(0, 3 * max(anchors))
         if src.chance(0.5):
             fen -= fen % 100
     elif mode == "zero":

@@ -20,7 +20,7 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from .engine import Diagnostic, parse_message
+from .engines.clingo import Diagnostic, parse_message
 from .errors import FuchiError, PolicyError
 from .policy import Policy, load_policy
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import clingo
 
 from . import loader
-from .engine import Diagnostic, Outcome
+from .engines.clingo import Diagnostic, Outcome
 from .engines import make_engine
 from .errors import FuchiError, InputError
 from .policy import Policy, load_policy
@@ -28,7 +28,7 @@ from .records import City, Company
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
-SQL_BATCH = 50_000
+SQL_BATCH = 20_000
 TASKS_PER_WORKER = 8
 
 

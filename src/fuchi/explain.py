@@ -20,7 +20,7 @@ import clingo
 from clingo import ast
 
 from . import facts as factmod
-from .engine import Engine
+from .engines.clingo import Engine
 from .instrument import (
     InstrumentedRule,
     Program,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..compiler import CompileError
-from ..engine import Engine, Outcome
+from .clingo import Engine, Outcome
 from ..policy import Policy
 from ..records import City, Company
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import clingo
 
-from . import facts as factmod
-from .errors import PolicyError
-from .instrument import Program, add_instrumented
-from .numbers import ArithmeticRangeError, Functions, fen_of
-from .policy import Policy
-from .records import City, Company
+from .. import facts as factmod
+from ..errors import PolicyError
+from ..instrument import Program, add_instrumented
+from ..numbers import ArithmeticRangeError, Functions, fen_of
+from ..policy import Policy
+from ..records import City, Company
 
 STATUSES = (
     "granted",
