@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from fuchi.cases import load_cases
 from fuchi.cli import main
 from fuchi.compiler import CompileError, compile_policy
-from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines import make_engine, resolve
+from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
 from fuchi.policy import Policy, default_policy_dir, load_policy
@@ -220,7 +220,7 @@ def test_check_warns_where_the_compiler_stops(tmp_path: Path) -> None:
 
     policy = _policy_with(tmp_path, "% extra\nreach(C) :- company(C).\nreach(C) :- reach(C), company(C).\n")
     found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
-    assert [(f.file, f.line, f.severity) for f in found] == [("rules/50-extra.lp", 3, "warning")]
+    assert [(Path(f.file).name, f.line, f.severity) for f in found] == [("50-extra.lp", 3, "warning")]
     assert "recursive" in found[0].message and "clingo" in found[0].message
 
 
@@ -235,7 +235,7 @@ def test_check_inputs_yaml_against_the_rules(tmp_path: Path) -> None:
     assert found and found[0].severity == "error" and "rd_spend/3" in found[0].message
     path.write_text(text.replace("  rd_spend: [company, year, money]\n", ""), "utf-8")
     found = [f for f in check_policy(policy.root) if f.code == "inputs"]
-    assert found and found[0].file == "inputs.yaml" and "rd_spend/3" in found[0].message
+    assert found and found[0].file.endswith("inputs.yaml") and "rd_spend/3" in found[0].message
     path.write_text(text.replace("[company, year, money]", "[company, year, cash]", 1), "utf-8")
     found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
     assert found and "unknown kind 'cash'" in found[0].message

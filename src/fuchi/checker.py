@@ -81,7 +81,8 @@ def check_policy(path: str | Path) -> list[Finding]:
     _parameters(policy, statements, findings)
     _stratification(policy, statements, findings)
     _number_kinds(policy, statements, findings)
-    _sql(policy, findings)
+    if not any(f.code in ("not-stratified", "choice-head") for f in findings):
+        _sql(policy, findings)  # (an unstratified program is reported once, not also as not compilable)
     if not any(f.severity == "error" for f in findings):
         _runtime(policy, findings)
     return _sorted(findings)
@@ -118,7 +119,7 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
         if sig[0] in names:
             findings.append(
                 Finding(
-                    file,
+                    _rel(str(policy.root / file), policy.root),
                     line,
                     1,
                     "error",
@@ -130,7 +131,7 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
         elif sig in source.defined:
             findings.append(
                 Finding(
-                    "inputs.yaml",
+                    _rel(str(policy.root / "inputs.yaml"), policy.root),
                     1,
                     1,
                     "warning",
@@ -150,7 +151,7 @@ def _sql_finding(policy: Policy, exc: FuchiError) -> Finding:
     file = getattr(exc, "file", None) or "inputs.yaml"
     line = getattr(exc, "line", None) or 1
     return Finding(
-        file,
+        _rel(str(policy.root / file), policy.root),
         line,
         1,
         "warning",

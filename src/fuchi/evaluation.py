@@ -19,8 +19,8 @@ from pathlib import Path
 import clingo
 
 from . import loader
-from .engines.clingo import Diagnostic, Outcome
 from .engines import make_engine
+from .engines.clingo import Diagnostic, Outcome
 from .errors import FuchiError, InputError
 from .policy import Policy, load_policy
 from .reasons import ReasonRenderer

@@ -67,12 +67,12 @@ ZERO = clingo.Function("m", [clingo.Number(0)] * 3)
 
 def is_money(sym: clingo.Symbol) -> bool:
     """Tell whether a symbol has the shape of a money term."""
-    return (
-        sym.type == clingo.SymbolType.Function
-        and sym.name == "m"
-        and len(sym.arguments) == 3
-        and all(a.type == clingo.SymbolType.Number for a in sym.arguments)
-    )
+    if sym in _FEN:  # every money term made or read here is cached (reading arguments goes through CFFI)
+        return True
+    if sym.type != clingo.SymbolType.Function or sym.name != "m":
+        return False
+    args = sym.arguments
+    return len(args) == 3 and all(a.type == clingo.SymbolType.Number for a in args)
 
 
 _FEN: dict[clingo.Symbol, int] = {}
@@ -115,12 +115,12 @@ def decimal(value: Decimal | Fraction | int) -> clingo.Symbol:
 
 def is_decimal(sym: clingo.Symbol) -> bool:
     """Tell whether a symbol has the shape of a decimal term."""
-    return (
-        sym.type == clingo.SymbolType.Function
-        and sym.name == "d"
-        and len(sym.arguments) == 4
-        and all(a.type == clingo.SymbolType.Number for a in sym.arguments)
-    )
+    if sym in _FRACTION:
+        return True
+    if sym.type != clingo.SymbolType.Function or sym.name != "d":
+        return False
+    args = sym.arguments
+    return len(args) == 4 and all(a.type == clingo.SymbolType.Number for a in args)
 
 
 def fraction_of(sym: clingo.Symbol) -> tuple[Fraction, bool]:

@@ -40,10 +40,11 @@ class ReasonRenderer:
 
     def render(self, sym: clingo.Symbol, company: Company | None, lang: str) -> str:
         """Render a reason term in ``lang`` ('zh' or 'en'); unknown terms print as the term itself."""
-        template = self.messages.get(_key(sym), {}).get(lang)
+        is_fun = sym.type == clingo.SymbolType.Function
+        args = sym.arguments if is_fun else []
+        template = self.messages.get(f"{sym.name}/{len(args)}" if is_fun else str(sym), {}).get(lang)
         if template is None:
             return str(sym)
-        args = list(sym.arguments) if sym.type == clingo.SymbolType.Function else []
 
         def field(m: re.Match[str]) -> str:
             n = int(m.group(1))

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..compiler import CompileError
-from .clingo import Engine, Outcome
 from ..policy import Policy
 from ..records import City, Company
+from .clingo import Engine, Outcome
 
 ENGINES = ("auto", "sql", "clingo")
 

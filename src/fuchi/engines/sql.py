@@ -22,11 +22,11 @@ from .. import facts as factmod
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
 from ..compiler.shapes import MONEY, Fun, Leaf, Shape, Special, build, fits, flatten_as, leaves, sql_type, width
-from .clingo import Decision, Flag, Outcome, complete
 from ..errors import PolicyError
 from ..numbers import LIMB
 from ..policy import Policy
 from ..records import City, Company
+from .clingo import Decision, Flag, Outcome, complete
 
 log = logging.getLogger(__name__)
 
