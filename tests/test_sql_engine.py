@@ -281,3 +281,13 @@ def test_aggregate_set_semantics(tmp_path: Path) -> None:
     ref = Engine(policy).solve([co], City())
     assert got.flags == ref.flags
     assert (0, "once(170)") in got.flags and (0, "each(320)") in got.flags and (0, "kinds(2)") in got.flags
+
+
+def test_policy_cases_run_on_the_sql_engine() -> None:
+    """`fuchi test --engine sql` runs the drafter's cases on the compiled plan (with what-if parameters)."""
+    for k in ("2.10", "what-if"):
+        sql = CliRunner().invoke(main, ["test", "--engine", "sql", "-k", k, "--format", "json"], catch_exceptions=False)
+        ref = CliRunner().invoke(main, ["test", "-k", k, "--format", "json"], catch_exceptions=False)
+        assert sql.exit_code == ref.exit_code == 0
+        assert sql.stdout == ref.stdout
+        assert json.loads(sql.stdout)["passed"] > 3

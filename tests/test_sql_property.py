@@ -1,6 +1,6 @@
 """The SQL engine and the clingo engine give the same outcome (property tests).
 
-``fuchi.engine.Engine`` (clingo) is the reference; ``fuchi.engines.sql.SqlEngine`` runs the same policy compiled
+``fuchi.engines.clingo.Engine`` (clingo) is the reference; ``fuchi.engines.sql.SqlEngine`` runs the same policy compiled
 to DuckDB. Both must return equal outcomes: the same decisions (status, amount, payable year, reason term), the
 same input errors and warnings, the same flags; where one raises a :class:`~fuchi.errors.FuchiError`, the other
 raises one with the same message.
@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from fuchi.engine import Engine, Outcome
+from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
 from fuchi.loader import parse_city, parse_company, read_document

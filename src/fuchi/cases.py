@@ -151,7 +151,7 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     """Run one case and compare with its expectations (with the case's parameter overrides, if any)."""
     result = CaseResult(case)
     if case.parameters:
-        evaluator = Evaluator(evaluator.policy.with_parameters(case.parameters))
+        evaluator = Evaluator(evaluator.policy.with_parameters(case.parameters), engine=evaluator.engine_name)
     try:
         companies, city = case.data()
         result.rows = evaluator.run(companies, city).rows

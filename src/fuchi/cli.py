@@ -299,10 +299,23 @@ def check(policy_dir: str | None, fmt: str) -> None:
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="写 JUnit XML Write a JUnit report.")
 @click.option("--coverage", is_flag=True, help="规则覆盖 Show which rules some case made fire and fail.")
 @click.option("-k", "select", default=None, help="只运行名称含该文本的用例 Only cases whose name contains this.")
+@click.option(
+    "--engine",
+    type=click.Choice(["clingo", "sql"]),
+    default="clingo",
+    show_default=True,
+    help="求解引擎 Engine the cases run on: clingo (the reference) or sql (the compiled plan, to check it too).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def test_cmd(
-    policy_dir: str | None, fmt: str, junit: str | None, coverage: bool, select: str | None, debug: bool
+    policy_dir: str | None,
+    fmt: str,
+    junit: str | None,
+    coverage: bool,
+    select: str | None,
+    engine: str,
+    debug: bool,
 ) -> None:
     """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
     import json
@@ -315,7 +328,7 @@ def test_cmd(
     cases = load_cases(policy)
     if select:
         cases = [c for c in cases if select in c.name]
-    evaluator = evaluation.Evaluator(policy)
+    evaluator = evaluation.Evaluator(policy, engine=engine)
     results = [run_case(evaluator, c) for c in cases]
     explainer = Explainer(policy)
     explanations: dict[str, Any] = {}

@@ -112,6 +112,7 @@ class Evaluator:
 
     def __init__(self, policy: Policy, explain: bool = False, engine: str = "clingo") -> None:
         self.policy = policy
+        self.engine_name = engine
         self.engine, self.notice = make_engine(policy, engine)
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
