@@ -12,11 +12,35 @@ from .policy import Policy
 from .records import Company
 
 _FIELD = re.compile(r"\{(\d+)(?::([^}]*))?\}")
+_FUN, _NUM, _STR, _OTHER = 0, 1, 2, 3
+#: symbol → (kind, name or value, arguments): reading a clingo symbol goes through CFFI each time, and the
+#: same sub-terms (amounts, record keys) recur across many reasons
+_PARTS: dict[clingo.Symbol, tuple[int, Any, tuple[clingo.Symbol, ...]]] = {}
+
+
+def _parts(sym: clingo.Symbol) -> tuple[int, Any, tuple[clingo.Symbol, ...]]:
+    hit = _PARTS.get(sym)
+    if hit is not None:
+        return hit
+    t = sym.type
+    if t == clingo.SymbolType.Function:
+        hit = (_FUN, sym.name, tuple(sym.arguments))
+    elif t == clingo.SymbolType.Number:
+        hit = (_NUM, sym.number, ())
+    elif t == clingo.SymbolType.String:
+        hit = (_STR, sym.string, ())
+    else:
+        hit = (_OTHER, str(sym), ())
+    if len(_PARTS) > 200_000:
+        _PARTS.clear()
+    _PARTS[sym] = hit
+    return hit
 
 
 def _key(sym: clingo.Symbol) -> str:
-    if sym.type == clingo.SymbolType.Function:
-        return f"{sym.name}/{len(sym.arguments)}"
+    kind, name, args = _parts(sym)
+    if kind == _FUN:
+        return f"{name}/{len(args)}"
     return str(sym)
 
 
@@ -40,9 +64,8 @@ class ReasonRenderer:
 
     def render(self, sym: clingo.Symbol, company: Company | None, lang: str) -> str:
         """Render a reason term in ``lang`` ('zh' or 'en'); unknown terms print as the term itself."""
-        is_fun = sym.type == clingo.SymbolType.Function
-        args = sym.arguments if is_fun else []
-        template = self.messages.get(f"{sym.name}/{len(args)}" if is_fun else str(sym), {}).get(lang)
+        kind, name, args = _parts(sym)
+        template = self.messages.get(f"{name}/{len(args)}" if kind == _FUN else str(sym), {}).get(lang)
         if template is None:
             return str(sym)
 
@@ -68,11 +91,12 @@ class ReasonRenderer:
 
     def _free(self, sym: clingo.Symbol) -> bool:
         """True when neither the reason nor a nested reason reads the enterprise's records."""
-        if sym.type != clingo.SymbolType.Function:
+        kind, name, args = _parts(sym)
+        if kind != _FUN:
             return True
-        if not self._company_free.get(_key(sym), True):
+        if not self._company_free.get(f"{name}/{len(args)}", True):
             return False
-        return all(self._free(a) for a in sym.arguments)
+        return all(self._free(a) for a in args)
 
     def format(self, arg: clingo.Symbol, fmt: str, company: Company | None, lang: str) -> str:
         """Format one argument of a reason term."""
@@ -82,13 +106,14 @@ class ReasonRenderer:
             return render_money(fen_of(arg), {"wan": "wan", "yw": "yuan+wan"}.get(fmt, "yuan"))
         if fmt in ("pct", "dec") and is_decimal(arg):
             return render_decimal(arg, percent=fmt == "pct")
-        if fmt.startswith("rec:") and company is not None and arg.type == clingo.SymbolType.Number:
+        kind, value, _ = _parts(arg)
+        if fmt.startswith("rec:") and company is not None and kind == _NUM:
             _, lst, attr = (fmt.split(":") + ["", ""])[:3]
             records: Any = getattr(company, lst, None)
-            if isinstance(records, list) and 0 <= arg.number < len(records):
-                return str(getattr(records[arg.number], attr, arg.number))
-        if arg.type == clingo.SymbolType.String:
-            return arg.string
-        if arg.type == clingo.SymbolType.Number:
-            return str(arg.number)
+            if isinstance(records, list) and 0 <= value < len(records):
+                return str(getattr(records[value], attr, value))
+        if kind == _STR:
+            return str(value)
+        if kind == _NUM:
+            return str(value)
         return str(arg)
