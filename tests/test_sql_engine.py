@@ -291,3 +291,18 @@ def test_policy_cases_run_on_the_sql_engine() -> None:
         assert sql.exit_code == ref.exit_code == 0
         assert sql.stdout == ref.stdout
         assert json.loads(sql.stdout)["passed"] > 3
+
+
+def test_check_finds_money_compared_with_an_integer_through_money_sum(tmp_path: Path) -> None:
+    """The compiler's shapes see through money_sum: money > 100 is decided by term order (an error)."""
+    from fuchi.checker import check_policy
+
+    rule = (
+        "%@ rule: 2.8.test\n%@ clause: 2.8\n%@ ruling: I8\n%  「研发投入」\n"
+        'fails(C, Y, "2.8", big) :- touched(C, Y, "2.8"), money_sum(events(C, Y), S), S > 100.\n'
+    )
+    policy = _policy_with(tmp_path, rule)
+    found = [f for f in check_policy(policy.root) if f.code == "number-kinds"]
+    assert [(Path(f.file).name, f.line, f.severity) for f in found] == [("50-extra.lp", 5, "error")]
+    assert "money > integer" in found[0].message
+    assert not [f for f in check_policy(default_policy_dir()) if f.code == "number-kinds"]

@@ -142,9 +142,26 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
                 )
             )
     try:
-        compile_policy(policy)
+        plan = compile_policy(policy)
     except CompileError as exc:
         findings.append(_sql_finding(policy, exc))
+        return
+    seen = {(Path(f.file).name, f.line) for f in findings if f.code == "number-kinds"}
+    for rule, text in plan.kind_mismatches:
+        if (Path(rule.file).name, rule.line) in seen:
+            continue  # reported by the kind propagation above
+        findings.append(
+            Finding(
+                _rel(str(policy.root / rule.file), policy.root),
+                rule.line,
+                1,
+                "error",
+                text,
+                "compare money with money and decimals with decimals; a plain number needs m(A,B,C) or a parameter "
+                "(docs/numbers.md)",
+                "number-kinds",
+            )
+        )
 
 
 def _sql_finding(policy: Policy, exc: FuchiError) -> Finding:

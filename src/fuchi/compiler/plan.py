@@ -24,7 +24,24 @@ from dataclasses import dataclass, field, replace
 from .errors import CompileError
 from .functions import FUNCTIONS
 from .program import FLIP, Agg, Atom, BinOp, Call, Cmp, Func, Lit, Neg, Num, Rule, Str, Term, Var
-from .shapes import INF, INT, STR, SUP, SYM, Fun, Leaf, Shape, Special, leaves, split, sql_type, static_order, width
+from .shapes import (
+    DECIMAL,
+    INF,
+    INT,
+    MONEY,
+    STR,
+    SUP,
+    SYM,
+    Fun,
+    Leaf,
+    Shape,
+    Special,
+    leaves,
+    split,
+    sql_type,
+    static_order,
+    width,
+)
 
 Signature = tuple[str, int]
 
@@ -123,6 +140,9 @@ class Plan:
     rule_ids: dict[tuple[str, int], str] = field(default_factory=dict)
     #: every predicate some rule body reads (facts of other predicates are ignored, as clingo ignores them)
     reads: set[Signature] = field(default_factory=set)
+    #: (rule, text) of comparisons between unlike numbers (money, decimal, integer): clingo decides them by
+    #: the kind of term, not by value (``fuchi check`` reports them as errors)
+    kind_mismatches: list[tuple[Rule, str]] = field(default_factory=list)
 
     def tables(self, signature: Signature) -> list[Table]:
         """Every variant of a predicate (empty when nothing can derive it)."""
@@ -304,6 +324,7 @@ class Compiler:
                 t = self._table(sig, shapes)
                 self.inputs.setdefault(sig, []).append(t)
         self.statements: list[Statement] = []
+        self.kind_mismatches: dict[tuple[str, int], tuple[Rule, str]] = {}
 
     def _table(self, sig: Signature, shapes: tuple[Shape, ...]) -> Table:
         for t in self.variants.get(sig, []):
@@ -383,7 +404,13 @@ class Compiler:
         reads: set[Signature] = set()
         for r in self.rules:
             reads |= _reads(r)
-        return Plan(self.inputs, self.statements, self.variants, reads=reads)
+        return Plan(
+            self.inputs,
+            self.statements,
+            self.variants,
+            reads=reads,
+            kind_mismatches=list(self.kind_mismatches.values()),
+        )
 
     # ---- one rule -----------------------------------------------------------------------------------
 
@@ -641,12 +668,25 @@ class Compiler:
         lt, rt = self.bind_calls(st, c.left, rule), self.bind_calls(st, c.right, rule)
         left = self.value(st, lt, rule)
         right = self.value(st, rt, rule)
+        self._check_kinds(rule, c.op, left.shape, right.shape)
         cond = compare(c.op, left, right, st.param)
         if cond is False:
             raise _NoMatch
         if cond is not True:
             st.where.append(cond)
         return st
+
+    def _check_kinds(self, rule: Rule, op: str, a: Shape, b: Shape) -> None:
+        kinds = {MONEY: "money", DECIMAL: "decimal", INT: "integer"}
+        ka, kb = kinds.get(a), kinds.get(b)
+        if a != b and ka and kb:
+            key = (rule.file, rule.line)
+            if key not in self.kind_mismatches:
+                self.kind_mismatches[key] = (
+                    rule,
+                    f"comparison {ka} {op} {kb}: clingo orders unlike terms by kind, not "
+                    f"by value ({a} {op} {b}) / 比较了不同种类的数",
+                )
 
     def negation(self, st: State, lit: Lit, rule: Rule) -> list[str]:
         """``NOT EXISTS`` over every variant of the negated atom that can match."""
