@@ -306,3 +306,17 @@ def test_check_finds_money_compared_with_an_integer_through_money_sum(tmp_path: 
     assert [(Path(f.file).name, f.line, f.severity) for f in found] == [("50-extra.lp", 5, "error")]
     assert "money > integer" in found[0].message
     assert not [f for f in check_policy(default_policy_dir()) if f.code == "number-kinds"]
+
+
+def test_check_finds_an_undeclared_item(tmp_path: Path) -> None:
+    from fuchi.checker import check_policy
+
+    rule = (
+        "%@ rule: 2.11.touch\n%@ clause: 2.8\n%@ ruling: I8\n%  「研发投入」\n"
+        'touched(C, Y, "2.11.a") :- rd_spend(C, Y, _).\n'
+    )
+    policy = _policy_with(tmp_path, rule)
+    found = [f for f in check_policy(policy.root) if f.code == "unknown-item"]
+    assert [(Path(f.file).name, f.line) for f in found] == [("50-extra.lp", 5)]
+    assert "'2.11.a'" in found[0].message
+    assert not [f for f in check_policy(default_policy_dir()) if f.code == "unknown-item"]

@@ -721,3 +721,33 @@ def test_engines_agree_on_edited_policy(edit: Callable[[Path], None], affected: 
     assert _rows_of(out, companies, affected) != _rows_of(before, companies, affected), (
         f"{edit.__name__} changed nothing for {affected}"
     )
+
+
+# ---- disagreements found -------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="complete() (fuchi.engines.clingo) reports the first duplicate decision in each engine's own output "
+    "order: for the same input clingo says 'superseded and granted', SQL 'granted and superseded' (with several "
+    "duplicates they even name different enterprises/items)",
+)
+def test_two_decisions_error_is_the_same_in_both_engines(tmp_path: Path) -> None:
+    """A policy edit that gives one item two decisions is refused by both engines with the same message.
+
+    Found by running the property test on mutated policies: with ``A > O`` → ``A >= O`` in P2.higher_here, an
+    amount equal to another policy's is both paid here (granted) and superseded.
+    """
+    root = tmp_path / "p"
+    shutil.copytree(default_policy_dir(), root)
+    _edit(root / "rules" / "90-status.lp", "A > O.", "A >= O.")
+    edited = load_policy(root)
+    obj = {
+        "id": "X",
+        **GATE,
+        "honours": [{"year": 2026, "list": "sh_top100"}],
+        "other_support": [{"item": "2.1.b", "year": 2026, "policy": "p", "amount": 100000}],
+    }
+    city, companies = parse({}, [obj])
+    with pytest.raises(FuchiError):  # both refuse the two decisions, with the same message (else AssertionError)
+        assert_same(Engine(edited), SqlEngine(edited), companies, city)

@@ -12,6 +12,7 @@ a fact after grounding and there is exactly one answer set.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
             )
             for a in atoms:
                 read.setdefault(a.signature, (r.file, r.line))
+    _item_ids(policy, source.rules, findings)
     names = {name: arity for name, arity in declared}
     for sig, (file, line) in sorted(read.items()):
         if sig in heads or sig in declared or sig[0] == "param":
@@ -162,6 +164,56 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
                 "number-kinds",
             )
         )
+
+
+_ITEM_ID = re.compile(r"\d+(\.\d+)*(\.[a-z])?")
+
+
+def _item_ids(policy: Policy, rules: Any, findings: list[Finding]) -> None:
+    """A string in the rules written like a clause item (``"2.11.a"``) must be an item of policy.yaml.
+
+    Otherwise every row of it is quietly ``not_eligible`` (the status rules know only declared items) and
+    it is sorted after all others.
+    """
+    from .compiler.program import Agg, BinOp, Call, Cmp, Func, Lit, Neg, Str
+
+    def strings(t: Any) -> list[str]:
+        if isinstance(t, Str):
+            return [t.value]
+        if isinstance(t, Func | Call):
+            return [x for a in t.args for x in strings(a)]
+        if isinstance(t, BinOp):
+            return strings(t.left) + strings(t.right)
+        if isinstance(t, Neg):
+            return strings(t.arg)
+        return []
+
+    reported: set[str] = set()
+    for r in rules:
+        terms: list[Any] = list(r.head.args)
+        for b in r.body:
+            if isinstance(b, Lit):
+                terms += b.atom.args
+            elif isinstance(b, Cmp):
+                terms += [b.left, b.right]
+            elif isinstance(b, Agg):
+                terms += [t for el in b.elements for t in el.terms]
+                terms += [a for el in b.elements for c in el.condition for a in c.atom.args]
+        for value in (v for t in terms for v in strings(t)):
+            if _ITEM_ID.fullmatch(value) and value not in policy.items and value not in reported:
+                reported.add(value)
+                findings.append(
+                    Finding(
+                        _rel(str(policy.root / r.file), policy.root),
+                        r.line,
+                        1,
+                        "error",
+                        f"item {value!r} is not declared in policy.yaml (items: {', '.join(policy.items)}) "
+                        "/ 条款未在 policy.yaml 中声明",
+                        "add it to items: and clauses: in policy.yaml, or correct the id",
+                        "unknown-item",
+                    )
+                )
 
 
 def _sql_finding(policy: Policy, exc: FuchiError) -> Finding:
