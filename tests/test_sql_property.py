@@ -1,17 +1,21 @@
 """The SQL engine and the clingo engine give the same outcome (property tests).
 
-``fuchi.engines.clingo.Engine`` (clingo) is the reference; ``fuchi.engines.sql.SqlEngine`` runs the same policy compiled
-to DuckDB. Both must return equal outcomes: the same decisions (status, amount, payable year, reason term), the
-same input errors and warnings, the same flags; where one raises a :class:`~fuchi.errors.FuchiError`, the other
-raises one with the same message.
+``fuchi.engines.clingo.Engine`` is the reference; ``fuchi.engines.sql.SqlEngine`` runs the same policy compiled to
+DuckDB. Both must return equal outcomes: the same decisions (status, amount, payable year, reason term), the same
+input errors and warnings, the same flags; where one raises a :class:`~fuchi.errors.FuchiError`, the other raises
+one with the same message.
 
 1. :func:`test_engines_agree_on_random_batches` draws batches of 1–8 enterprises (contract dicts, validated by
    :func:`fuchi.loader.parse_company`) whose numbers cluster at every threshold of ``parameters.yaml``: exactly at
    it, one fen (or one millionth for decimals) below and above, or anywhere. The thresholds are read from the
-   loaded policy, not copied here.
+   loaded policy, not copied here. Assessments and other policies' amounts are then put at (and one off) the
+   maxima the batch works out to (:func:`refine`).
 2. :func:`test_engines_agree_on_edited_policy` edits a copy of the shipped policy (a parameter value, a comparison
    in a rule, a new rule, narrowed enumerations) and checks that both engines follow the edit alike and that
    the edit really changes a result on the data used.
+3. :func:`test_generator_reaches_the_boundaries` keeps the generator honest (every status and the boundary
+   reasons come out); :func:`test_two_decisions_error_is_the_same_in_both_engines` is a disagreement found
+   (fixed: complete() reports the first duplicate in key order; kept as a regression test).
 
 The generator is written once against a small :class:`Source` interface, fed either by Hypothesis (test 1) or by
 a seeded :class:`random.Random` (the fixed batch of test 2).
@@ -723,15 +727,9 @@ def test_engines_agree_on_edited_policy(edit: Callable[[Path], None], affected: 
     )
 
 
-# ---- disagreements found -------------------------------------------------------------------------------------
+# ---- disagreements found (fixed; kept as regression tests) ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="complete() (fuchi.engines.clingo) reports the first duplicate decision in each engine's own output "
-    "order: for the same input clingo says 'superseded and granted', SQL 'granted and superseded' (with several "
-    "duplicates they even name different enterprises/items)",
-)
 def test_two_decisions_error_is_the_same_in_both_engines(tmp_path: Path) -> None:
     """A policy edit that gives one item two decisions is refused by both engines with the same message.
 

@@ -265,14 +265,17 @@ def complete(policy: Policy, decisions: Sequence[Decision], touched: set[tuple[i
         PolicyError: Two decisions for one item, none for a touched item, or one for an untouched item.
     """
     seen: dict[tuple[int, int, str], Decision] = {}
+    twice: list[tuple[tuple[int, int, str], str, str]] = []
     for dec in decisions:
         key = (dec.company, dec.year, dec.item)
         if key in seen:
-            raise PolicyError(
-                f"two decisions for enterprise #{dec.company}, year {dec.year}, item {dec.item}: "
-                f"{seen[key].status} and {dec.status} / 同一事项得到两个结论"
-            )
+            twice.append((key, *sorted((seen[key].status, dec.status))))  # type: ignore[arg-type]
         seen[key] = dec
+    if twice:  # the first in (enterprise, year, item) order, whatever order the engine returned them in
+        (c, y, i), first, second = min(twice)
+        raise PolicyError(
+            f"two decisions for enterprise #{c}, year {y}, item {i}: {first} and {second} / 同一事项得到两个结论"
+        )
     # An input error (e.g. an approved amount above the maximum) leaves its row undecided on purpose:
     # the caller reports the error; completeness is only required of accepted data.
     missing = set() if out.errors else touched - seen.keys()
