@@ -320,3 +320,22 @@ def test_check_finds_an_undeclared_item(tmp_path: Path) -> None:
     assert [(Path(f.file).name, f.line) for f in found] == [("50-extra.lp", 5)]
     assert "'2.11.a'" in found[0].message
     assert not [f for f in check_policy(default_policy_dir()) if f.code == "unknown-item"]
+
+
+def test_predicate_names_that_differ_in_case_stay_apart(tmp_path: Path) -> None:
+    """SQL identifiers ignore case; fooBar/1 and foobar/1 must not share a table."""
+    extra = (
+        "% extra\nfooBar(C) :- company(C), fraud(C).\nfoobar(C) :- company(C).\n"
+        "flag(C, both) :- fooBar(C), foobar(C).\nflag(C, one) :- foobar(C), not fooBar(C).\n"
+    )
+    policy = _policy_with(tmp_path, extra)
+    from fuchi import loader
+    from fuchi.records import City
+
+    cos = [
+        loader.parse_company({"id": "A", "fraud": True}, "x.yaml", 0),
+        loader.parse_company({"id": "B"}, "x.yaml", 1),
+    ]
+    got = SqlEngine(policy).solve(cos, City())
+    assert got.flags == Engine(policy).solve(cos, City()).flags
+    assert (0, "both") in got.flags and (1, "one") in got.flags and (1, "both") not in got.flags

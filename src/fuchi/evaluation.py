@@ -110,10 +110,12 @@ class Evaluator:
 
     """
 
-    def __init__(self, policy: Policy, explain: bool = False, engine: str = "clingo") -> None:
+    def __init__(
+        self, policy: Policy, explain: bool = False, engine: str = "clingo", threads: int | None = None
+    ) -> None:
         self.policy = policy
         self.engine_name = engine
-        self.engine, self.notice = make_engine(policy, engine)
+        self.engine, self.notice = make_engine(policy, engine, threads)
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
         if explain:
@@ -155,7 +157,7 @@ _WORKER: Evaluator | None = None
 
 def _init_worker(policy_dir: str, explain: bool, engine: str = "clingo") -> None:
     global _WORKER
-    _WORKER = Evaluator(load_policy(policy_dir), explain, engine)
+    _WORKER = Evaluator(load_policy(policy_dir), explain, engine, threads=1)  # the pool already fills the cores
 
 
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:

@@ -44,6 +44,8 @@ from .shapes import (
 )
 
 Signature = tuple[str, int]
+_TABLE_NAME = re.compile(r"\bp_[a-z0-9_]+_v\d+\b")
+_LOWER = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,32 @@ class Plan:
     #: (rule, text) of comparisons between unlike numbers (money, decimal, integer): clingo decides them by
     #: the kind of term, not by value (``fuchi check`` reports them as errors)
     kind_mismatches: list[tuple[Rule, str]] = field(default_factory=list)
+    _drops: dict[frozenset[str], dict[int, list[str]]] = field(default_factory=dict, repr=False)
 
     def tables(self, signature: Signature) -> list[Table]:
         """Every variant of a predicate (empty when nothing can derive it)."""
         return self.variants.get(signature, [])
+
+    def drops(self, keep: set[str]) -> dict[int, list[str]]:
+        """For each statement (by position), the tables no later statement reads, except ``keep``.
+
+        The engine drops them as soon as it can: DuckDB gives every table whole blocks, and a plan has a
+        table per predicate variant.
+        """
+        key = frozenset(keep)
+        hit = self._drops.get(key)
+        if hit is None:
+            last: dict[str, int] = {}
+            for k, st in enumerate(self.statements):
+                for x in st.selects:
+                    for name in _TABLE_NAME.findall(x.sql):
+                        last[name] = k
+            hit = {}
+            for name, k in sorted(last.items()):
+                if name not in keep:
+                    hit.setdefault(k, []).append(name)
+            self._drops[key] = hit
+        return hit
 
 
 # ---- query state -----------------------------------------------------------------------------------
@@ -318,6 +342,7 @@ class Compiler:
     def __init__(self, rules: Sequence[Rule], inputs: dict[Signature, list[tuple[Shape, ...]]]) -> None:
         self.rules = list(rules)
         self.variants: dict[Signature, list[Table]] = {}
+        self._idents: dict[Signature, int] = {}
         self.inputs: dict[Signature, list[Table]] = {}
         for sig, shape_list in inputs.items():
             for shapes in shape_list:
@@ -326,12 +351,23 @@ class Compiler:
         self.statements: list[Statement] = []
         self.kind_mismatches: dict[tuple[str, int], tuple[Rule, str]] = {}
 
+    def _ident(self, sig: Signature) -> str:
+        """The predicate's part of its table names.
+
+        The name itself when it is lower-case (SQL identifiers ignore case, so ``fooBar`` and ``foobar``
+        would meet), else a number no predicate name can start with.
+        """
+        if _LOWER.fullmatch(sig[0]):
+            return sig[0]
+        n = self._idents.setdefault(sig, len(self._idents))
+        return f"0{n}"
+
     def _table(self, sig: Signature, shapes: tuple[Shape, ...]) -> Table:
         for t in self.variants.get(sig, []):
             if t.shapes == shapes:
                 return t
         n = len(self.variants.get(sig, []))
-        t = Table(sig, shapes, f"p_{sig[0]}_{sig[1]}_v{n}")
+        t = Table(sig, shapes, f"p_{self._ident(sig)}_{sig[1]}_v{n}")
         self.variants.setdefault(sig, []).append(t)
         return t
 

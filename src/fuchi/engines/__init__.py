@@ -61,12 +61,13 @@ def fallback_notice(exc: CompileError) -> str:
     )
 
 
-def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, str | None]:
+def make_engine(policy: Policy, name: str = "auto", threads: int | None = None) -> tuple[PopulationEngine, str | None]:
     """Make the engine called ``name`` for a policy.
 
     Args:
         policy: The policy.
         name: ``auto`` (SQL when the policy compiles, else clingo), ``sql`` or ``clingo``.
+        threads: DuckDB threads of the SQL engine (None: all cores; worker processes use 1 each).
 
     Returns:
         The engine, and for ``auto`` falling back to clingo a one-line notice naming the rule the compiler
@@ -81,7 +82,7 @@ def make_engine(policy: Policy, name: str = "auto") -> tuple[PopulationEngine, s
     from .sql import SqlEngine
 
     try:
-        return SqlEngine(policy), None
+        return SqlEngine(policy, threads=threads), None
     except CompileError as exc:
         if name == "sql":
             raise

@@ -26,24 +26,12 @@ from ..errors import PolicyError
 from ..numbers import LIMB
 from ..policy import Policy
 from ..records import City, Company
-from .clingo import Decision, Flag, Outcome, complete
+from .clingo import STATUSES, Decision, Flag, Outcome, complete
 
 log = logging.getLogger(__name__)
 
 _OUTPUTS = {("decision", 7), ("touched", 3), ("input_error", 3), ("input_warning", 3), ("flag", 2)}
-_STATUSES = frozenset(
-    (
-        "granted",
-        "pending_assessment",
-        "rejected",
-        "not_eligible",
-        "needs_data",
-        "superseded",
-        "disqualified",
-        "excluded",
-        "out_of_period",
-    )
-)
+_STATUSES = frozenset(STATUSES)
 
 
 class SqlEngine:
@@ -83,7 +71,8 @@ class SqlEngine:
         try:
             con.execute(PRELUDE)
             empty = self._load(con, plan, companies, city, self.params if params is None else params)
-            for st in plan.statements:
+            drops = plan.drops(keep={t.name for sig in _OUTPUTS for t in plan.tables(sig)})
+            for k, st in enumerate(plan.statements):
                 sql, values = st.finalize(empty=empty)
                 try:
                     result = con.execute(sql, values).fetchone()
@@ -91,6 +80,8 @@ class SqlEngine:
                     raise _plan_error(exc, st.selects[0].rule.file, st.selects[0].rule.line) from exc
                 if not result or not result[0]:
                     empty.add(st.table.name)
+                for name in drops.get(k, ()):  # no later statement reads it: free its memory now
+                    con.execute(f"DROP TABLE {name}")
             return self._read(con, plan)
         finally:
             con.close()
