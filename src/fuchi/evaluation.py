@@ -28,7 +28,7 @@ from .records import City, Company
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
-SQL_BATCH = 20_000
+SQL_BATCH = 10_000
 TASKS_PER_WORKER = 8
 
 
