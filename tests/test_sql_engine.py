@@ -339,3 +339,10 @@ def test_predicate_names_that_differ_in_case_stay_apart(tmp_path: Path) -> None:
     got = SqlEngine(policy).solve(cos, City())
     assert got.flags == Engine(policy).solve(cos, City()).flags
     assert (0, "both") in got.flags and (1, "one") in got.flags and (1, "both") not in got.flags
+
+
+def test_compile_listing_escapes_control_characters(tmp_path: Path) -> None:
+    policy = _policy_with(tmp_path, '% extra\nflag(C, odd) :- registered_in(C, "a\x1b[2Jb").\n')  # a raw ESC
+    r = CliRunner().invoke(main, ["compile", "--policy", str(policy.root)], catch_exceptions=False)
+    assert r.exit_code == 0
+    assert "\x1b" not in r.stdout and "\\u001b[2Jb" in r.stdout

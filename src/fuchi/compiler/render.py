@@ -11,10 +11,21 @@ from .program import Rule
 
 
 def _literal(value: object) -> str:
-    """A parameter value shown in the listing (the engine binds it; this text is never executed)."""
+    """A parameter value shown in the listing (the engine binds it; this text is never executed).
+
+    Control characters, C1 controls and bidi overrides are shown as escapes, so a string in a rule file
+    cannot move the terminal's cursor or reorder the listing.
+    """
     if isinstance(value, int):
         return str(value)
-    return "'" + str(value).replace("'", "''").replace("\n", "\\n") + "'"
+    out = []
+    for ch in str(value).replace("'", "''"):
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code <= 0x9F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
 
 
 def render_plan(plan: Plan, policy: Policy) -> str:
