@@ -394,7 +394,8 @@ def test_csv_header_rows_and_quoting(shipped: dict[str, Any]) -> None:
     # A reason with commas (20,000,000) is quoted as a whole; one without is not.
     assert (
         '91310230MA1K0A1B2C,2026,2.2.a,not_eligible,0,,"非首次突破 20,000,000 元（2000万元）：2024 年营收已达 '
-        '180,000,000 元 / not the first time above 20,000,000 元（2000万元）: revenue 2024 was already 180,000,000 元"\n'
+        "180,000,000 元 / not the first time above 20,000,000 元（2000万元）: "
+        'revenue 2024 was already 180,000,000 元"\n'
     ) in out
     assert "91310230MA1K0A1B2C,2026,2.4.a,granted,1500000,2027,符合条件 / conditions met\n" in out
 
