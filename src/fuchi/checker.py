@@ -107,12 +107,8 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
     heads = {r.head.signature for r in source.rules}
     read: dict[tuple[str, int], tuple[str, int]] = {}
     for r in source.rules:
-        for b in r.body:
-            atoms = (
-                [b.atom] if hasattr(b, "atom") else [c.atom for el in getattr(b, "elements", ()) for c in el.condition]
-            )
-            for a in atoms:
-                read.setdefault(a.signature, (r.file, r.line))
+        for sig in sorted(r.reads()):
+            read.setdefault(sig, (r.file, r.line))
     _item_ids(policy, source.rules, findings)
     names = {name: arity for name, arity in declared}
     for sig, (file, line) in sorted(read.items()):

@@ -20,6 +20,7 @@ import clingo
 from clingo import ast
 
 from . import facts as factmod
+from .compiler.program import COMPARISON
 from .engines.clingo import Engine
 from .instrument import (
     InstrumentedRule,
@@ -41,14 +42,6 @@ MAX_INSTANCES = 3
 _NOT_STARTED = "首个条件不成立 its first condition fails"
 WHY_NOT_DEPTH = 4
 PAID = ("granted", "pending_assessment")
-_OPS = {
-    ast.ComparisonOperator.Equal: "=",
-    ast.ComparisonOperator.NotEqual: "!=",
-    ast.ComparisonOperator.LessThan: "<",
-    ast.ComparisonOperator.LessEqual: "<=",
-    ast.ComparisonOperator.GreaterThan: ">",
-    ast.ComparisonOperator.GreaterEqual: ">=",
-}
 
 
 @dataclass(frozen=True)
@@ -355,7 +348,7 @@ class _Run:
                 values.append(str(t))
         shown = values[0]
         for g, v in zip(atom.guards, values[1:], strict=True):
-            shown += f" {_OPS.get(g.comparison, '?')} {v}"
+            shown += f" {COMPARISON.get(g.comparison, '?')} {v}"
         holds = True
         try:
             holds = _holds(atom, binding, consts, self.call)

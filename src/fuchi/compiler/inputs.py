@@ -6,7 +6,6 @@ import itertools
 
 import yaml
 
-from ..errors import PolicyError
 from ..policy import Policy
 from .errors import CompileError
 from .shapes import DECIMAL, INT, MONEY, STR, SYM, Fun, Shape
@@ -68,4 +67,4 @@ def input_shapes(policy: Policy) -> dict[tuple[str, int], list[tuple[Shape, ...]
     return out
 
 
-__all__ = ["KINDS", "PolicyError", "input_shapes"]
+__all__ = ["KINDS", "input_shapes"]

@@ -19,7 +19,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .errors import CompileError
 from .functions import FUNCTIONS
@@ -95,6 +95,8 @@ class Statement:
     table: Table
     selects: list[Select]
     params: list[object]
+    #: finalized text per choice of SELECTs (the engine finalizes every statement for every batch)
+    _done: dict[tuple[int, ...], tuple[str, list[object]]] = field(default_factory=dict, repr=False)
 
     def finalize(
         self, label: Callable[[Rule], str] | None = None, empty: set[str] | frozenset[str] = frozenset()
@@ -106,12 +108,15 @@ class Statement:
             empty: Tables known to have no rows: a SELECT joining one of them is left out (it has no rows
                 either); with none left the statement creates the empty table directly.
         """
-        selects = [x for x in self.selects if not (x.requires & empty)] if empty else self.selects
+        chosen = tuple(k for k, x in enumerate(self.selects) if not (x.requires & empty))
+        if label is None and chosen in self._done:
+            return self._done[chosen]
+        selects = [self.selects[k] for k in chosen]
         if not selects:
             cols = ", ".join(
                 f"{c} {sql_type(leaf)}" for c, leaf in zip(self.table.columns, self.table.leaf_types, strict=True)
             )
-            return f"CREATE TABLE {self.table.name} ({cols or 'one INTEGER'})", []
+            return f"CREATE TABLE {self.table.name} ({cols or 'one INTEGER'})", []  # cheap: not cached
         if label is None:
             body = "\nUNION\n".join(x.sql for x in selects)
         else:
@@ -129,7 +134,10 @@ class Statement:
         text = re.sub(r"\$(\d+)", renum, body)
         if len(selects) == 1:  # UNION removes duplicates; a single SELECT needs DISTINCT (set semantics)
             text = f"SELECT DISTINCT * FROM ({text})"
-        return f"CREATE TABLE {self.table.name} AS\n{text}", params
+        done = (f"CREATE TABLE {self.table.name} AS\n{text}", params)
+        if label is None:
+            self._done[chosen] = done
+        return done
 
 
 @dataclass
@@ -385,18 +393,7 @@ class Compiler:
                     rs[0].file,
                     rs[0].line,
                 )
-        deps: dict[Signature, set[Signature]] = {}
-        for sig, rs in by_head.items():
-            d: set[Signature] = set()
-            for r in rs:
-                for b in r.body:
-                    if isinstance(b, Lit):
-                        d.add(b.atom.signature)
-                    elif isinstance(b, Agg):
-                        for el in b.elements:
-                            for c in el.condition:
-                                d.add(c.atom.signature)
-            deps[sig] = {x for x in d if x in by_head}
+        deps = {sig: {x for r in rs for x in r.reads() if x in by_head} for sig, rs in by_head.items()}
         done: list[Signature] = []
         state: dict[Signature, int] = {}
 
@@ -407,7 +404,7 @@ class Compiler:
                 cycle = path[path.index(sig) :]
                 members = set(cycle)
                 # the rule that closes the cycle: one of sig's rules whose body reads a predicate of it
-                r = next((x for x in by_head[sig] if _reads(x) & members), by_head[sig][0])
+                r = next((x for x in by_head[sig] if x.reads() & members), by_head[sig][0])
                 names = " → ".join(f"{s[0]}/{s[1]}" for s in [*cycle, sig])
                 raise CompileError(
                     f"recursive predicates ({names}) are not supported by the SQL compiler", r.file, r.line
@@ -439,7 +436,7 @@ class Compiler:
                 self.statements.append(grouped[shapes])
         reads: set[Signature] = set()
         for r in self.rules:
-            reads |= _reads(r)
+            reads |= r.reads()
         return Plan(
             self.inputs,
             self.statements,
@@ -941,16 +938,6 @@ class Compiler:
         return shapes, f"SELECT * FROM ({text})" if st.ctes else text, list(st.params)
 
 
-def _reads(rule: Rule) -> set[Signature]:
-    out: set[Signature] = set()
-    for b in rule.body:
-        if isinstance(b, Lit):
-            out.add(b.atom.signature)
-        elif isinstance(b, Agg):
-            out |= {c.atom.signature for el in b.elements for c in el.condition}
-    return out
-
-
 def _with(st: State, cols: Sequence[tuple[str, str]]) -> str:
     ctes = ",\n  ".join(f"{n} AS ({q})" for n, q in st.ctes)
     return f"WITH {ctes}\n{st.select_text(cols)}"
@@ -974,4 +961,4 @@ def _renumber(select: str, offset: int) -> str:
     return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", select)
 
 
-__all__ = ["Compiler", "Plan", "Statement", "Table", "compare", "replace"]
+__all__ = ["Compiler", "Plan", "Statement", "Table", "compare"]

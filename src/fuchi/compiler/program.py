@@ -151,8 +151,19 @@ class Rule:
         """``file:line``."""
         return f"{self.file}:{self.line}"
 
+    def reads(self) -> set[tuple[str, int]]:
+        """Every predicate the body reads: positive and negated atoms and aggregate conditions."""
+        out: set[tuple[str, int]] = set()
+        for b in self.body:
+            if isinstance(b, Lit):
+                out.add(b.atom.signature)
+            elif isinstance(b, Agg):
+                out |= {c.atom.signature for el in b.elements for c in el.condition}
+        return out
 
-_CMP = {
+
+#: clingo's comparison operators as written (also used by the explanations)
+COMPARISON = {
     ast.ComparisonOperator.Equal: "=",
     ast.ComparisonOperator.NotEqual: "!=",
     ast.ComparisonOperator.LessThan: "<",
@@ -258,10 +269,10 @@ class _Reader:
             elements.append(Element(tuple(self.term(t) for t in el.terms), tuple(cond)))
         left = None
         if a.left_guard is not None:
-            left = (_CMP[a.left_guard.comparison], self.term(a.left_guard.term))
+            left = (COMPARISON[a.left_guard.comparison], self.term(a.left_guard.term))
         right = None
         if a.right_guard is not None:
-            right = (_CMP[a.right_guard.comparison], self.term(a.right_guard.term))
+            right = (COMPARISON[a.right_guard.comparison], self.term(a.right_guard.term))
         return Agg(_AGG[a.function], tuple(elements), left, right)
 
     def literal(self, lit: AST) -> BodyItem:
@@ -280,7 +291,7 @@ class _Reader:
             if len(a.guards) != 1:
                 raise self.fail(lit, "chained comparisons are not supported by the SQL compiler")
             g = a.guards[0]
-            return Cmp(_CMP[g.comparison], self.term(a.term), self.term(g.term))
+            return Cmp(COMPARISON[g.comparison], self.term(a.term), self.term(g.term))
         if a.ast_type == ast.ASTType.BooleanConstant:
             raise self.fail(lit, "#true/#false are not supported by the SQL compiler")
         return Lit(self.atom(a), lit.sign == ast.Sign.Negation)

@@ -10,7 +10,6 @@ same code. Same facts and the same rules: the same outcome, byte for byte after 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 
@@ -21,14 +20,12 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from .. import facts as factmod
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
-from ..compiler.shapes import MONEY, Fun, Leaf, Shape, Special, build, fits, flatten_as, leaves, sql_type, width
+from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, fits, flatten_as, sql_type, width
 from ..errors import PolicyError
 from ..numbers import LIMB
 from ..policy import Policy
 from ..records import City, Company
 from .clingo import STATUSES, Decision, Flag, Outcome, complete
-
-log = logging.getLogger(__name__)
 
 _OUTPUTS = {("decision", 7), ("touched", 3), ("input_error", 3), ("input_warning", 3), ("flag", 2)}
 _STATUSES = frozenset(STATUSES)
@@ -286,4 +283,4 @@ def _plan_error(exc: duckdb.Error, file: str, line: int) -> PolicyError:
     return PolicyError(f"the SQL engine failed: {text.splitlines()[0]}", file, line)
 
 
-__all__ = ["SqlEngine", "Special", "leaves"]
+__all__ = ["SqlEngine", "cached_plan"]
