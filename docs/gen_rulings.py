@@ -37,7 +37,8 @@ def main() -> None:
     out = [
         "# 裁定落实 How each ruling is implemented and pinned",
         "",
-        "Each ruling of `shared/spec/rulings.md` is cited by id beside the rules that implement it (`%@ ruling:`",
+        "Each ruling — how the project settles an ambiguous phrase of the measures, titled below — is cited by id",
+        "beside the rules that implement it (`%@ ruling:`",
         "in `policy/chongming-digital-2025/rules/*.lp`), in `parameters.yaml`, and by the policy cases that pin",
         "it (`rulings:` in `policy/chongming-digital-2025/cases/*.yaml`, run by `fuchi test` and by pytest).",
         "Generated from those annotations: `python docs/gen_rulings.py > docs/rulings.md`.",
