@@ -150,6 +150,19 @@ def _exact(sym: clingo.Symbol, what: str) -> Fraction:
     return value
 
 
+#: The declared signature of every exact @function: name → (argument kinds, result kind). Kinds are
+#: "money" (m/3), "decimal" (d/4) and "integer". ``fuchi check`` types calls against this table; the SQL
+#: compiler (compiler/functions.py) has one macro per entry.
+SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "share": (("money", "decimal"), "money"),
+    "cap": (("money", "money"), "money"),
+    "ratio": (("money", "money"), "decimal"),
+    "growth": (("money", "money"), "decimal"),
+    "scale": (("decimal", "decimal"), "decimal"),
+    "times": (("money", "integer"), "money"),
+}
+
+
 class Functions:
     """The exact arithmetic a policy may call as ``@name(...)`` (the clingo context).
 
