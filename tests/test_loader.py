@@ -103,7 +103,7 @@ def test_contract_example_parses_exactly(tmp_path: Path) -> None:
     assert city is not None
     assert city.avg_growth == {2025: Decimal("0.095"), 2026: Decimal("0.102"), 2027: Decimal("0.1")}
     assert str(city.avg_growth[2027]) == "0.1"
-    assert city.sources == {2025: path, 2026: path, 2027: path}
+    assert city.sources == {f"city.avg_growth.{y}": path for y in (2025, 2026, 2027)}
     [co] = companies
     assert (co.id, co.file, co.index, co.line) == ("91310230MA1K00001X", path, 0, None)
     assert co.name == "上海示例智能科技有限公司"
@@ -630,7 +630,7 @@ def test_document_shape(tmp_path: Path) -> None:
         loader.read_document(write(tmp_path, "e.yaml", "companies:\n"))
     assert info.value.field == "companies"
     city, companies = loader.read_document(write(tmp_path, "c.yml", "city: {avg_growth: {}}\n"))
-    assert city == City() and companies == []
+    assert city == City({"avg_growth": {}}) and companies == []
 
 
 def test_jsonl(tmp_path: Path) -> None:
@@ -716,7 +716,8 @@ def test_merge_city(tmp_path: Path) -> None:
     b = loader.parse_city({"avg_growth": {"2025": Decimal("0.095"), 2026: Decimal("0.1")}}, "b.yaml")
     merged = loader.merge_city([(a, "a.yaml"), (b, "b.yaml")])
     assert merged.avg_growth == {2024: Decimal("0.119"), 2025: Decimal("0.095"), 2026: Decimal("0.1")}
-    assert merged.sources == {2024: "a.yaml", 2025: "b.yaml", 2026: "a.yaml"}
+    files = {2024: "a.yaml", 2025: "b.yaml", 2026: "a.yaml"}
+    assert merged.sources == {f"city.avg_growth.{y}": f for y, f in files.items()}
     c = loader.parse_city({"avg_growth": {2026: Decimal("0.11")}}, "c.yaml")
     with pytest.raises(InputError) as info:
         loader.merge_city([(a, "a.yaml"), (c, "c.yaml")])

@@ -39,23 +39,21 @@ from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
 from fuchi.loader import parse_city, parse_company, read_document
 from fuchi.policy import Policy, default_policy_dir, load_policy
-from fuchi.records import (
-    EVENT_KINDS,
-    HONOUR_LISTS,
-    IC_KINDS,
-    ITEMS,
-    KEY_FIELDS,
-    MAX_MONEY_FEN,
-    PROJECT_KINDS,
-    City,
-    Company,
-)
+from fuchi.records import MAX_MONEY_FEN, City, Company
 
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "facts"
 POLICY = load_policy(default_policy_dir())
+# The enumerations, from the policy's declared inputs (inputs.yaml).
+SCHEMA = POLICY.schema
+ITEMS = POLICY.items
+KEY_FIELDS = SCHEMA.field("key_fields").values
+HONOUR_LISTS = SCHEMA.field("honours").record_field("list").values
+PROJECT_KINDS = SCHEMA.field("compute_projects").record_field("kind").values
+IC_KINDS = SCHEMA.field("ic_purchases").record_field("kind").values
+EVENT_KINDS = SCHEMA.field("events").record_field("kind").values
 CLINGO = Engine(POLICY)
 SQL = SqlEngine(POLICY, threads=1)  # one DuckDB thread: faster for small batches; test 2 uses the default
 

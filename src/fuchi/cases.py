@@ -18,6 +18,7 @@ from .errors import InputError, PolicyError
 from .evaluation import Evaluator, Row
 from .policy import Policy
 from .records import City, Company
+from .schema import Schema
 
 _EXPECT_KEYS = {"company", "year", "item", "status", "amount", "payable_year"}
 _CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note", "parameters"}
@@ -51,18 +52,21 @@ class Case:
     #: Parameter values replaced for this case only ("what if the list were shorter").
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    def data(self) -> tuple[list[Company], City]:
+    def data(self, schema: Schema | None = None) -> tuple[list[Company], City]:
         """Validate the case's enterprises and city figures as the loader does for files.
+
+        Args:
+            schema: The policy's declared inputs (default: the shipped policy's).
 
         Raises:
             InputError: The data breaks the contract (or two enterprises share an id).
         """
         where = f"{self.file}#{self.name}"
-        city = loader.parse_city(self.city, where) if self.city is not None else City()
+        city = loader.parse_city(self.city, where, schema) if self.city is not None else City()
         registry = loader.IdRegistry()
         companies = []
         for n, obj in enumerate(self.companies):
-            co = loader.parse_company(obj, where, n)
+            co = loader.parse_company(obj, where, n, None, schema)
             registry.add(co)
             companies.append(co)
         return companies, city
@@ -153,7 +157,7 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     if case.parameters:
         evaluator = Evaluator(evaluator.policy.with_parameters(case.parameters), engine=evaluator.engine_name)
     try:
-        companies, city = case.data()
+        companies, city = case.data(evaluator.policy.schema)
         result.rows = evaluator.run(companies, city).rows
     except InputError as exc:
         if case.expect_error is None:

@@ -137,7 +137,7 @@ def evaluate(
     engine_name, notice = resolve_engine(policy, engine)
     if notice is not None:
         messages.info(notice)
-    source = evaluation.open_inputs(list(files))
+    source = evaluation.open_inputs(list(files), policy.schema)
     totals = Totals(items=policy.items)
     year_set, item_set = set(years), set(items)
     seen_diagnostics: set[str] = set()
@@ -248,7 +248,7 @@ def explain(
         raise click.UsageError(f"未知条款 unknown item {files[0]!r}; expected one of {', '.join(policy.items)}")
     if not files:
         raise click.UsageError("缺少输入文件 missing FILES")
-    company, city = evaluation.find_company(files, enterprise)
+    company, city = evaluation.find_company(files, enterprise, policy.schema)
     exp = Explainer(policy).explain(company, city, item=item, year=year)
     if not exp.rows:
         what = f"{item} " if item else ""
@@ -341,7 +341,7 @@ def test_cmd(
         if wrong is None:
             continue
         try:
-            companies, city = r.case.data()
+            companies, city = r.case.data(policy.schema)
         except FuchiError:
             continue
         target = next((c for c in companies if c.id == wrong.company), None)
@@ -403,6 +403,22 @@ def show_policy(policy_dir: str | None, clause: str | None, fmt: str) -> None:
     sys.stdout.flush()
 
 
+@main.command("inputs")
+@policy_option
+@handle_errors
+def inputs_command(policy_dir: str | None) -> None:
+    """输入字段 Print the policy's declared input fields (inputs.yaml) as the data format's Markdown tables.
+
+    Every field an enterprise record and the city figures may carry: its zh/en label, kind and values,
+    and the input fact it becomes. docs/data-format.md carries this output for the shipped policy.
+    """
+    from .contract import fields_markdown
+
+    policy = _policy(policy_dir)
+    sys.stdout.write(fields_markdown(policy.schema))
+    sys.stdout.flush()
+
+
 @main.command("facts")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @policy_option
@@ -417,14 +433,14 @@ def facts_cmd(files: tuple[str, ...], policy_dir: str | None) -> None:
     from .facts import city_facts, company_facts
 
     policy = _policy(policy_dir)
-    source = evaluation.open_inputs(list(files))
+    source = evaluation.open_inputs(list(files), policy.schema)
     lines = [f"% parameters of {policy.id} {policy.version}"]
     lines += [f"{sym}." for sym in policy.param_symbols()]
     for n, item in enumerate(source.items):
-        co = evaluation._company_of(item)
+        co = evaluation._company_of(item, policy.schema)
         lines.append(f"% c({n}) = {json.dumps(co.id, ensure_ascii=False)}")
-        company_facts(n, co, lambda sym, path: lines.append(f"{sym}.  % {path}"))
-    city_facts(source.city, lambda sym, path: lines.append(f"{sym}."))
+        company_facts(n, co, lambda sym, path: lines.append(f"{sym}.  % {path}"), policy.schema)
+    city_facts(source.city, lambda sym, path: lines.append(f"{sym}."), policy.schema)
     click.echo("\n".join(lines))
 
 

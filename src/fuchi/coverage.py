@@ -83,7 +83,7 @@ def measure(explainer: Explainer, cases: list[Case]) -> CoverageReport:
     for case in cases:
         items_with_case |= _cited_items(case)
         try:
-            companies, city = case.data()
+            companies, city = case.data(explainer.policy.schema)
             params = (
                 explainer.policy.with_parameters(case.parameters).param_symbols()
                 if case.parameters

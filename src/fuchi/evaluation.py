@@ -25,6 +25,7 @@ from .errors import FuchiError, InputError
 from .policy import Policy, load_policy
 from .reasons import ReasonRenderer
 from .records import City, Company
+from .schema import Schema
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
@@ -64,11 +65,11 @@ class BatchResult:
 RawItem = Company | tuple[str, int, str]
 
 
-def _company_of(item: RawItem) -> Company:
+def _company_of(item: RawItem, schema: Schema | None = None) -> Company:
     if isinstance(item, Company):
         return item
     file, line, text = item
-    return loader.parse_jsonl_line(text, file, line)
+    return loader.parse_jsonl_line(text, file, line, schema)
 
 
 def flag_path(field_sym: clingo.Symbol) -> str:
@@ -163,7 +164,7 @@ def _init_worker(policy_dir: str, explain: bool, engine: str = "clingo") -> None
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:
     assert _WORKER is not None
     try:
-        companies = [_company_of(item) for item in batch]
+        companies = [_company_of(item, _WORKER.policy.schema) for item in batch]
         result = _WORKER.run(_select(companies, wanted), city)
         result.seen = [(c.id, c.file, c.line, c.index) for c in companies]
         return result
@@ -184,8 +185,12 @@ class Source:
     count_hint: int | None = None
 
 
-def open_inputs(paths: Sequence[str]) -> Source:
+def open_inputs(paths: Sequence[str], schema: Schema | None = None) -> Source:
     """Read YAML/JSON files now (they carry the city figures) and stream JSON Lines files later.
+
+    Args:
+        paths: The input files.
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     Raises:
         InputError: A YAML/JSON file is malformed (JSON Lines lines are checked when they are read).
@@ -200,7 +205,7 @@ def open_inputs(paths: Sequence[str]) -> Source:
                 raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable")
             jsonl.append(p)
             continue
-        city, companies = loader.read_document(p)
+        city, companies = loader.read_document(p, schema)
         if city is not None:
             cities.append((city, p))
         documents.append((p, companies))
@@ -277,7 +282,7 @@ def evaluate(
     if workers <= 1:
         ev = Evaluator(policy, explain, engine)
         for batch in batches:
-            cos = [_company_of(i) for i in batch]
+            cos = [_company_of(i, policy.schema) for i in batch]
             result = ev.run(_select(cos, companies), source.city)
             result.seen = [(c.id, c.file, c.line, c.index) for c in cos]
             deliver(result)
@@ -314,7 +319,7 @@ def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResu
     deliver(result)
 
 
-def find_company(paths: Sequence[str], company_id: str) -> tuple[Company, City]:
+def find_company(paths: Sequence[str], company_id: str, schema: Schema | None = None) -> tuple[Company, City]:
     """Find one enterprise in the inputs without solving (or fully validating) the others.
 
     JSON Lines lines are parsed only when they contain the id's JSON text, so finding one enterprise in a
@@ -326,13 +331,13 @@ def find_company(paths: Sequence[str], company_id: str) -> tuple[Company, City]:
     """
     import json
 
-    source = open_inputs(paths)
+    source = open_inputs(paths, schema)
     needles = {json.dumps(company_id, ensure_ascii=False)[1:-1], json.dumps(company_id)[1:-1]}
     found: Company | None = None
     for item in source.items:
         if isinstance(item, tuple) and not any(n in item[2] for n in needles):
             continue
-        co = _company_of(item)
+        co = _company_of(item, schema)
         if co.id != company_id:
             continue
         if found is not None:

@@ -219,7 +219,7 @@ class _Run:
             elif sym.name == "param":
                 self.params[sym] = ex.param_info.get(sym.arguments[0].name, "parameters.yaml")
             else:
-                self.sources[sym] = f"{city.sources.get(sym.arguments[0].number, '?')}: {path}"
+                self.sources[sym] = f"{city.sources.get(path, '?')}: {path}"
 
         symbols = ex.engine.model([company], city, program=ex.program, on_fact=on_fact)
         self.atoms: set[clingo.Symbol] = set()

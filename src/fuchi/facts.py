@@ -1,10 +1,10 @@
-"""Enterprise data → clingo symbols (the input predicates of rules/00-schema.lp).
+"""Enterprise data → the input facts, as the policy's schema (inputs.yaml) declares them.
 
 No text from the data ever becomes ASP text. Enterprises are numbered (the number ``C`` is local to one
-solve), records are identified by their position in their list, project and IP ids are numbered per
-enterprise, and the few strings a rule compares (district, industry division) become ``clingo.String``
-symbols. Enumerations (programme, kind, list) were validated against fixed tables and become constants
-taken from those tables, never from the data.
+solve), records are identified by their position in their list, ids declared ``numbered:`` are numbered
+per enterprise, texts become ``clingo.String`` symbols, and enumeration values (validated against the
+schema's ``values:``) become constants. The same builder writes clingo symbols (:data:`SYMBOLS`) or the
+SQL engine's rows (:data:`ROWS`), so both engines see the same facts by construction.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import clingo
 
 from .numbers import decimal, money, number
 from .records import City, Company
+from .schema import Fact, Field, Schema
 
 F = clingo.Function
 _CONST: dict[str, clingo.Symbol] = {}
@@ -72,39 +73,40 @@ def company_term(c: int) -> clingo.Symbol:
 Emit = Callable[[clingo.Symbol, str], None]
 
 
-def company_facts(c: int, co: Company, emit: Emit) -> None:
+def company_facts(c: int, co: Company, emit: Emit, schema: Schema | None = None) -> None:
     """Emit the facts of one enterprise, each with the path of the field it comes from.
 
     Args:
         c: The number standing for the enterprise in this solve (the fact term is ``c(N)``).
         co: The validated enterprise.
-        emit: Called with each fact and its field path (``revenue.2026``, ``events[2]``).
+        emit: Called with each fact and its field path (``field.2026``, ``list[2]``).
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     """
-    _company(c, co, emit, SYMBOLS)
+    _company(c, co, emit, SYMBOLS, schema)
 
 
-def city_facts(city: City, emit: Emit) -> None:
+def city_facts(city: City, emit: Emit, schema: Schema | None = None) -> None:
     """Emit the city figures, each with its field path."""
-    _city(city, emit, SYMBOLS)
+    _city(city, emit, SYMBOLS, schema)
 
 
 Row = tuple[str, int, tuple[object, ...]]
 
 
-def company_rows(c: int, co: Company, emit: Callable[[Row, str], None]) -> None:
+def company_rows(c: int, co: Company, emit: Callable[[Row, str], None], schema: Schema | None = None) -> None:
     """The facts of :func:`company_facts` as rows for the SQL engine, without making clingo symbols.
 
     Each fact is ``(predicate, arity, leaves)``: the leaf values of its arguments left to right, as
     :func:`fuchi.compiler.shapes.flatten` would give them (money ``m(A,B,C)`` is three integers, a constant
     its name). One builder for both engines: the facts are the same by construction.
     """
-    _company(c, co, emit, ROWS)
+    _company(c, co, emit, ROWS, schema)
 
 
-def city_rows(city: City, emit: Callable[[Row, str], None]) -> None:
+def city_rows(city: City, emit: Callable[[Row, str], None], schema: Schema | None = None) -> None:
     """The city figures as rows (see :func:`company_rows`)."""
-    _city(city, emit, ROWS)
+    _city(city, emit, ROWS, schema)
 
 
 class _Symbols:
@@ -182,135 +184,192 @@ SYMBOLS = _Symbols()
 ROWS = _Rows()
 
 
-def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any) -> None:
+Emitter = Callable[[int, Any, Callable[[Any, str], None], Any, Any], None]
+
+
+def _builder(schema: Schema) -> tuple[list[Emitter], list[Emitter]]:
+    """The fact builders of a schema: one function per field that writes facts (built once per schema)."""
+    cached = schema._compiled.get("facts")
+    if cached is None:
+        cached = schema._compiled["facts"] = (
+            [_field_emitter(f, city=False) for f in schema.fields if f.fact is not None or f.records],
+            [_field_emitter(f, city=True) for f in schema.city if f.fact is not None],
+        )
+    return cached  # type: ignore[return-value]
+
+
+def _term(kind: str | None, numbered: str | None, prefix: int | None) -> Callable[[Any, Any, Any], Any]:
+    """How one value becomes a term: ``(T, value, interners) -> term``."""
+    if prefix is not None:
+        return lambda T, v, ids: T.string(v[:prefix])
+    if numbered is not None:
+        return lambda T, v, ids: ids.number(numbered, v)
+    if kind in ("text", "id"):
+        return lambda T, v, ids: T.string(v)
+    if kind == "item":
+        return lambda T, v, ids: T.item(v)
+    if kind == "enumeration":
+        return lambda T, v, ids: T.const(v)
+    if kind == "boolean":
+        return lambda T, v, ids: T.true if v else T.false
+    if kind in ("year", "integer"):
+        return lambda T, v, ids: T.number(v)
+    if kind == "money":
+        return lambda T, v, ids: T.money(v)
+    assert kind == "decimal", kind
+    return lambda T, v, ids: T.decimal(v)
+
+
+def _args(fact: Fact, value_field: Field, record: tuple[Field, ...]) -> list[tuple[str, Any, str | None]]:
+    """For each argument: (source, term maker, absent constant)."""
+    by_name = {f.name: f for f in record}
+    out: list[tuple[str, Any, str | None]] = []
+    for a in fact.args:
+        if a.source in ("company", "key") or (a.source == "year" and a.source not in by_name):
+            out.append((a.source, None, None))
+            continue
+        f = value_field if a.source == "value" else by_name[a.source]
+        out.append((a.source, _term(f.kind, f.numbered, a.prefix), f.absent))
+    return out
+
+
+def _field_emitter(f: Field, *, city: bool) -> Emitter:
+    """The facts of one field (and, for a list of records, of the record's own fields)."""
+    name = f.name
+    fact = f.fact
+    if f.shape == "records":
+        assert fact is not None
+        main = _args(fact, f, f.records)
+        subs = [
+            (s.name, s.fact.predicate, _args(s.fact, s, f.records), s.kind == "boolean" and not _reads_value(s.fact))
+            for s in f.records
+            if s.fact is not None
+        ]
+
+        def records(c: int, co: Company, emit: Callable[[Any, str], None], T: Any, ids: Any) -> None:
+            C = T.company(c)
+            rec: Any
+            for k, rec in enumerate(co.values[name]):  # type: ignore[arg-type]
+                K = T.number(k)
+                emit(T.fact(fact.predicate, _build(main, T, C, K, None, rec, ids)), f"{name}[{k}]")
+                for sub, pred, args, flag in subs:
+                    v = rec[sub]
+                    if v is None or (flag and not v):
+                        continue
+                    emit(T.fact(pred, _build(args, T, C, K, None, rec, ids, v)), f"{name}[{k}].{sub}")
+
+        return records
+    assert fact is not None
+    args = _args(fact, f, ())
+    pred = fact.predicate
+    flag = f.kind == "boolean" and not _reads_value(fact)
+    if f.shape == "by_year":
+
+        def by_year(c: int, co: Company | City, emit: Callable[[Any, str], None], T: Any, ids: Any) -> None:
+            C = None if city else T.company(c)
+            prefix = f"city.{name}" if city else name
+            value = co.values.get(name)
+            for y, v in (value or {}).items():  # type: ignore[attr-defined]
+                emit(T.fact(pred, _build(args, T, C, None, y, None, None, v)), f"{prefix}.{y}")
+
+        return by_year
+    if f.shape == "list":
+
+        def listed(c: int, co: Company, emit: Callable[[Any, str], None], T: Any, ids: Any) -> None:
+            C = T.company(c)
+            v: Any
+            for n, v in enumerate(co.values[name]):  # type: ignore[arg-type]
+                emit(T.fact(pred, _build(args, T, C, None, None, None, None, v)), f"{name}[{n}]")
+
+        return listed
+
+    def scalar(c: int, co: Company | City, emit: Callable[[Any, str], None], T: Any, ids: Any) -> None:
+        v = co.values.get(name)
+        if v is None or (flag and not v):
+            return
+        C = None if city else T.company(c)
+        emit(T.fact(pred, _build(args, T, C, None, None, None, None, v)), f"city.{name}" if city else name)
+
+    return scalar
+
+
+def _reads_value(fact: Fact) -> bool:
+    return any(a.source == "value" for a in fact.args)
+
+
+def _build(
+    args: list[tuple[str, Any, str | None]], T: Any, C: Any, K: Any, year: Any, rec: Any, ids: Any, value: Any = None
+) -> list[Any]:
+    out: list[Any] = []
+    for source, make, absent in args:
+        if make is None:
+            out.append(C if source == "company" else K if source == "key" else T.number(year))
+            continue
+        v = value if source == "value" else rec[source]
+        if v is None:
+            out.append(T.const(absent))
+        else:
+            out.append(make(T, v, ids))
+    return out
+
+
+def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any, schema: Schema | None = None) -> None:
     """Emit the facts of one enterprise, each with the path of the field it comes from.
 
     Args:
         c: The number standing for the enterprise in this solve (the fact term is ``c(N)``).
         co: The validated enterprise.
-        emit: Called with each fact and its field path (``revenue.2026``, ``events[2]``).
+        emit: Called with each fact and its field path (``field.2026``, ``list[2]``).
         T: Makes the terms: :data:`SYMBOLS` (clingo) or :data:`ROWS` (the SQL engine).
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     """
-    C = T.company(c)
-    emit(T.fact("company", [C]), "id")
-    if co.registered_in is not None:
-        emit(T.fact("registered_in", [C, T.string(co.registered_in)]), "registered_in")
-    if co.industry_code is not None:
-        emit(T.fact("industry_division", [C, T.string(co.industry_code[:2])]), "industry_code")
-    for flag, on in (
-        ("sound_finance", co.sound_finance),
-        ("good_credit", co.good_credit),
-        ("fits_direction", co.fits_direction),
-        ("fraud", co.fraud),
-        ("market_violation", co.market_violation),
-        ("key_enterprise", co.key_enterprise),
-    ):
-        if on:
-            emit(T.fact(flag, [C]), flag)
-    for n, f in enumerate(co.key_fields):
-        emit(T.fact("key_field", [C, T.const(f)]), f"key_fields[{n}]")
-    for k, h in enumerate(co.honours):
-        emit(T.fact("honour", [C, T.number(k), T.number(h.year), T.const(h.list)]), f"honours[{k}]")
-    for y, fen in co.revenue.items():
-        emit(T.fact("revenue", [C, T.number(y), T.money(fen)]), f"revenue.{y}")
-    for y, fen in co.rd_spend.items():
-        emit(T.fact("rd_spend", [C, T.number(y), T.money(fen)]), f"rd_spend.{y}")
-    for k, s in enumerate(co.city_support):
-        K = T.number(k)
-        emit(
-            T.fact("city_support", [C, K, T.number(s.year), T.const(s.program), T.money(s.amount)]),
-            f"city_support[{k}]",
-        )
-        if s.related_party:
-            emit(T.fact("related_party", [C, K]), f"city_support[{k}].related_party")
-    projects = T.interner()
-    for k, p in enumerate(co.compute_projects):
-        emit(
-            T.fact(
-                "compute_project",
-                [
-                    C,
-                    T.number(k),
-                    projects(p.id),
-                    T.number(p.year),
-                    T.const(p.kind),
-                    T.decimal(p.pflops),
-                    T.decimal(p.pue),
-                    T.money(p.cost),
-                ],
-            ),
-            f"compute_projects[{k}]",
-        )
-    for k, lf in enumerate(co.llm_filings):
-        emit(T.fact("llm_filing", [C, T.number(k), T.number(lf.year)]), f"llm_filings[{k}]")
-    for k, ic in enumerate(co.ic_purchases):
-        emit(
-            T.fact("ic_purchase", [C, T.number(k), T.number(ic.year), T.const(ic.kind), T.money(ic.amount)]),
-            f"ic_purchases[{k}]",
-        )
-    ips = T.interner()
-    for k, ip in enumerate(co.own_ip):
-        emit(
-            T.fact("own_ip", [C, T.number(k), ips(ip.id), T.number(ip.year), T.money(ip.first_batch_amount)]),
-            f"own_ip[{k}]",
-        )
-    for k, e in enumerate(co.events):
-        emit(T.fact("event", [C, T.number(k), T.number(e.year), T.const(e.kind), T.money(e.cost)]), f"events[{k}]")
-    for k, centre in enumerate(co.showcase_centres):
-        emit(
-            T.fact(
-                "showcase_centre",
-                [
-                    C,
-                    T.number(k),
-                    T.number(centre.year),
-                    T.true if centre.in_shanghai else T.false,
-                    T.money(centre.cost),
-                ],
-            ),
-            f"showcase_centres[{k}]",
-        )
-    for k, a in enumerate(co.prior_awards):
-        K = T.number(k)
-        emit(T.fact("prior_award", [C, K, T.item(a.item), T.number(a.year)]), f"prior_awards[{k}]")
-        if a.tier is not None:
-            emit(T.fact("prior_award_tier", [C, K, T.money(a.tier)]), f"prior_awards[{k}].tier")
-        if a.project is not None:
-            emit(T.fact("prior_award_project", [C, K, projects(a.project)]), f"prior_awards[{k}].project")
-    for k, o in enumerate(co.other_support):
-        emit(
-            T.fact("other_support", [C, T.number(k), T.item(o.item), T.number(o.year), T.money(o.amount)]),
-            f"other_support[{k}]",
-        )
-    for k, asm in enumerate(co.assessments):
-        amount = T.money(asm.amount) if asm.amount is not None else T.none
-        emit(
-            T.fact("assessment", [C, T.number(k), T.item(asm.item), T.number(asm.year), T.const(asm.decision), amount]),
-            f"assessments[{k}]",
-        )
+    schema = schema or _default()
+    emitters, _ = _builder(schema)
+    emit(T.fact(schema.id_fact.predicate, [T.company(c)]), "id")
+    ids = _Numbering(T)
+    for e in emitters:
+        e(c, co, emit, T, ids)
 
 
-def _city(city: City, emit: Callable[[Any, str], None], T: Any) -> None:
+def _city(city: City, emit: Callable[[Any, str], None], T: Any, schema: Schema | None = None) -> None:
     """Emit the city figures, each with its field path."""
-    for y, g in sorted(city.avg_growth.items()):
-        emit(T.fact("city_avg_growth", [T.number(y), T.decimal(g)]), f"city.avg_growth.{y}")
+    _, emitters = _builder(schema or _default())
+    for e in emitters:
+        e(0, city, emit, T, None)
 
 
-#: The number kind of each argument of the input predicates (0-based position → "money" | "decimal"), for
-#: ``fuchi check``'s comparison typing: clingo orders unlike terms by type, so comparing a money term with a
-#: decimal term or a plain integer is silently wrong.
-FACT_TYPES: dict[tuple[str, int], dict[int, str]] = {
-    ("revenue", 3): {2: "money"},
-    ("rd_spend", 3): {2: "money"},
-    ("city_support", 5): {4: "money"},
-    ("compute_project", 8): {5: "decimal", 6: "decimal", 7: "money"},
-    ("ic_purchase", 5): {4: "money"},
-    ("own_ip", 5): {4: "money"},
-    ("event", 5): {4: "money"},
-    ("showcase_centre", 5): {4: "money"},
-    ("prior_award_tier", 3): {2: "money"},
-    ("other_support", 5): {4: "money"},
-    ("assessment", 6): {5: "money"},
-    ("city_avg_growth", 2): {1: "decimal"},
-}
+class _Numbering:
+    """One numbering per ``numbered:`` name, per enterprise (the same text → the same number)."""
+
+    __slots__ = ("T", "spaces")
+
+    def __init__(self, T: Any) -> None:
+        self.T = T
+        self.spaces: dict[str, Any] = {}
+
+    def number(self, space: str, text: str) -> Any:
+        interner = self.spaces.get(space)
+        if interner is None:
+            interner = self.spaces[space] = self.T.interner()
+        return interner(text)
+
+
+def _default() -> Schema:
+    from .loader import default_schema
+
+    return default_schema()
+
+
+def number_kinds(schema: Schema) -> dict[tuple[str, int], dict[int, str]]:
+    """The number kind of each argument of the input predicates (position → "money" | "decimal").
+
+    For ``fuchi check``'s comparison typing: clingo orders unlike terms by type, so comparing a money term
+    with a decimal term or a plain integer is silently wrong.
+    """
+    out: dict[tuple[str, int], dict[int, str]] = {}
+    for sig, kinds in schema.predicates().items():
+        found = {n: k.split("|")[0] for n, k in enumerate(kinds) if k.split("|")[0] in ("money", "decimal")}
+        if found:
+            out[sig] = found
+    return out

@@ -26,34 +26,17 @@ import yaml
 
 from .errors import InputError
 from .records import (
-    DECISIONS,
-    EVENT_KINDS,
-    HONOUR_LISTS,
-    IC_KINDS,
-    ITEMS,
-    KEY_FIELDS,
     MAX_DECIMAL,
     MAX_DECIMALS,
     MAX_MONEY_YUAN,
     MAX_RECORDS,
     MAX_YEAR,
     MIN_YEAR,
-    PROGRAMS,
-    PROJECT_KINDS,
-    Assessment,
     City,
-    CitySupport,
     Company,
-    ComputeProject,
-    Event,
-    Honour,
-    IcPurchase,
-    LlmFiling,
-    OtherSupport,
-    OwnIp,
-    PriorAward,
-    ShowcaseCentre,
+    Record,
 )
+from .schema import Field, Schema, Text
 
 __all__ = [
     "IdRegistry",
@@ -115,19 +98,8 @@ _TOO_MANY = (
     f"a list holds at most {MAX_RECORDS} records (the limit keeps sums exact)"
 )
 _ITEM_TYPE = '应为加引号的条款编号，如 "2.9" / expected a clause id as a quoted string, e.g. "2.9"'
-_REGISTERED = (
-    "应为小写拼音区名（仅字母 a-z，如 chongming） / "
-    "expected a lower-case pinyin district name (letters a-z only, e.g. chongming)"
-)
-_INDUSTRY = (
-    "应为 2 至 6 位数字的行业代码（GB/T 4754-2017） / expected an industry code of 2 to 6 digits (GB/T 4754-2017)"
-)
 _ID_MISSING = "缺少企业 id / the enterprise has no id"
 _ID_BAD = "企业 id 应为不含 NUL 的非空字符串 / the enterprise id must be a non-empty string without NUL"
-_ONLY_CORPUS = "只有 corpus_voucher 记录有此字段 / only corpus_voucher records take this field"
-_ONLY_APPROVED = "只有 approved 的评审结果有金额 / only approved assessments take an amount"
-_ONLY_TIER = "只有 2.2.b 记录有此字段 / only 2.2.b records take this field"
-_ONLY_PROJECT = "只有 2.4.b 记录有此字段 / only 2.4.b records take this field"
 _DUP_KEY = "同一映射中键重复 / duplicate key in one mapping"
 _DOCUMENT = "应为含 city 和/或 companies 的映射 / expected a mapping with city and/or companies"
 _JSONL_OBJECT = "应为一个 JSON 对象（一个企业） / expected a JSON object (one enterprise)"
@@ -338,31 +310,11 @@ def _choice(where: _Where, path: str, value: object, options: tuple[str, ...]) -
     return value
 
 
-def _item(where: _Where, path: str, value: object) -> str:
+def _item(where: _Where, path: str, value: object, items: tuple[str, ...]) -> str:
     """Validate a clause id; an unquoted YAML ``2.3`` is a number and must be quoted."""
     if not isinstance(value, str):
         raise where.error(path, _ITEM_TYPE, value)
-    return _choice(where, path, value, ITEMS)
-
-
-_PINYIN = re.compile(r"[a-z]+")
-_INDUSTRY_CODE = re.compile(r"[0-9]{2,6}")
-
-
-def _registered_in(where: _Where, path: str, value: object) -> str:
-    if not isinstance(value, str) or not _PINYIN.fullmatch(value):
-        raise where.error(path, _REGISTERED, value)
-    return value
-
-
-def _industry_code(where: _Where, path: str, value: object) -> str:
-    # An unquoted code (YAML/JSON integer 6513) is accepted and turned into the string "6513": an integer
-    # cannot carry a leading zero, so nothing is lost. The quoted form is the documented one.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6:
-        value = str(value)
-    if not isinstance(value, str) or not _INDUSTRY_CODE.fullmatch(value):
-        raise where.error(path, _INDUSTRY, value)
-    return value
+    return _choice(where, path, value, items)
 
 
 # ---- containers -------------------------------------------------------------------------------------------
@@ -397,165 +349,189 @@ def _year_map(where: _Where, path: str, value: object, convert: Callable[[_Where
     return out
 
 
-def _any_money(where: _Where, path: str, value: object) -> int:
-    return _money(where, path, value)
+def _integer(where: _Where, path: str, value: object, lo: int, hi: int) -> int:
+    """Validate a whole number (a count of units, a rank) within its declared bounds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise where.error(path, f"应为 {lo} 至 {hi} 之间的整数 / expected an integer from {lo} to {hi}", value)
+    return value
 
 
-def _growth(where: _Where, path: str, value: object) -> Decimal:
-    return _number(where, path, value, signed=True)
+def _bounded(where: _Where, path: str, value: object, lo: Decimal | None, hi: Decimal | None) -> Decimal:
+    """Validate a decimal; the usual cases (no bound, ``min: 0``) keep their long-standing messages."""
+    if hi is None and lo is None:
+        return _number(where, path, value, signed=True)
+    if hi is None and lo == 0:
+        return _number(where, path, value, signed=False)
+    number = _number(where, path, value, signed=True)
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        low = "" if lo is None else str(lo)
+        high = "" if hi is None else str(hi)
+        text = (
+            f"应为 {low or '-∞'} 至 {high or '∞'} 之间的数（最多 {MAX_DECIMALS} 位小数） / "
+            f"expected a number from {low or '-∞'} to {high or '∞'} with at most {MAX_DECIMALS} decimals"
+        )
+        raise where.error(path, text, value)
+    return number
+
+
+Convert = Callable[[_Where, str, object], object]
+
+
+def _converter(f: Field, items: tuple[str, ...]) -> Convert:
+    """The validation of one value of field ``f`` (its kind and options), as a function."""
+    kind = f.kind
+    if kind == "money":
+        whole, positive = f.whole, f.positive
+        return lambda w, p, v: _money(w, p, v, whole=whole, positive=positive)
+    if kind == "decimal":
+        lo, hi = f.minimum, f.maximum
+        return lambda w, p, v: _bounded(w, p, v, lo, hi)
+    if kind == "year":
+        return _year
+    if kind == "integer":
+        ilo = int(f.minimum) if f.minimum is not None else -(2**31)
+        ihi = int(f.maximum) if f.maximum is not None else 2**31 - 1
+        return lambda w, p, v: _integer(w, p, v, ilo, ihi)
+    if kind == "boolean":
+        return _flag
+    if kind == "enumeration":
+        options = f.values
+        return lambda w, p, v: _choice(w, p, v, options)
+    if kind == "item":
+        return lambda w, p, v: _item(w, p, v, items)
+    nonempty = kind == "id"
+    if f.pattern is None:
+        return lambda w, p, v: _text(w, p, v, nonempty=nonempty)
+    pattern = re.compile(f.pattern)
+    expected = (
+        f.expected.both()
+        if f.expected is not None
+        else (f"应为匹配 {f.pattern} 的文本 / expected a text matching {f.pattern}")
+    )
+    digits = f.integers
+
+    def text(w: _Where, p: str, v: object) -> object:
+        if digits and isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 10**digits:
+            # An unquoted code (6513) is taken as its digits: an integer has no leading zero to lose.
+            v = str(v)
+        if not isinstance(v, str) or not pattern.fullmatch(v):
+            raise w.error(p, expected, v)
+        return _text(w, p, v, nonempty=nonempty)
+
+    return text
+
+
+def _list_converter(f: Field, one: Convert) -> Convert:
+    name, unique = f.name, f.unique
+
+    def convert(where: _Where, _path: str, value: object) -> object:
+        out: list[object] = []
+        seen: dict[object, int] = {}
+        for k, raw in enumerate(_list(where, name, value)):
+            path = f"{name}[{k}]"
+            item = one(where, path, raw)
+            if unique:
+                if item in seen:
+                    first = f"{name}[{seen[item]}]"
+                    raise where.error(path, f"重复的取值（首次在 {first}） / duplicate value (first at {first})", raw)
+                seen[item] = k
+            out.append(item)
+        return out
+
+    return convert
+
+
+def _records_converter(f: Field, items: tuple[str, ...]) -> Convert:
+    """Validate a list of records: each a mapping of the declared fields only, in declaration order."""
+    name = f.name
+    allowed = tuple(r.name for r in f.records)
+    subs = [(r.name, _converter(r, items), r.required, r.when, _only(r)) for r in f.records]
+    unique_by = f.unique_by
+    if f.unique_message is not None:
+        template = f.unique_message
+    else:
+        pair = f"({', '.join(unique_by)})"
+        what = "the pair" if len(unique_by) == 2 else "the values"
+        template = Text(f"同一列表中 {pair} 重复，首条为 {{first}}", f"{what} {pair} is already given in {{first}}")
+
+    def convert(where: _Where, _path: str, value: object) -> object:
+        out: list[Record] = []
+        for k, raw in enumerate(_list(where, name, value)):
+            path = f"{name}[{k}]"
+            if not isinstance(raw, dict):
+                raise where.error(path, _RECORD, raw)
+            _no_unknown(where, path, raw, allowed)
+            rec = Record()
+            for sub, conv, required, when, only in subs:
+                present = sub in raw
+                if when is not None and rec.get(when[0]) != when[1]:
+                    if present:
+                        raise where.error(f"{path}.{sub}", only, raw[sub])
+                    rec[sub] = None
+                elif present:
+                    rec[sub] = conv(where, f"{path}.{sub}", raw[sub])
+                elif required:
+                    raise where.error(f"{path}.{sub}", _MISSING, raw)
+                else:
+                    rec[sub] = None
+            out.append(rec)
+        if unique_by:
+            first: dict[tuple[object, ...], int] = {}
+            for k, rec in enumerate(out):
+                key = tuple(rec[u] for u in unique_by)
+                if key in first:
+                    at = f"{name}[{first[key]}]"
+                    text = f"{template.zh.format(first=at)} / {template.en.format(first=at)}"
+                    raise where.error_text(f"{name}[{k}]", f"{text}, got {_show(key)}")
+                first[key] = k
+        return out
+
+    return convert
+
+
+def _only(f: Field) -> str:
+    if f.only is not None:
+        return f.only.both()
+    if f.when is None:
+        return ""
+    return f"只有 {f.when[1]} 记录有此字段 / only {f.when[1]} records take this field"
 
 
 @dataclass(frozen=True)
-class _Rec:
-    """One record of a list, e.g. ``events[2]``, with helpers naming its fields."""
+class _Compiled:
+    """The validation of a schema's fields, built once per schema."""
 
-    where: _Where
-    path: str
-    data: dict[object, object]
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def req(self, key: str) -> object:
-        if key not in self.data:
-            raise self.where.error(self.at(key), _MISSING, self.data)
-        return self.data[key]
-
-    def forbid(self, key: str, expected: str) -> None:
-        if key in self.data:
-            raise self.where.error(self.at(key), expected, self.data[key])
-
-    def year(self) -> int:
-        return _year(self.where, self.at("year"), self.req("year"))
-
-    def ident(self) -> str:
-        return _text(self.where, self.at("id"), self.req("id"), nonempty=True)
-
-    def money(self, key: str) -> int:
-        return _money(self.where, self.at(key), self.req(key))
-
-    def choice(self, key: str, options: tuple[str, ...]) -> str:
-        return _choice(self.where, self.at(key), self.req(key), options)
-
-    def item(self) -> str:
-        return _item(self.where, self.at("item"), self.req("item"))
+    allowed: tuple[str, ...]
+    fields: tuple[tuple[str, Convert, bool, str], ...]  # name, convert, required, shape
+    defaults: tuple[tuple[str, str, str | None], ...]  # name, shape, kind
+    city_allowed: tuple[str, ...]
+    city: tuple[tuple[str, Convert, str], ...]
 
 
-def _records(where: _Where, name: str, value: object, fields: tuple[str, ...], build: Callable[[_Rec], T]) -> list[T]:
-    """Validate a list of records: each a mapping with only ``fields``, built by ``build``."""
-    out: list[T] = []
-    for k, raw in enumerate(_list(where, name, value)):
-        path = f"{name}[{k}]"
-        if not isinstance(raw, dict):
-            raise where.error(path, _RECORD, raw)
-        _no_unknown(where, path, raw, fields)
-        out.append(build(_Rec(where, path, raw)))
-    return out
+def _compile(schema: Schema) -> _Compiled:
+    cached = schema._compiled.get("loader")
+    if isinstance(cached, _Compiled):
+        return cached
 
+    def conv(f: Field) -> Convert:
+        if f.shape == "records":
+            return _records_converter(f, schema.items)
+        one = _converter(f, schema.items)
+        if f.shape == "list":
+            return _list_converter(f, one)
+        if f.shape == "by_year":
+            return lambda w, p, v: _year_map(w, p, v, one)
+        return one
 
-def _unique(where: _Where, name: str, keys: list[tuple[str, int]], what: str) -> None:
-    """Reject a second record with the same (id, year) or (item, year) in one list."""
-    first: dict[tuple[str, int], int] = {}
-    for k, key in enumerate(keys):
-        if key in first:
-            at = f"{name}[{first[key]}]"
-            if what == "item":
-                text = (
-                    f"同一 (item, year) 至多一条评审结果，首条为 {at} / "
-                    f"at most one assessment per (item, year); the first is {at}"
-                )
-            else:
-                text = f"同一列表中 (id, year) 重复，首条为 {at} / the pair (id, year) is already given in {at}"
-            raise where.error_text(f"{name}[{k}]", f"{text}, got {_show(key)}")
-        first[key] = k
-
-
-# ---- records ----------------------------------------------------------------------------------------------
-
-
-def _honour(r: _Rec) -> Honour:
-    return Honour(r.year(), r.choice("list", HONOUR_LISTS))
-
-
-def _city_support(r: _Rec) -> CitySupport:
-    year, program, amount = r.year(), r.choice("program", PROGRAMS), r.money("amount")
-    related: bool | None = None
-    if program == "corpus_voucher":
-        related = _flag(r.where, r.at("related_party"), r.req("related_party"))
-    else:
-        r.forbid("related_party", _ONLY_CORPUS)
-    return CitySupport(year, program, amount, related)
-
-
-def _compute_project(r: _Rec) -> ComputeProject:
-    ident, year, kind = r.ident(), r.year(), r.choice("kind", PROJECT_KINDS)
-    pflops = _number(r.where, r.at("pflops"), r.req("pflops"), signed=False)
-    pue = _number(r.where, r.at("pue"), r.req("pue"), signed=False)
-    return ComputeProject(ident, year, kind, pflops, pue, r.money("cost"))
-
-
-def _llm_filing(r: _Rec) -> LlmFiling:
-    year = r.year()
-    model = _text(r.where, r.at("model"), r.data["model"], nonempty=False) if "model" in r.data else None
-    return LlmFiling(year, model)
-
-
-def _ic_purchase(r: _Rec) -> IcPurchase:
-    return IcPurchase(r.ident(), r.year(), r.choice("kind", IC_KINDS), r.money("amount"))
-
-
-def _own_ip(r: _Rec) -> OwnIp:
-    return OwnIp(r.ident(), r.year(), r.money("first_batch_amount"))
-
-
-def _event(r: _Rec) -> Event:
-    return Event(r.ident(), r.year(), r.choice("kind", EVENT_KINDS), r.money("cost"))
-
-
-def _showcase(r: _Rec) -> ShowcaseCentre:
-    ident, year = r.ident(), r.year()
-    in_shanghai = _flag(r.where, r.at("in_shanghai"), r.req("in_shanghai"))
-    return ShowcaseCentre(ident, year, in_shanghai, r.money("cost"))
-
-
-def _prior_award(r: _Rec) -> PriorAward:
-    item, year = r.item(), r.year()
-    tier: int | None = None
-    project: str | None = None
-    if item == "2.2.b":
-        tier = _money(r.where, r.at("tier"), r.req("tier"), whole=True, positive=True)
-    else:
-        r.forbid("tier", _ONLY_TIER)
-    if item == "2.4.b":
-        project = _text(r.where, r.at("project"), r.req("project"), nonempty=True)
-    else:
-        r.forbid("project", _ONLY_PROJECT)
-    return PriorAward(item, year, tier, project)
-
-
-def _other_support(r: _Rec) -> OtherSupport:
-    item, year = r.item(), r.year()
-    policy = _text(r.where, r.at("policy"), r.req("policy"), nonempty=True)
-    return OtherSupport(item, year, policy, r.money("amount"))
-
-
-def _assessment(r: _Rec) -> Assessment:
-    item, year, decision = r.item(), r.year(), r.choice("decision", DECISIONS)
-    amount: int | None = None
-    if decision == "approved":
-        amount = _money(r.where, r.at("amount"), r.req("amount"), whole=True)
-    else:
-        r.forbid("amount", _ONLY_APPROVED)
-    return Assessment(item, year, decision, amount)
-
-
-_COMPANY_FIELDS = (
-    "id", "name", "registered_in", "industry_code", "sound_finance", "good_credit", "fits_direction",
-    "fraud", "market_violation", "key_enterprise", "key_fields", "honours", "revenue", "rd_spend",
-    "city_support", "compute_projects", "llm_filings", "ic_purchases", "own_ip", "events",
-    "showcase_centres", "prior_awards", "other_support", "assessments",
-)  # fmt: skip
-_FLAGS = ("sound_finance", "good_credit", "fits_direction", "fraud", "market_violation", "key_enterprise")
+    compiled = _Compiled(
+        allowed=("id", *(f.name for f in schema.fields)),
+        fields=tuple((f.name, conv(f), f.required, f.shape) for f in schema.fields),
+        defaults=tuple((f.name, f.shape, f.kind) for f in schema.fields),
+        city_allowed=tuple(f.name for f in schema.city),
+        city=tuple((f.name, conv(f), f.shape) for f in schema.city),
+    )
+    schema._compiled["loader"] = compiled
+    return compiled
 
 
 def _id_field(index: int, line: int | None) -> str:
@@ -563,22 +539,36 @@ def _id_field(index: int, line: int | None) -> str:
     return "id" if line is not None else f"companies[{index}]"
 
 
-def parse_company(obj: object, file: str, index: int, line: int | None = None) -> Company:
-    """Validate one enterprise object (a dict from JSON/YAML).
+_DEFAULT_SCHEMA: list[Schema] = []
+
+
+def default_schema() -> Schema:
+    """The input schema of the shipped policy (for callers that give none)."""
+    if not _DEFAULT_SCHEMA:
+        from .policy import default_policy_dir, load_policy
+
+        _DEFAULT_SCHEMA.append(load_policy(default_policy_dir()).schema)
+    return _DEFAULT_SCHEMA[0]
+
+
+def parse_company(obj: object, file: str, index: int, line: int | None = None, schema: Schema | None = None) -> Company:
+    """Validate one enterprise object (a dict from JSON/YAML) against the policy's input schema.
 
     Args:
         obj: The enterprise as read by :func:`load_yaml` or JSON (decimals as ``Decimal``, never float).
         file: The file it came from, as given (stored in ``Company.file``).
         index: Its position in the file's ``companies`` list, or the JSON Lines line number - 1.
         line: Its JSON Lines line number; None for YAML/JSON.
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     Returns:
         The validated enterprise, money in fen.
 
     Raises:
-        InputError: The first problem found (field order of the contract).
+        InputError: The first problem found (in the field order of the schema).
 
     """
+    compiled = _compile(schema or default_schema())
     anonymous = _Where(file, None, line)
     if not isinstance(obj, dict):
         raise anonymous.error("" if line is not None else f"companies[{index}]", _ENTERPRISE, obj)
@@ -590,113 +580,58 @@ def parse_company(obj: object, file: str, index: int, line: int | None = None) -
         raise anonymous.error(_id_field(index, line), _ID_BAD, ident)
     _text(anonymous, _id_field(index, line), ident, nonempty=True)  # lone surrogates
     where = _Where(file, ident, line)
-    _no_unknown(where, "", data, _COMPANY_FIELDS)
-
-    co = Company(id=ident, file=file, line=line, index=index)
-    if "name" in data:
-        co.name = _text(where, "name", data["name"], nonempty=False)
-    if "registered_in" in data:
-        co.registered_in = _registered_in(where, "registered_in", data["registered_in"])
-    if "industry_code" in data:
-        co.industry_code = _industry_code(where, "industry_code", data["industry_code"])
-    for flag in _FLAGS:
-        if flag in data:
-            setattr(co, flag, _flag(where, flag, data[flag]))
-    if "key_fields" in data:
-        seen: dict[str, int] = {}
-        for k, value in enumerate(_list(where, "key_fields", data["key_fields"])):
-            path = f"key_fields[{k}]"
-            key_field = _choice(where, path, value, KEY_FIELDS)
-            if key_field in seen:
-                first = f"key_fields[{seen[key_field]}]"
-                raise where.error(path, f"重复的取值（首次在 {first}） / duplicate value (first at {first})", value)
-            seen[key_field] = k
-        co.key_fields = list(seen)
-    if "honours" in data:
-        co.honours = _records(where, "honours", data["honours"], ("year", "list"), _honour)
-    if "revenue" in data:
-        co.revenue = _year_map(where, "revenue", data["revenue"], _any_money)
-    if "rd_spend" in data:
-        co.rd_spend = _year_map(where, "rd_spend", data["rd_spend"], _any_money)
-    if "city_support" in data:
-        co.city_support = _records(
-            where,
-            "city_support",
-            data["city_support"],
-            ("year", "program", "amount", "related_party"),
-            _city_support,
-        )
-    if "compute_projects" in data:
-        co.compute_projects = _records(
-            where, "compute_projects", data["compute_projects"],
-            ("id", "year", "kind", "pflops", "pue", "cost"), _compute_project,
-        )  # fmt: skip
-        _unique(where, "compute_projects", [(p.id, p.year) for p in co.compute_projects], "id")
-    if "llm_filings" in data:
-        co.llm_filings = _records(where, "llm_filings", data["llm_filings"], ("year", "model"), _llm_filing)
-    if "ic_purchases" in data:
-        co.ic_purchases = _records(
-            where, "ic_purchases", data["ic_purchases"], ("id", "year", "kind", "amount"), _ic_purchase
-        )
-        _unique(where, "ic_purchases", [(p.id, p.year) for p in co.ic_purchases], "id")
-    if "own_ip" in data:
-        co.own_ip = _records(where, "own_ip", data["own_ip"], ("id", "year", "first_batch_amount"), _own_ip)
-        _unique(where, "own_ip", [(p.id, p.year) for p in co.own_ip], "id")
-    if "events" in data:
-        co.events = _records(where, "events", data["events"], ("id", "year", "kind", "cost"), _event)
-        _unique(where, "events", [(e.id, e.year) for e in co.events], "id")
-    if "showcase_centres" in data:
-        co.showcase_centres = _records(
-            where,
-            "showcase_centres",
-            data["showcase_centres"],
-            ("id", "year", "in_shanghai", "cost"),
-            _showcase,
-        )
-        _unique(where, "showcase_centres", [(s.id, s.year) for s in co.showcase_centres], "id")
-    if "prior_awards" in data:
-        co.prior_awards = _records(
-            where, "prior_awards", data["prior_awards"], ("item", "year", "tier", "project"), _prior_award
-        )
-    if "other_support" in data:
-        co.other_support = _records(
-            where,
-            "other_support",
-            data["other_support"],
-            ("item", "year", "policy", "amount"),
-            _other_support,
-        )
-    if "assessments" in data:
-        co.assessments = _records(
-            where, "assessments", data["assessments"], ("item", "year", "decision", "amount"), _assessment
-        )
-        _unique(where, "assessments", [(a.item, a.year) for a in co.assessments], "item")
-    return co
+    _no_unknown(where, "", data, compiled.allowed)
+    values: dict[str, object] = {}
+    for name, convert, required, _shape in compiled.fields:
+        if name in data:
+            values[name] = convert(where, name, data[name])
+        elif required:
+            raise where.error(name, _MISSING, data)
+    for name, shape, kind in compiled.defaults:
+        if name not in values:
+            values[name] = (
+                []
+                if shape in ("list", "records")
+                else {}
+                if shape == "by_year"
+                else False
+                if kind == "boolean"
+                else None
+            )
+    return Company(id=ident, file=file, line=line, index=index, values=values)
 
 
-def parse_city(obj: object, file: str) -> City:
+def parse_city(obj: object, file: str, schema: Schema | None = None) -> City:
     """Validate the ``city`` mapping of a document.
 
     Args:
-        obj: The value of ``city`` (a mapping with at most ``avg_growth``).
-        file: The file it came from; recorded in ``City.sources`` for every year.
+        obj: The value of ``city`` (a mapping of the schema's city fields).
+        file: The file it came from; recorded in ``City.sources`` for every figure.
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     Returns:
-        The city figures, growth rates as normalised Decimals.
+        The city figures (decimals as normalised Decimals).
 
     Raises:
-        InputError: Not a mapping, an unknown field, a bad year or a bad growth figure.
+        InputError: Not a mapping, an unknown field, a bad year or a bad figure.
 
     """
+    compiled = _compile(schema or default_schema())
     where = _Where(file, None, None)
     if not isinstance(obj, dict):
         raise where.error("city", _MAP, obj)
     data: dict[object, object] = obj
-    _no_unknown(where, "city", data, ("avg_growth",))
+    _no_unknown(where, "city", data, compiled.city_allowed)
     city = City()
-    if "avg_growth" in data:
-        city.avg_growth = _year_map(where, "city.avg_growth", data["avg_growth"], _growth)
-        city.sources = dict.fromkeys(city.avg_growth, file)
+    for name, convert, shape in compiled.city:
+        if name in data:
+            value = convert(where, f"city.{name}", data[name])
+            city.values[name] = value
+            if shape == "by_year":
+                assert isinstance(value, dict)
+                city.sources.update((f"city.{name}.{y}", file) for y in value)
+            else:
+                city.sources[f"city.{name}"] = file
     return city
 
 
@@ -707,27 +642,39 @@ def merge_city(parts: list[tuple[City, str]]) -> City:
         parts: Each file's city figures and the file's path.
 
     Returns:
-        One :class:`City`, years in ascending order, each with the file that first gave it.
+        One :class:`City`, by_year maps in ascending year order, each figure with the file that first gave it.
 
     Raises:
-        InputError: The same year is given with different values (named at the later file).
+        InputError: The same figure is given with different values (named at the later file).
 
     """
-    growth: dict[int, Decimal] = {}
-    sources: dict[int, str] = {}
+    merged: dict[str, object] = {}
+    sources: dict[str, str] = {}
     for city, file in parts:
-        for year, value in city.avg_growth.items():
-            source = city.sources.get(year, file)
-            if year not in growth:
-                growth[year] = value
-                sources[year] = source
-            elif growth[year] != value:
-                first, old = sources[year], growth[year]
-                text = f"与 {first} 给出的 {old} 不一致 / differs from {old} given in {first}"
-                text = f"{text}, got {_show(value)}"
-                raise InputError(source, None, f"city.avg_growth.{year}", text)
-    years = sorted(growth)
-    return City({y: growth[y] for y in years}, {y: sources[y] for y in years})
+        for name, value in city.values.items():
+            pairs = value.items() if isinstance(value, dict) else [(None, value)]
+            target = merged.setdefault(name, {} if isinstance(value, dict) else {None: None})
+            assert isinstance(target, dict)
+            for year, figure in pairs:
+                path = f"city.{name}.{year}" if year is not None else f"city.{name}"
+                source = city.sources.get(path, file)
+                if path not in sources:
+                    target[year] = figure
+                    sources[path] = source
+                elif target[year] != figure:
+                    first, old = sources[path], target[year]
+                    text = f"与 {first} 给出的 {old} 不一致 / differs from {old} given in {first}"
+                    text = f"{text}, got {_show(figure)}"
+                    raise InputError(source, None, path, text)
+    out = City()
+    for name, target in merged.items():
+        assert isinstance(target, dict)
+        if None in target:
+            out.values[name] = target[None]
+        else:
+            out.values[name] = {y: target[y] for y in sorted(target)}
+    out.sources = {p: sources[p] for p in sorted(sources)}
+    return out
 
 
 class IdRegistry:
@@ -936,13 +883,14 @@ def _load_json(text: str, file: str, line: int | None) -> object:
         raise InputError(file, None, "", _TOO_DEEP, line) from None
 
 
-def parse_jsonl_line(text: str, file: str, line: int) -> Company:
+def parse_jsonl_line(text: str, file: str, line: int, schema: Schema | None = None) -> Company:
     """Parse and validate one JSON Lines line (blank lines are the caller's business).
 
     Args:
         text: The line, without its line break.
         file: The file, as given.
         line: The line number (1-based); the enterprise gets ``index = line - 1``.
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     Returns:
         The validated enterprise.
@@ -958,7 +906,7 @@ def parse_jsonl_line(text: str, file: str, line: int) -> Company:
     for key in ("city", "companies"):
         if key in obj:
             raise where.error(key, _JSONL_ONE, key)
-    return parse_company(obj, file, line - 1, line)
+    return parse_company(obj, file, line - 1, line, schema)
 
 
 # ---- files ------------------------------------------------------------------------------------------------
@@ -980,11 +928,12 @@ def _read_text(path: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def read_document(path: str) -> tuple[City | None, list[Company]]:
+def read_document(path: str, schema: Schema | None = None) -> tuple[City | None, list[Company]]:
     """Read and validate a YAML or JSON file (a JSON Lines file is read whole, line by line).
 
     Args:
         path: The file; its extension decides the format.
+        schema: The policy's declared inputs (default: the shipped policy's).
 
     Returns:
         The file's city figures (None when it has no ``city``) and its enterprises, in file order.
@@ -997,7 +946,7 @@ def read_document(path: str) -> tuple[City | None, list[Company]]:
     if suffix not in _SUFFIXES:
         raise InputError(path, None, "", f"{_FILE_TYPE}, got {_show(suffix or Path(path).name)}")
     if suffix == ".jsonl":
-        return None, [parse_jsonl_line(text, path, n) for n, text in iter_jsonl(path)]
+        return None, [parse_jsonl_line(text, path, n, schema) for n, text in iter_jsonl(path)]
     text = _read_text(path)
     doc = _load_json(text, path, None) if suffix == ".json" else load_yaml(text, path)
     where = _Where(path, None, None)
@@ -1005,13 +954,13 @@ def read_document(path: str) -> tuple[City | None, list[Company]]:
         raise where.error("", _DOCUMENT, doc)
     data: dict[object, object] = doc
     _no_unknown(where, "", data, ("city", "companies"))
-    city = parse_city(data["city"], path) if "city" in data else None
+    city = parse_city(data["city"], path, schema) if "city" in data else None
     companies: list[Company] = []
     if "companies" in data:
         items = data["companies"]
         if not isinstance(items, list):
             raise where.error("companies", _LIST, items)
-        companies = [parse_company(obj, path, k) for k, obj in enumerate(items)]
+        companies = [parse_company(obj, path, k, None, schema) for k, obj in enumerate(items)]
     return city, companies
 
 

@@ -24,6 +24,7 @@ import yaml
 from . import numbers
 from .errors import PolicyError
 from .records import MAX_DECIMAL, MAX_DECIMALS
+from .schema import Schema, load_schema
 
 PARAM_TYPES = ("yuan", "decimal", "year", "int", "string", "symbol")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -100,6 +101,7 @@ class Policy:
     rule_files: list[Path]
     rules: list[RuleInfo]
     digest: str
+    schema: Schema
     meta: dict[str, Any] = field(default_factory=dict)
 
     def program(self) -> str:
@@ -349,6 +351,7 @@ def load_policy(path: str | Path) -> Policy:
         rule_files=rule_files,
         rules=rules,
         digest=_digest(root, rule_files),
+        schema=load_schema(root, tuple(str(i) for i in meta["items"])),
         meta=meta,
     )
     policy.param_symbols()  # type-check every parameter now, not mid-run
@@ -356,9 +359,9 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def _digest(root: Path, rule_files: list[Path]) -> str:
-    """sha256 over the files that decide results (metadata, parameters, messages, rules)."""
+    """sha256 over the files that decide results (metadata, parameters, messages, inputs, rules)."""
     h = hashlib.sha256()
-    files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", *rule_files]
+    files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", root / "inputs.yaml", *rule_files]
     for f in files:
         if f.exists():
             h.update(f.relative_to(root).as_posix().encode())

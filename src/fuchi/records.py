@@ -23,141 +23,33 @@ MAX_RECORDS = 20_000
 #: Years accepted as data years / keys.
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
-HONOUR_LISTS = ("national_key_software", "sh_top100", "sh_high_growth_top100")
-KEY_FIELDS = ("ai", "metaverse", "software_algorithms", "computing_center", "blockchain")
-PROGRAMS = (
-    "industry_quality_fund",
-    "digital_transformation_fund",
-    "compute_voucher",
-    "model_voucher",
-    "corpus_voucher",
-)
-PROJECT_KINDS = ("new", "expansion")
-IC_KINDS = ("ip", "eda")
-EVENT_KINDS = ("summit", "competition", "forum", "exhibition")
-DECISIONS = ("approved", "rejected")
-ITEMS = (
-    "2.1.a", "2.1.b", "2.2.a", "2.2.b", "2.3", "2.4.a", "2.4.b", "2.5.a", "2.5.b",
-    "2.6", "2.7.a", "2.7.b", "2.8", "2.9", "2.10",
-)  # fmt: skip
 
+class Record(dict[str, object]):
+    """One validated record of a list (``list[2]``): field name → value; an absent field reads as None.
 
-@dataclass(frozen=True)
-class Honour:
-    """An honour list the enterprise appears on (2.1.b)."""
+    Fields are also attributes (``record.cost``), for readable code and tests.
+    """
 
-    year: int
-    list: str
+    __slots__ = ()
 
-
-@dataclass(frozen=True)
-class CitySupport:
-    """A city-level grant received (basis of the matching items, ruling I1)."""
-
-    year: int
-    program: str
-    amount: int  # fen
-    related_party: bool | None = None  # corpus_voucher only
-
-
-@dataclass(frozen=True)
-class ComputeProject:
-    """An intelligent-computing project (2.4.b)."""
-
-    id: str
-    year: int
-    kind: str
-    pflops: Decimal
-    pue: Decimal
-    cost: int  # fen
-
-
-@dataclass(frozen=True)
-class LlmFiling:
-    """A completed large-model service filing (2.5.b)."""
-
-    year: int
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class IcPurchase:
-    """A purchase contract for IC IP or EDA tools (2.7.a)."""
-
-    id: str
-    year: int
-    kind: str
-    amount: int  # fen
-
-
-@dataclass(frozen=True)
-class OwnIp:
-    """A self-developed IP and its first-batch contract (2.7.b)."""
-
-    id: str
-    year: int
-    first_batch_amount: int  # fen
-
-
-@dataclass(frozen=True)
-class Event:
-    """A digital-industry event held (2.9)."""
-
-    id: str
-    year: int
-    kind: str
-    cost: int  # fen
-
-
-@dataclass(frozen=True)
-class ShowcaseCentre:
-    """An experience or showcase centre built (2.10)."""
-
-    id: str
-    year: int
-    in_shanghai: bool
-    cost: int  # fen
-
-
-@dataclass(frozen=True)
-class PriorAward:
-    """A one-time item already received (ruling T2)."""
-
-    item: str
-    year: int
-    tier: int | None = None  # fen; 2.2.b only
-    project: str | None = None  # 2.4.b only
-
-
-@dataclass(frozen=True)
-class OtherSupport:
-    """Another district policy supporting the same item and year (3.4, ruling P2)."""
-
-    item: str
-    year: int
-    policy: str
-    amount: int  # fen
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """The outcome of a comprehensive assessment (ruling P1)."""
-
-    item: str
-    year: int
-    decision: str
-    amount: int | None = None  # fen, whole yuan; approved only
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.get(name)
 
 
 @dataclass
 class Company:
-    """One enterprise, validated.
+    """One enterprise, validated against the policy's input schema (inputs.yaml).
 
     Attributes:
-        id: The unified social credit code (any non-empty string).
+        id: The enterprise id (any non-empty string without NUL).
         file: The file it was read from.
         line: Its line in a JSON Lines file, else None.
         index: Its position in the file's ``companies`` list (or line number - 1).
+        values: Every declared field: a scalar (None when absent; a boolean False), a list, a map year →
+            value, or a list of :class:`Record`. Money is an ``int`` of fen, decimals are ``Decimal``.
+            Fields are also attributes (``company.revenue``).
 
     """
 
@@ -165,35 +57,40 @@ class Company:
     file: str = ""
     line: int | None = None
     index: int = 0
-    name: str | None = None
-    registered_in: str | None = None
-    industry_code: str | None = None
-    sound_finance: bool = False
-    good_credit: bool = False
-    fits_direction: bool = False
-    fraud: bool = False
-    market_violation: bool = False
-    key_enterprise: bool = False
-    key_fields: list[str] = field(default_factory=list)
-    honours: list[Honour] = field(default_factory=list)
-    revenue: dict[int, int] = field(default_factory=dict)  # year -> fen
-    rd_spend: dict[int, int] = field(default_factory=dict)  # year -> fen
-    city_support: list[CitySupport] = field(default_factory=list)
-    compute_projects: list[ComputeProject] = field(default_factory=list)
-    llm_filings: list[LlmFiling] = field(default_factory=list)
-    ic_purchases: list[IcPurchase] = field(default_factory=list)
-    own_ip: list[OwnIp] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    showcase_centres: list[ShowcaseCentre] = field(default_factory=list)
-    prior_awards: list[PriorAward] = field(default_factory=list)
-    other_support: list[OtherSupport] = field(default_factory=list)
-    assessments: list[Assessment] = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__") or name == "values":
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def name(self) -> str | None:
+        """The enterprise's name when the schema declares a text field ``name`` (shown in outputs)."""
+        value = self.values.get("name")
+        return value if isinstance(value, str) else None
 
 
 @dataclass
 class City:
-    """Published city figures."""
+    """Published city figures, validated against the schema's ``city`` fields.
 
-    avg_growth: dict[int, Decimal] = field(default_factory=dict)
-    #: Where each year's figure came from (file), for explanations.
-    sources: dict[int, str] = field(default_factory=dict)
+    Attributes:
+        values: Field → value (a by_year field: a map year → value).
+        sources: The file each figure came from, by field path (``city.avg_growth.2026``).
+
+    """
+
+    values: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__") or name in ("values", "sources"):
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None

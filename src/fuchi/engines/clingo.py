@@ -179,14 +179,14 @@ class Engine:
                         if on_fact is not None:
                             on_fact(sym, path, co)
 
-                    factmod.company_facts(c, co, emit)
+                    factmod.company_facts(c, co, emit, self.policy.schema)
 
                 def emit_city(sym: clingo.Symbol, path: str) -> None:
                     backend.add_rule([backend.add_atom(sym)])
                     if on_fact is not None:
                         on_fact(sym, path, None)
 
-                factmod.city_facts(city, emit_city)
+                factmod.city_facts(city, emit_city, self.policy.schema)
             ctl.ground([("base", [])], context=self.functions)
         except ArithmeticRangeError as exc:
             raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {exc.text}") from exc

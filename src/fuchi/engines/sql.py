@@ -135,8 +135,8 @@ class SqlEngine:
                 column.append(v)
 
         for n, co in enumerate(companies):
-            factmod.company_rows(n, co, emit)
-        factmod.city_rows(city, emit)
+            factmod.company_rows(n, co, emit, self.policy.schema)
+        factmod.city_rows(city, emit, self.policy.schema)
         empty: set[str] = set()
         for tables in plan.inputs.values():
             for t in tables:
