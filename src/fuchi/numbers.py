@@ -169,6 +169,11 @@ class Functions:
     Each method takes and returns clingo symbols; see docs/numbers.md for the vocabulary.
     """
 
+    #: Largest product ``@times`` returns, in fen: 10**12 yuan, the limit of an input field. A product is
+    #: thus an amount like any input, and ``lib.money_sum`` may add 20,000 of them without a limb wrapping
+    #: (the range proof of docs/numbers.md); a larger product raises.
+    TIMES_MAX_FEN = 10**14
+
     def share(self, amount: clingo.Symbol, ratio: clingo.Symbol) -> clingo.Symbol:
         """Money × decimal, rounded down to the whole yuan (ruling W3)."""
         fen = fen_of(amount)
@@ -201,6 +206,32 @@ class Functions:
     def scale(self, a: clingo.Symbol, b: clingo.Symbol) -> clingo.Symbol:
         """Exact product of two decimal terms (inexact inputs are refused)."""
         return decimal(_exact(a, "@scale") * _exact(b, "@scale"))
+
+    def times(self, amount: clingo.Symbol, count: clingo.Symbol) -> clingo.Symbol:
+        """Money × a count of units (per-head, per-unit awards), exact.
+
+        Args:
+            amount: The amount per unit, a money term.
+            count: The number of units, a clingo integer ``>= 0``.
+
+        Returns:
+            The money term of ``amount × count``.
+
+        Raises:
+            ArithmeticRangeError: ``amount`` is not a money term, ``count`` is not an integer or is negative,
+                or the product is above :attr:`TIMES_MAX_FEN` (10**12 yuan).
+        """
+        if not is_money(amount):
+            raise ArithmeticRangeError(f"@times: {amount} is not a money term m(A,B,C)")
+        if count.type != clingo.SymbolType.Number:
+            raise ArithmeticRangeError(f"@times: the count {count} is not an integer")
+        n = count.number
+        if n < 0:
+            raise ArithmeticRangeError(f"@times: negative count {n}")
+        fen = fen_of(amount) * n
+        if fen > self.TIMES_MAX_FEN:
+            raise ArithmeticRangeError(f"@times: product {fen} fen is above {self.TIMES_MAX_FEN} fen (10^12 yuan)")
+        return money(fen)
 
 
 def describe_call(name: str, args: list[clingo.Symbol], result: clingo.Symbol) -> tuple[str, str | None]:

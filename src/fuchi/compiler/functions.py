@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .shapes import DECIMAL, MONEY, Shape
+from ..numbers import Functions
+from .shapes import DECIMAL, INT, MONEY, Shape
 
 LIMB = 10**5
 PART = 10**9
 SCALE = 10**12
 MAX_TERM_FEN = (2**31 - 1) * LIMB * LIMB
+#: Largest product of ``@times``, in fen: 10**12 yuan, as in the clingo engine.
+TIMES_MAX_FEN = Functions.TIMES_MAX_FEN
 
 #: Macros created on every connection before the plan runs (no data in them).
 PRELUDE = f"""
@@ -54,6 +57,11 @@ CREATE OR REPLACE MACRO fuchi_dterm(hi, lo, x) AS
              'l2': lo::BIGINT, 'l3': x::BIGINT}} END;
 CREATE OR REPLACE MACRO fuchi_share_fen(f, r) AS
   CASE WHEN r < 0 THEN error('fuchi: @share: negative ratio') ELSE (f * r) // {100 * SCALE} * 100 END;
+CREATE OR REPLACE MACRO fuchi_times_fen(f, n) AS
+  CASE WHEN n < 0 THEN error('fuchi: @times: negative count ' || n::VARCHAR)
+       WHEN f * n > {TIMES_MAX_FEN}::HUGEINT
+       THEN error('fuchi: @times: product ' || (f * n)::VARCHAR || ' fen is above {TIMES_MAX_FEN} fen (10^12 yuan)')
+       ELSE f * n END;
 CREATE OR REPLACE MACRO fuchi_cap(a, b, c, p, q, r) AS
   CASE WHEN fuchi_fen(a, b, c) <= fuchi_fen(p, q, r)
        THEN {{'l0': a, 'l1': b, 'l2': c}} ELSE {{'l0': p, 'l1': q, 'l2': r}} END;
@@ -119,6 +127,12 @@ def _scale(a: Sequence[Sequence[str]]) -> tuple[str, list[Stage], str | None]:
     return first, _TO_DECIMAL, None
 
 
+def _times(a: Sequence[Sequence[str]]) -> tuple[str, list[Stage], str | None]:
+    # 32-bit limbs and count: the HUGEINT product is below 2**97 (and DuckDB raises on overflow, never wraps)
+    first = f"{{'f': {_fen(a[0])}, 'n': CAST({a[1][0]} AS HUGEINT)}}"
+    return first, [lambda p: f"fuchi_times_fen({p}.f, {p}.n)", lambda p: f"fuchi_money({p})"], None
+
+
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
@@ -127,5 +141,6 @@ FUNCTIONS: dict[str, Function] = {
         Function("ratio", (MONEY, MONEY), DECIMAL, _ratio, "M1 / M2 as a decimal (no value when M2 = 0)"),
         Function("growth", (MONEY, MONEY), DECIMAL, _growth, "(M1 - M0) / M0 (no value when M0 = 0)"),
         Function("scale", (DECIMAL, DECIMAL), DECIMAL, _scale, "D1 × D2, exact"),
+        Function("times", (MONEY, INT), MONEY, _times, "money × a count ≥ 0, exact (at most 10^12 yuan)"),
     )
 }
