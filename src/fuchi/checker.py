@@ -5,8 +5,12 @@ grounds (unsafe variables); predicates used in a body but defined nowhere (cling
 occur in any rule head", usually a typo); parameters used in rules but not defined, or defined but
 unused; rules without a ``%@ rule/clause`` annotation, clause ids the metadata does not know, duplicate
 rule ids; stratification (a static predicate-dependency check: negation or an aggregate inside a
-recursive cycle, choice or disjunctive heads), then at run time on the policy's own cases: every atom is
-a fact after grounding and there is exactly one answer set.
+recursive cycle, choice or disjunctive heads); the type checker (unknown ``@functions`` or wrong arity,
+and every comparison, join, arithmetic, aggregate, call and head mixing money, decimals and integers, with
+kinds flowing from inputs, parameters and signatures through derived predicates); then warnings on the
+texts: parameters whose ``text`` states another number than their value, clauses with a text that no rule
+cites, reason terms without a zh/en entry in messages.yaml; then at run time on the policy's own cases:
+every atom is a fact after grounding and there is exactly one answer set.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import clingo
 from clingo import ast
@@ -79,9 +84,14 @@ def check_policy(path: str | Path) -> list[Finding]:
     if any(f.code in ("unsafe", "ground") for f in findings):
         return _sorted(findings)
     _annotations(policy, statements, findings)
+    _uncited_clauses(policy, findings)
     _parameters(policy, statements, findings)
+    _parameter_texts(policy, findings)
     _stratification(policy, statements, findings)
+    _functions(policy, statements, findings)
     _number_kinds(policy, statements, findings)
+    if not any(f.severity == "error" for f in findings):
+        _reasons(policy, statements, findings)  # (the texts officers read: once the rules are sound)
     if not any(f.code in ("not-stratified", "choice-head") for f in findings):
         _sql(policy, findings)  # (an unstratified program is reported once, not also as not compilable)
     if not any(f.severity == "error" for f in findings):
@@ -142,12 +152,12 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
     try:
         plan = compile_policy(policy)
     except CompileError as exc:
-        findings.append(_sql_finding(policy, exc))
+        if not _type_error_in_block(policy, exc, findings):  # (the type error says why, and where exactly)
+            findings.append(_sql_finding(policy, exc))
         return
-    seen = {(Path(f.file).name, f.line) for f in findings if f.code == "number-kinds"}
+    if any(f.code in _TYPE_CODES for f in findings):
+        return  # the compiler's shapes follow the same kinds: reported once, at the cause, by the type checker
     for rule, text in plan.kind_mismatches:
-        if (Path(rule.file).name, rule.line) in seen:
-            continue  # reported by the kind propagation above
         findings.append(
             Finding(
                 _rel(str(policy.root / rule.file), policy.root),
@@ -210,6 +220,19 @@ def _item_ids(policy: Policy, rules: Any, findings: list[Finding]) -> None:
                         "unknown-item",
                     )
                 )
+
+
+def _type_error_in_block(policy: Policy, exc: FuchiError, findings: list[Finding]) -> bool:
+    """Whether the type checker reported an error in the annotated rule block the compiler refused."""
+    file, line = getattr(exc, "file", None), getattr(exc, "line", None)
+    info = policy.rule_at(str(file), line) if file and line else None
+    if info is None:
+        return False
+    path = (policy.root / info.file).resolve()
+    return any(
+        f.code in _TYPE_CODES and Path(f.file).resolve() == path and info.line <= f.line <= info.end_line
+        for f in findings
+    )
 
 
 def _sql_finding(policy: Policy, exc: FuchiError) -> Finding:
@@ -564,112 +587,863 @@ def _parameter_lines(policy: Policy) -> dict[str, int]:
 
 
 _KINDS = {"yuan": "money", "decimal": "decimal", "int": "integer", "year": "integer"}
-_FUNCTION_KINDS = {"share": "money", "cap": "money", "ratio": "decimal", "growth": "decimal", "scale": "decimal"}
+#: Kinds clingo compares and adds by term shape, not by value: never mixed with another kind.
+_UNLIKE = frozenset({"money", "decimal"})
+#: The findings of the type checker (the compiler's own kind report is dropped at their lines).
+_TYPE_CODES = frozenset(
+    {
+        "number-kinds",
+        "predicate-kinds",
+        "arithmetic-kinds",
+        "aggregate-kinds",
+        "unknown-function",
+        "function-arity",
+        "function-argument",
+    }
+)
+_OPERATORS = {
+    ast.ComparisonOperator.Equal: "=",
+    ast.ComparisonOperator.NotEqual: "!=",
+    ast.ComparisonOperator.LessThan: "<",
+    ast.ComparisonOperator.LessEqual: "<=",
+    ast.ComparisonOperator.GreaterThan: ">",
+    ast.ComparisonOperator.GreaterEqual: ">=",
+}
+_NUMBERS_HINT = (
+    "clingo orders money terms, decimal terms and integers by type, not by value: compare money with money "
+    "(parameters of type yuan) and decimals with decimals (docs/numbers.md)"
+)
+
+
+def _input_kinds(policy: Policy) -> dict[tuple[str, int], dict[int, str]]:
+    """The number kinds of the input predicates' arguments: ``(name, arity) -> {position: kind}``.
+
+    The one place the type checker learns what the inputs hold. Today that is the framework's table
+    (``facts.FACT_TYPES``, the same for every policy); a policy-declared input schema replaces it here.
+
+    Args:
+        policy: The policy being checked (its own schema, once there is one).
+
+    Returns:
+        Kinds ``money``, ``decimal`` or ``integer`` by argument position (0-based); positions that hold
+        no number are absent.
+
+    """
+    from . import facts
+
+    # (Written against both shapes of fuchi.facts while the schema lands: the framework's FACT_TYPES, or the
+    # kinds of the policy's inputs.yaml through facts.number_kinds(policy.schema).)
+    declared = vars(facts).get("number_kinds")
+    schema = getattr(policy, "schema", None)
+    table = declared(schema) if declared is not None and schema is not None else vars(facts).get("FACT_TYPES", {})
+    return cast(dict[tuple[str, int], dict[int, str]], table)
+
+
+def _signatures_text() -> str:
+    from .numbers import SIGNATURES
+
+    return ", ".join(f"@{n}({', '.join(a)}) → {r}" for n, (a, r) in SIGNATURES.items())
+
+
+def _functions(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    """Every ``@function`` a rule calls must be one of numbers.SIGNATURES, with its number of arguments.
+
+    An unknown name passes clingo's parser and grounder and fails only when a rule fires on real data.
+    """
+    from .numbers import SIGNATURES
+
+    seen: set[tuple[str, int, int]] = set()
+
+    def visit(node: Any, file: str) -> None:
+        if isinstance(node, ast.AST):
+            if node.ast_type == ast.ASTType.Function and node.external:
+                where = (file, node.location.begin.line, node.location.begin.column)
+                signature = SIGNATURES.get(node.name)
+                if where not in seen and signature is None:
+                    seen.add(where)
+                    close = difflib.get_close_matches(node.name, sorted(SIGNATURES), n=1)
+                    findings.append(
+                        Finding(
+                            _rel(file, policy.root),
+                            where[1],
+                            where[2],
+                            "error",
+                            f"unknown function @{node.name}/{len(node.arguments)}: {node} / 未知函数",
+                            (f"did you mean @{close[0]}? " if close else "")
+                            + f"the exact functions are {_signatures_text()} (docs/numbers.md)",
+                            "unknown-function",
+                        )
+                    )
+                elif where not in seen and signature is not None and len(signature[0]) != len(node.arguments):
+                    seen.add(where)
+                    findings.append(
+                        Finding(
+                            _rel(file, policy.root),
+                            where[1],
+                            where[2],
+                            "error",
+                            f"@{node.name} takes {len(signature[0])} arguments ({', '.join(signature[0])}), "
+                            f"given {len(node.arguments)}: {node} / 函数参数个数不符",
+                            f"@{node.name}({', '.join(signature[0])}) → {signature[1]} (docs/numbers.md)",
+                            "function-arity",
+                        )
+                    )
+            for key in node.child_keys:
+                visit(getattr(node, key), file)
+        elif isinstance(node, list | tuple | ast.ASTSequence):
+            for child in node:
+                visit(child, file)
+
+    for file, stm in statements:
+        visit(stm, file)
+
+
+def _policy_path(file: str, policy: Policy) -> str:
+    """A rule file's path relative to the policy directory (``rules/20-items.lp``)."""
+    try:
+        return Path(file).resolve().relative_to(policy.root.resolve()).as_posix()
+    except ValueError:
+        return file
+
+
+def _kinds_text(kinds: set[str]) -> str:
+    return " / ".join(sorted(kinds))
+
+
+class _TypeChecker:
+    """The number kind (money, decimal, integer) of every predicate argument, and rules that mix kinds.
+
+    Kinds come from the input predicates (:func:`_input_kinds`), the parameters' declared types, ``#const``
+    definitions (``zero`` is money), the term shapes ``m/3`` (money) and ``d/4`` (decimal), integer literals
+    and arithmetic, aggregates (``#sum``/``#count`` are integers, ``#min``/``#max`` have their elements'
+    kind) and the declared signatures of the @functions (numbers.SIGNATURES). They flow through rule heads
+    to derived predicates until nothing changes: ``money_sum/2``, whose total is ``m(SA+…, …)`` built from
+    ``#sum`` over the limbs of money parts, is money, and so is every predicate fed from it.
+    """
+
+    def __init__(self, policy: Policy, statements: list[tuple[str, Any]]) -> None:
+        self.policy = policy
+        self.rules = [(file, stm) for file, stm in statements if stm.ast_type == ast.ASTType.Rule]
+        self.inputs = {k: {pos: {kind} for pos, kind in v.items()} for k, v in _input_kinds(policy).items()}
+        params = policy.parameters.values()
+        self.param2 = {p.name: _KINDS.get(p.type) for p in params if p.type != "table"}
+        self.param3 = {p.name: _KINDS.get(p.value_type or "") for p in params if p.type == "table"}
+        self.keys3 = {p.name: _KINDS.get(p.key_type or "") for p in params if p.type == "table"}
+        self.slots: dict[tuple[str, int], dict[int, set[str]]] = {}
+        self.consts: dict[str, set[str]] = {}
+        #: (rule index, head position) whose kind disagrees with other rules for that argument: the finding
+        self.mixed: dict[tuple[int, int], str] = {}
+        #: the minority among them, left out of the propagation
+        self.excluded: set[tuple[int, int]] = set()
+        self.findings: list[Finding] = []
+        self.reporting = False
+        self.file = ""
+        self._reported: set[tuple[str, int, int, str]] = set()
+        for _, stm in statements:
+            if stm.ast_type == ast.ASTType.Definition:
+                self.consts[stm.name] = self.kinds(stm.value, {})
+
+    # ---- kinds of terms ------------------------------------------------------------------------------
+
+    def kinds(self, t: Any, env: dict[str, set[str]]) -> set[str]:
+        """The kinds term ``t`` may have (empty: no number, or unknown); reports mixing when reporting."""
+        tt = t.ast_type
+        if tt == ast.ASTType.Variable:
+            return set(env.get(t.name, ()))
+        if tt == ast.ASTType.SymbolicTerm:
+            return self._symbol_kinds(t.symbol)
+        if tt == ast.ASTType.Function:
+            if t.external:
+                return self._call(t, env)
+            for a in t.arguments:
+                self.kinds(a, env)
+            if not t.arguments and t.name in self.consts:
+                return set(self.consts[t.name])
+            return self._shape(t.name, len(t.arguments))
+        if tt in (ast.ASTType.UnaryOperation, ast.ASTType.BinaryOperation):
+            operands = [t.argument] if tt == ast.ASTType.UnaryOperation else [t.left, t.right]
+            found: set[str] = set()
+            for o in operands:
+                found |= self.kinds(o, env)
+            if found & _UNLIKE:
+                self.report(
+                    t,
+                    "arithmetic-kinds",
+                    f"arithmetic on {_kinds_text(found)}: {t} / 金额或小数不能直接做算术运算",
+                    "clingo's + - * / \\ work on plain integers: on a money term m(A,B,C) or a decimal d(…) the "
+                    "result is undefined and the rule silently never fires. Add money with sum_part/money_sum "
+                    "(rules/01-money.lp), multiply and bound it with the @functions (" + _signatures_text() + ")",
+                )
+            return {"integer"}
+        if tt == ast.ASTType.Interval:
+            self.kinds(t.left, env)
+            self.kinds(t.right, env)
+            return {"integer"}
+        if tt == ast.ASTType.Pool:
+            out: set[str] = set()
+            for a in t.arguments:
+                out |= self.kinds(a, env)
+            return out
+        return set()
+
+    def _symbol_kinds(self, sym: clingo.Symbol) -> set[str]:
+        if sym.type == clingo.SymbolType.Number:
+            return {"integer"}
+        if sym.type == clingo.SymbolType.Function:
+            if not sym.arguments and sym.name in self.consts:
+                return set(self.consts[sym.name])
+            return self._shape(sym.name, len(sym.arguments))
+        return set()
+
+    @staticmethod
+    def _shape(name: str, arity: int) -> set[str]:
+        if name == "m" and arity == 3:
+            return {"money"}
+        if name == "d" and arity == 4:
+            return {"decimal"}
+        return set()
+
+    def _call(self, t: Any, env: dict[str, set[str]]) -> set[str]:
+        from .numbers import SIGNATURES
+
+        args = [self.kinds(a, env) for a in t.arguments]
+        signature = SIGNATURES.get(t.name)
+        if signature is None:
+            return set()  # reported by _functions
+        wanted, result = signature
+        if len(wanted) == len(args):  # (a wrong arity is reported by _functions)
+            for n, (want, got) in enumerate(zip(wanted, args, strict=True), start=1):
+                if got and not got <= {want}:
+                    self.report(
+                        t.arguments[n - 1],
+                        "function-argument",
+                        f"argument {n} of @{t.name} must be {want}, got {_kinds_text(got)}: {t} / 函数参数类型不符",
+                        f"@{t.name}({', '.join(wanted)}) → {result} (docs/numbers.md)",
+                    )
+        return {result}
+
+    # ---- kinds of variables ----------------------------------------------------------------------------
+
+    def atom_kinds(self, sym: Any) -> dict[int, set[str]]:
+        """The kinds of the arguments of a body atom ``sym`` (a Function node), parameters by their name."""
+        args = sym.arguments
+        known = {pos: set(k) for pos, k in self.slots.get((sym.name, len(args)), {}).items()}
+        name = _constant_name(args[0]) if sym.name == "param" and args else None
+        if name is not None:
+            value = (self.param3 if len(args) == 3 else self.param2).get(name)
+            if value:
+                known[len(args) - 1] = {value}
+            key = self.keys3.get(name) if len(args) == 3 else None
+            if key:
+                known[1] = {key}
+        return known
+
+    def env_of(self, body: Any, outer: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+        """The kinds of the variables a body binds (positive atoms, ``V = term``, ``V = #agg{…}``)."""
+        saved, self.reporting = self.reporting, False
+        env = {k: set(v) for k, v in (outer or {}).items()}
+        try:
+            for _ in range(4):  # an assignment may use a variable bound further right
+                before = {k: set(v) for k, v in env.items()}
+                for lit in body:
+                    self._bind_literal(lit, env)
+                if env == before:
+                    break
+        finally:
+            self.reporting = saved
+        return env
+
+    def _bind_literal(self, lit: Any, env: dict[str, set[str]]) -> None:
+        if lit.ast_type != ast.ASTType.Literal or lit.sign != ast.Sign.NoSign:
+            return
+        atom = lit.atom
+        if atom.ast_type == ast.ASTType.Comparison:
+            if len(atom.guards) == 1 and atom.guards[0].comparison == ast.ComparisonOperator.Equal:
+                left, right = atom.term, atom.guards[0].term
+                for a, b in ((left, right), (right, left)):
+                    if a.ast_type == ast.ASTType.Variable and a.name != "_":
+                        env.setdefault(a.name, set()).update(self.kinds(b, env))
+        elif atom.ast_type == ast.ASTType.SymbolicAtom and atom.symbol.ast_type == ast.ASTType.Function:
+            known = self.atom_kinds(atom.symbol)
+            for pos, arg in enumerate(atom.symbol.arguments):
+                self._bind(arg, known.get(pos, set()), env)
+        elif atom.ast_type == ast.ASTType.BodyAggregate:
+            result = self.aggregate_kinds(atom, env)
+            for guard in (atom.left_guard, atom.right_guard):
+                if (
+                    guard is not None
+                    and guard.comparison == ast.ComparisonOperator.Equal
+                    and guard.term.ast_type == ast.ASTType.Variable
+                ):
+                    env.setdefault(guard.term.name, set()).update(result)
+
+    def _bind(self, arg: Any, kinds: set[str], env: dict[str, set[str]]) -> None:
+        if arg.ast_type == ast.ASTType.Variable:
+            if arg.name != "_":
+                env.setdefault(arg.name, set()).update(kinds)
+        elif arg.ast_type == ast.ASTType.Function and not arg.external and self._shape(arg.name, len(arg.arguments)):
+            for limb in arg.arguments:  # m(A, B, C) / d(N2, N1, N0, X): the limbs are integers
+                self._bind(limb, {"integer"}, env)
+
+    def aggregate_kinds(self, atom: Any, env: dict[str, set[str]]) -> set[str]:
+        """The kinds of a body aggregate's value: integers for #count and #sum, the elements' for #min/#max."""
+        if atom.function not in (ast.AggregateFunction.Min, ast.AggregateFunction.Max):
+            return {"integer"}
+        out: set[str] = set()
+        for el in atom.elements:
+            if el.terms:
+                out |= self.kinds(el.terms[0], self.env_of(el.condition, env))
+        return out
+
+    # ---- propagation -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def head_of(stm: Any) -> Any:
+        """The head atom (a Function node) of a normal rule, or None."""
+        head = stm.head
+        if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
+            return None
+        sym = head.atom.symbol
+        return sym if sym.ast_type == ast.ASTType.Function else None
+
+    def propagate(self) -> None:
+        """Give every derived predicate's arguments their kinds, to a fixpoint; then blame mixed heads.
+
+        A head argument whose kind differs from what most rules of the predicate put there (an integer
+        amount among money amounts) is reported at its rule and left out, so that the rules reading the
+        predicate are not reported for it too. Without a majority (one decimal, one money) every rule of
+        the conflict is reported and the kinds stay mixed.
+        """
+        while True:
+            self.slots = {k: {p: set(s) for p, s in v.items()} for k, v in self.inputs.items()}
+            changed = True
+            while changed:
+                changed = False
+                for i, (_, stm) in enumerate(self.rules):
+                    head = self.head_of(stm)
+                    if head is None:
+                        continue
+                    env = self.env_of(stm.body)
+                    slot = self.slots.setdefault((head.name, len(head.arguments)), {})
+                    for pos, arg in enumerate(head.arguments):
+                        if (i, pos) in self.excluded:
+                            continue
+                        new = self.kinds(arg, env)
+                        if not new <= slot.get(pos, set()):
+                            slot.setdefault(pos, set()).update(new)
+                            changed = True
+            if not self._blame_mixed_heads():
+                return
+
+    def _blame_mixed_heads(self) -> bool:
+        """Record head arguments of unlike kinds (self.mixed); True when new ones are to be left out."""
+        contributions: dict[tuple[str, int, int], list[tuple[int, set[str]]]] = defaultdict(list)
+        for i, (_, stm) in enumerate(self.rules):
+            head = self.head_of(stm)
+            if head is None:
+                continue
+            env = self.env_of(stm.body)
+            for pos, arg in enumerate(head.arguments):
+                found = self.kinds(arg, env)
+                if found and (i, pos) not in self.excluded:
+                    contributions[(head.name, len(head.arguments), pos)].append((i, found))
+        blamed = False
+        for (name, arity, pos), items in contributions.items():
+            every = set().union(*(k for _, k in items))
+            if len(every) < 2 or not every & _UNLIKE:
+                continue
+            count = {k: sum(1 for _, ks in items if k in ks) for k in every}
+            top = max(count.values())
+            majority = [k for k in every if count[k] == top]
+            for i, ks in items:
+                if len(majority) == 1 and majority[0] in ks:
+                    continue
+                others = [j for j, ks2 in items if j != i and not ks2 & ks]
+                if not others:
+                    continue
+                file, stm = self.rules[others[0]]
+                where = f"{_policy_path(file, self.policy)}:{stm.location.begin.line}"
+                kind = _kinds_text(set().union(*(k for j, k in items if j in others)))
+                self.mixed[(i, pos)] = (
+                    f"argument {pos + 1} of {name}/{arity} is {_kinds_text(ks)} here but {kind} in "
+                    + (f"{len(others)} other rules (e.g. {where})" if len(others) > 1 else where)
+                )
+                if len(majority) == 1:
+                    self.excluded.add((i, pos))
+                    blamed = True
+        return blamed
+
+    # ---- findings ------------------------------------------------------------------------------------
+
+    def report(self, node: Any, code: str, message: str, hint: str) -> None:
+        """Add a finding at ``node`` (a term or literal of the rule being checked), once."""
+        if not self.reporting:
+            return
+        line, col = node.location.begin.line, node.location.begin.column
+        key = (self.file, line, col, code)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.findings.append(Finding(_rel(self.file, self.policy.root), line, col, "error", message, hint, code))
+
+    def check(self) -> list[Finding]:
+        """Propagate, then report every comparison, join, arithmetic, aggregate and call of unlike kinds."""
+        self.propagate()
+        for i, (file, stm) in enumerate(self.rules):
+            self.file = file
+            env = self.env_of(stm.body)
+            self.reporting = True
+            head = self.head_of(stm)
+            if head is not None:
+                for pos, arg in enumerate(head.arguments):
+                    self.kinds(arg, env)
+                    if (i, pos) in self.mixed:
+                        self.report(
+                            arg,
+                            "predicate-kinds",
+                            f"{self.mixed[(i, pos)]}: {head} / 同一谓词参数的数类型不一致",
+                            "every rule deriving a predicate must put the same kind of number in each argument: "
+                            + _NUMBERS_HINT,
+                        )
+            self.check_body(stm.body, env)
+            self.reporting = False
+        return self.findings
+
+    def check_body(self, body: Any, env: dict[str, set[str]]) -> None:
+        """Report the literals of a body (or of an aggregate element's condition) that mix kinds."""
+        joins: dict[str, tuple[set[str], str]] = {}
+        for lit in body:
+            if lit.ast_type != ast.ASTType.Literal:
+                continue
+            atom = lit.atom
+            if atom.ast_type == ast.ASTType.SymbolicAtom and atom.symbol.ast_type == ast.ASTType.Function:
+                self._check_atom(lit, atom.symbol, env, joins)
+            elif atom.ast_type == ast.ASTType.Comparison:
+                sides = [self.kinds(t, env) for t in [atom.term, *(g.term for g in atom.guards)]]
+                found = set().union(*sides)
+                if found & _UNLIKE and len(found) > 1:
+                    shown = _kinds_text(found)
+                    if len(sides) == 2 and all(sides):
+                        op = _OPERATORS.get(atom.guards[0].comparison, "?")
+                        shown = f"{_kinds_text(sides[0])} {op} {_kinds_text(sides[1])}"
+                    self.report(
+                        lit,
+                        "number-kinds",
+                        f"comparison of unlike numbers ({shown}): {atom} / 比较了不同类型的数",
+                        _NUMBERS_HINT,
+                    )
+            elif atom.ast_type == ast.ASTType.BodyAggregate:
+                self._check_aggregate(lit, atom, env)
+
+    def _check_atom(self, lit: Any, sym: Any, env: dict[str, set[str]], joins: dict[str, tuple[set[str], str]]) -> None:
+        known = self.atom_kinds(sym)
+        positive = lit.sign == ast.Sign.NoSign
+        for pos, arg in enumerate(sym.arguments):
+            got = self.kinds(arg, env)
+            want = known.get(pos, set())
+            where = f"argument {pos + 1} of {sym.name}/{len(sym.arguments)}"
+            if arg.ast_type == ast.ASTType.Variable:
+                if arg.name == "_" or not want:
+                    continue
+                if positive and arg.name not in joins:
+                    joins[arg.name] = (want, where)
+                    continue
+                got, other = joins.get(arg.name, (got, "its binding"))
+                if got and not got & want and (got | want) & _UNLIKE:
+                    self.report(
+                        arg,
+                        "number-kinds",
+                        f"{arg} is {_kinds_text(got)} ({other}) but {where} is {_kinds_text(want)}: {sym} never "
+                        "matches / 变量在两处的数类型不同",
+                        _NUMBERS_HINT,
+                    )
+            elif got and want and not got & want and (got | want) & _UNLIKE:
+                self.report(
+                    arg,
+                    "number-kinds",
+                    f"{where} is {_kinds_text(want)}, {arg} is {_kinds_text(got)}: {sym} never matches "
+                    "/ 参数的数类型不符，永不匹配",
+                    _NUMBERS_HINT,
+                )
+
+    def _check_aggregate(self, lit: Any, atom: Any, env: dict[str, set[str]]) -> None:
+        name = {ast.AggregateFunction.Min: "#min", ast.AggregateFunction.Max: "#max"}.get(atom.function)
+        every: set[str] = set()
+        for el in atom.elements:
+            inner = self.env_of(el.condition, env)
+            self.check_body(el.condition, inner)
+            if not el.terms:
+                continue
+            weight = self.kinds(el.terms[0], inner)
+            for t in el.terms[1:]:
+                self.kinds(t, inner)
+            every |= weight
+            if name is None and atom.function != ast.AggregateFunction.Count and weight & _UNLIKE:
+                self.report(
+                    el.terms[0],
+                    "aggregate-kinds",
+                    f"#sum over {_kinds_text(weight)} weights: {el.terms[0]} in {atom} / #sum 只能加整数",
+                    "clingo's #sum adds integers and silently skips every other weight (the total comes out 0 or "
+                    "too small): write each amount as sum_part(Group, Key, Money) and read money_sum(Group, "
+                    "Total) (rules/01-money.lp)",
+                )
+        if name is not None and every & _UNLIKE and len(every) > 1:
+            self.report(
+                lit,
+                "aggregate-kinds",
+                f"{name} over unlike numbers ({_kinds_text(every)}): {atom} / 聚合中混用了不同类型的数",
+                f"{name} orders its elements by term type before value: " + _NUMBERS_HINT,
+            )
+        result = every if name is not None else {"integer"}
+        for guard in (atom.left_guard, atom.right_guard):
+            if guard is None or (
+                guard.comparison == ast.ComparisonOperator.Equal and guard.term.ast_type == ast.ASTType.Variable
+            ):
+                continue  # (V = #agg{…}: V takes the aggregate's kinds)
+            found = self.kinds(guard.term, env) | result
+            if found & _UNLIKE and len(found) > 1:
+                self.report(
+                    lit,
+                    "number-kinds",
+                    f"comparison of unlike numbers ({_kinds_text(found)}): {atom} / 比较了不同类型的数",
+                    _NUMBERS_HINT,
+                )
 
 
 def _number_kinds(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
-    """Comparisons must compare like with like: money with money, decimals with decimals (docs/numbers.md).
+    """Numbers of unlike kinds must never meet (docs/numbers.md); see :class:`_TypeChecker` for the kinds.
 
-    Kinds come from the input predicates (facts.FACT_TYPES), the parameters' declared types, the constant
-    ``zero`` and the @functions, and flow through rule heads to derived predicates until nothing changes. A
-    comparison whose sides may hold unlike kinds (e.g. a money input against a parameter declared decimal,
-    possibly through a derived predicate) is an error.
+    Errors, each at its rule's line: a comparison, a join of two atoms or an atom's argument mixing money,
+    decimals and integers (also through derived predicates and ``money_sum``); arithmetic on money or
+    decimals; ``#sum`` over money, ``#min``/``#max`` over mixed kinds; a @function argument of the wrong
+    kind; a head putting another kind in an argument than the predicate's other rules.
     """
-    from .facts import FACT_TYPES
+    findings.extend(_TypeChecker(policy, statements).check())
 
-    kinds: dict[tuple[str, int], dict[int, set[str]]] = {
-        k: {pos: {kind} for pos, kind in v.items()} for k, v in FACT_TYPES.items()
-    }
-    param2 = {p.name: _KINDS.get(p.type) for p in policy.parameters.values() if p.type != "table"}
-    param3 = {p.name: _KINDS.get(p.value_type or "") for p in policy.parameters.values() if p.type == "table"}
-    keys3 = {p.name: _KINDS.get(p.key_type or "") for p in policy.parameters.values() if p.type == "table"}
-    rules = [(file, stm) for file, stm in statements if stm.ast_type == ast.ASTType.Rule]
 
-    def term_kinds(t: Any, env: dict[str, set[str]]) -> set[str]:
+# ---- reasons, parameter texts, clauses ---------------------------------------------------------------------
+
+#: The arguments that hold a reason term, rendered through messages.yaml: (name, arity) → position.
+_REASON_SLOTS = {("decision", 7): 6, ("input_error", 3): 2, ("input_warning", 3): 2}
+_PLACEHOLDER = re.compile(r"\{(\d+)(?::([^}]*))?\}")
+
+
+@dataclass
+class _TermNode:
+    """A function term or constant a rule head builds (a candidate reason term)."""
+
+    name: str
+    arity: int
+    file: str
+    line: int
+    column: int
+    text: str
+    #: where each argument's values come from: ("slot", name, arity, position) or ("term", node index)
+    args: list[list[tuple[Any, ...]]]
+
+
+def _reasons(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    """Every reason term the rules can give must have a zh and an en text in messages.yaml (a warning).
+
+    Reasons are followed from the Reason arguments of decision/7, input_error/3 and input_warning/3 back
+    through the rules (``stage(…, R) :- fails(…, R)``) to the heads that build them, and into the arguments
+    a template renders as ``{N:reason}`` (``gate(G)``, ``missing(revenue(Y))``). Without a text, officers
+    would read the bare term (``not_ai_field / not_ai_field``).
+    """
+    nodes: list[_TermNode] = []
+    sources: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+
+    def symbol_node(sym: clingo.Symbol, file: str, loc: Any) -> list[tuple[Any, ...]]:
+        if sym.type != clingo.SymbolType.Function:
+            return []
+        args = [symbol_node(a, file, loc) for a in sym.arguments]
+        nodes.append(_TermNode(sym.name, len(sym.arguments), file, loc.begin.line, loc.begin.column, str(sym), args))
+        return [("term", len(nodes) - 1)]
+
+    def term_sources(t: Any, binds: dict[str, list[tuple[Any, ...]]], file: str) -> list[tuple[Any, ...]]:
         if t.ast_type == ast.ASTType.Variable:
-            return env.get(t.name, set())
+            return binds.get(t.name, [])
         if t.ast_type == ast.ASTType.SymbolicTerm:
-            sym = t.symbol
-            if sym.type == clingo.SymbolType.Number:
-                return {"integer"}
-            if sym.type == clingo.SymbolType.Function and sym.name == "zero" and not sym.arguments:
-                return {"money"}
-            return set()
-        if t.ast_type == ast.ASTType.Function:
-            if t.external:
-                return {_FUNCTION_KINDS[t.name]} if t.name in _FUNCTION_KINDS else set()
-            if t.name == "zero" and not t.arguments:
-                return {"money"}
-        return set()
+            return symbol_node(t.symbol, file, t.location)
+        if t.ast_type == ast.ASTType.Function and not t.external:
+            args = [term_sources(a, binds, file) for a in t.arguments]
+            loc = t.location.begin
+            nodes.append(_TermNode(t.name, len(t.arguments), file, loc.line, loc.column, str(t), args))
+            return [("term", len(nodes) - 1)]
+        if t.ast_type == ast.ASTType.Pool:
+            return [s for a in t.arguments for s in term_sources(a, binds, file)]
+        return []
 
-    def env_of(body: Any) -> dict[str, set[str]]:
-        env: dict[str, set[str]] = {}
-        for lit in body:
+    for file, stm in statements:
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        head = _TypeChecker.head_of(stm)
+        if head is None:
+            continue
+        binds: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for lit in stm.body:
             if lit.ast_type != ast.ASTType.Literal or lit.sign != ast.Sign.NoSign:
                 continue
             atom = lit.atom
-            if atom.ast_type == ast.ASTType.Comparison and len(atom.guards) == 1:
+            if atom.ast_type == ast.ASTType.SymbolicAtom and atom.symbol.ast_type == ast.ASTType.Function:
+                sym = atom.symbol
+                for pos, arg in enumerate(sym.arguments):
+                    if arg.ast_type == ast.ASTType.Variable and arg.name != "_":
+                        binds[arg.name].append(("slot", sym.name, len(sym.arguments), pos))
+            elif atom.ast_type == ast.ASTType.Comparison and len(atom.guards) == 1:
                 left, right = atom.term, atom.guards[0].term
-                if left.ast_type == ast.ASTType.Variable and atom.guards[0].comparison == ast.ComparisonOperator.Equal:
-                    env.setdefault(left.name, set()).update(term_kinds(right, env))
-                continue
-            if atom.ast_type != ast.ASTType.SymbolicAtom or atom.symbol.ast_type != ast.ASTType.Function:
-                continue
-            sym = atom.symbol
-            args = sym.arguments
-            known = {pos: set(k) for pos, k in kinds.get((sym.name, len(args)), {}).items()}
-            name = _constant_name(args[0]) if sym.name == "param" and args else None
-            if name is not None:
-                value = (param3 if len(args) == 3 else param2).get(name)
-                if value:
-                    known[len(args) - 1] = {value}
-                key = keys3.get(name) if len(args) == 3 else None
-                if key:
-                    known[1] = {key}
-            for pos, kind in known.items():
-                if pos < len(args) and args[pos].ast_type == ast.ASTType.Variable:
-                    env.setdefault(args[pos].name, set()).update(kind)
-        return env
+                if atom.guards[0].comparison == ast.ComparisonOperator.Equal and left.ast_type == ast.ASTType.Variable:
+                    binds[left.name].extend(term_sources(right, binds, file))
+        for pos, arg in enumerate(head.arguments):
+            sources[(head.name, len(head.arguments), pos)].extend(term_sources(arg, binds, file))
 
-    changed = True
-    while changed:  # propagate kinds to derived predicates
-        changed = False
-        for _, stm in rules:
-            head = stm.head
-            if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
-                continue
-            sym = head.atom.symbol
-            if sym.ast_type != ast.ASTType.Function:
-                continue
-            env = env_of(stm.body)
-            slot = kinds.setdefault((sym.name, len(sym.arguments)), {})
-            for pos, arg in enumerate(sym.arguments):
-                new = term_kinds(arg, env) & {"money", "decimal"}
-                if not new <= slot.get(pos, set()):
-                    slot.setdefault(pos, set()).update(new)
-                    changed = True
-    for file, stm in rules:
-        env = env_of(stm.body)
-        for lit in stm.body:
-            if lit.ast_type != ast.ASTType.Literal or lit.atom.ast_type != ast.ASTType.Comparison:
-                continue
-            atom = lit.atom
-            found: set[str] = set()
-            for t in [atom.term, *(g.term for g in atom.guards)]:
-                found |= term_kinds(t, env)
-            if found & {"money", "decimal"} and len(found) > 1:
-                findings.append(
-                    Finding(
-                        _rel(file, policy.root),
-                        lit.location.begin.line,
-                        lit.location.begin.column,
-                        "error",
-                        f"comparison of unlike numbers ({' / '.join(sorted(found))}): {atom} / 比较了不同类型的数",
-                        "clingo orders money terms, decimal terms and integers by type, not by value: compare money "
-                        "with money (parameters of type yuan) and decimals with decimals (docs/numbers.md)",
-                        "number-kinds",
-                    )
-                )
+    def reach(start: list[tuple[Any, ...]]) -> list[int]:
+        out: list[int] = []
+        seen: set[tuple[Any, ...]] = set()
+        stack = list(start)
+        while stack:
+            src = stack.pop()
+            if src[0] == "term":
+                out.append(src[1])
+            elif src[1:] not in seen:
+                seen.add(src[1:])
+                stack.extend(sources.get(src[1:], []))
+        return sorted(out)
+
+    missing: dict[str, tuple[_TermNode, str]] = {}
+    queue = [n for (name, arity), pos in _REASON_SLOTS.items() for n in reach([("slot", name, arity, pos)])]
+    done: set[int] = set()
+    while queue:
+        index = queue.pop(0)
+        if index in done:
+            continue
+        done.add(index)
+        node = nodes[index]
+        if not node.name:
+            continue  # a tuple: shown as written
+        key = f"{node.name}/{node.arity}"
+        entry = policy.messages.get(key)
+        texts = {lang: entry.get(lang) for lang in ("zh", "en")} if isinstance(entry, dict) else {}
+        absent = [lang for lang in ("zh", "en") if not isinstance(texts.get(lang), str)]
+        if absent:
+            missing.setdefault(key, (node, " and ".join(absent)))
+            continue
+        for template in texts.values():
+            for m in _PLACEHOLDER.finditer(str(template)):
+                n = int(m.group(1))
+                if m.group(2) == "reason" and n < len(node.args):
+                    queue.extend(reach(node.args[n]))
+    known = sorted(str(k) for k in policy.messages)
+    for key, (node, langs) in sorted(missing.items(), key=lambda kv: (kv[1][0].file, kv[1][0].line, kv[0])):
+        close = difflib.get_close_matches(key, known, n=1)
+        what = "no entry" if langs == "zh and en" else f"no {langs} text"
+        findings.append(
+            Finding(
+                _rel(node.file, policy.root),
+                node.line,
+                node.column,
+                "warning",
+                f"reason {key}" + (f" ({node.text})" if node.arity else "") + f" has {what} in messages.yaml: "
+                f"officers would read “{node.text} / {node.text}” / 理由在 messages.yaml 中没有说明文字",
+                (f"did you mean {close[0]!r}? " if close else "")
+                + f"add `{key}: {{zh: …, en: …}}` to messages.yaml; {{0:money}}, {{0:int}}, {{0:reason}} … "
+                "render its arguments (see the file's header)",
+                "unknown-reason",
+            )
+        )
+
+
+_AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+#: A number a parameter's text states, with its unit (dates and clause ids are read so as to be skipped).
+_STATED = re.compile(
+    r"(?P<date>(?<![\d.])(?P<year>\d{4})-\d{1,2}-\d{1,2})"
+    r"|(?P<clause>(?<![\d.])\d+(?:\.\d+)+\.[a-z](?![a-z]))"
+    r"|(?<![\d.,])(?P<ra>" + _AMOUNT + r")\s*[:：]\s*(?P<rb>" + _AMOUNT + r")"
+    r"|(?P<cur>CNY|RMB|¥|￥)?\s*(?<![\d.,])(?P<n>" + _AMOUNT + r")\s*"
+    r"(?P<unit>亿元|亿|万元|万|千元|元|billion|bn|million|mn|thousand|yuan|%|％|倍|times|×|petaflops|pflops"
+    r"|年|月|日|号|条|款|项|个|次|家|人|名|件|台|m(?![a-z])|k(?![a-z]))?",
+    re.IGNORECASE,
+)
+_MONEY_UNITS = {
+    "亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "千元": 10**3, "元": 1, "yuan": 1,
+    "billion": 10**9, "bn": 10**9, "million": 10**6, "mn": 10**6, "m": 10**6, "thousand": 10**3, "k": 10**3,
+}  # fmt: skip
+_TIMES_UNITS = {"倍", "times", "×", "petaflops", "pflops"}
+_COUNT_UNITS = {"项", "个", "次", "家", "人", "名", "件", "台"}
+_PARAM_DIMENSIONS = {"yuan": "money", "decimal": "decimal", "year": "year", "int": "count"}
+
+
+def _stated_numbers(text: str, dims: set[str]) -> list[tuple[str, Decimal, str]]:
+    """The numbers ``text`` states in the dimensions ``dims`` (money, decimal, year, count): (dim, value, as written).
+
+    Units are read as the measures write them: 万元/亿元/元 and CNY/million/bn are money in yuan, % a
+    fraction, 倍/times/PFLOPS and a bare number a decimal, ``1:x`` the ratio x, a four-digit number before
+    年 or in a date a year; a bare number with thousands separators is money. Months, days and clause ids
+    (``2.2.b``) are skipped.
+    """
+    out: list[tuple[str, Decimal, str]] = []
+    for m in _STATED.finditer(text):
+        raw = m.group(0).strip()
+        if m.group("clause"):
+            continue
+        if m.group("date"):
+            out.append(("year", Decimal(m.group("year")), raw))
+            continue
+        if m.group("ra"):
+            a, b = Decimal(m.group("ra").replace(",", "")), Decimal(m.group("rb").replace(",", ""))
+            if a:
+                out.append(("decimal", b / a, raw))
+            continue
+        written = m.group("n")
+        value = Decimal(written.replace(",", ""))
+        unit = (m.group("unit") or "").lower()
+        if unit in _MONEY_UNITS:
+            out.append(("money", value * _MONEY_UNITS[unit], raw))
+        elif m.group("cur"):
+            out.append(("money", value, raw))
+        elif unit in ("%", "％"):
+            out.append(("decimal", value / 100, raw))
+        elif unit in _TIMES_UNITS:
+            out.append(("decimal", value, raw))
+        elif unit == "年":
+            if len(written) == 4 and written.isdigit():
+                out.append(("year", value, raw))
+        elif unit in _COUNT_UNITS:
+            out.append(("count", value, raw))
+        elif not unit:
+            if "," in written and "money" in dims:
+                out.append(("money", value, raw))
+            elif "decimal" in dims:
+                out.append(("decimal", value, raw))
+            elif "count" in dims and written.isdigit():
+                out.append(("count", value, raw))
+            elif "year" in dims and len(written) == 4 and written.isdigit():
+                out.append(("year", value, raw))
+    return [s for s in out if s[0] in dims]
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except ArithmeticError:
+        return None
+    return dec if dec.is_finite() else None
+
+
+def _parameter_values(p: Any) -> dict[str, set[Decimal]]:
+    """The numbers a parameter holds, by dimension (a table's keys and values each by their type)."""
+    out: dict[str, set[Decimal]] = defaultdict(set)
+    if p.type == "table" and isinstance(p.value, dict):
+        pairs = [(p.key_type, list(p.value)), (p.value_type, list(p.value.values()))]
+    else:
+        pairs = [(p.type, p.value if isinstance(p.value, list) else [p.value])]
+    for kind, values in pairs:
+        dim = _PARAM_DIMENSIONS.get(str(kind))
+        if dim is None:
+            continue
+        for v in values:
+            dec = _as_decimal(v)
+            if dec is not None:
+                out[dim].add(dec)
+    return dict(out)
+
+
+def _plain_decimal(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _parameter_texts(policy: Policy, findings: list[Finding]) -> None:
+    """A parameter's ``text`` must state its value: 1.5 with a text of 1.2倍 is a warning at the text line.
+
+    Every number of the parameter's kind that the zh or en text states (see :func:`_stated_numbers`) must be
+    one of its values (a table's keys or values); a list or table whose text states two numbers or more of a
+    kind must state each of its values of that kind.
+    """
+    lines = _parameter_text_lines(policy)
+    for p in policy.parameters.values():
+        values = _parameter_values(p)
+        if not values:
+            continue
+        wrong: list[str] = []
+        unstated: list[str] = []
+        for lang, text in (("zh", p.text_zh), ("en", p.text_en)):
+            stated = _stated_numbers(text, set(values))
+            for dim, value, raw in stated:
+                if value not in values[dim] and f"“{raw}” ({lang})" not in wrong:
+                    wrong.append(f"“{raw}” ({lang})")
+            many = isinstance(p.value, list | dict)
+            for dim, have in values.items():
+                said = {v for d, v, _ in stated if d == dim}
+                if many and len(said) >= 2:
+                    for v in sorted(have - said):
+                        if _plain_decimal(v) not in unstated:
+                            unstated.append(_plain_decimal(v))
+        if not wrong and not unstated:
+            continue
+        shown = ", ".join(_plain_decimal(v) for dim in values for v in sorted(values[dim]))
+        parts = []
+        if wrong:
+            parts.append(f"its text states {', '.join(wrong)}, not its value ({shown})")
+        if unstated:
+            parts.append(f"its text does not state the value(s) {', '.join(unstated)}")
+        findings.append(
+            Finding(
+                _rel(str(policy.root / "parameters.yaml"), policy.root),
+                lines.get(p.name, 1),
+                1,
+                "warning",
+                f"parameter {p.name!r}: {'; '.join(parts)} / 参数说明中的数字与取值不符",
+                "update `text:` to the value (show-policy and explain show it to officers and auditors), or correct "
+                "the value; the text is read in its units: 万元 = 10,000 元, 1亿元 = 100,000,000 元, 5% = 0.05, "
+                "1:0.5 = 0.5, 1.2倍 = 1.2",
+                "parameter-text",
+            )
+        )
+
+
+def _parameter_text_lines(policy: Policy) -> dict[str, int]:
+    """The line of each parameter's ``text:`` in parameters.yaml (else of its name)."""
+    out = _parameter_lines(policy)
+    path = policy.root / "parameters.yaml"
+    current = None
+    for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text and not text[0].isspace() and not text.startswith("#") and ":" in text:
+            current = text.split(":", 1)[0].strip()
+        elif current is not None and text.strip().startswith("text:"):
+            out[current] = n
+            current = None
+    return out
+
+
+def _uncited_clauses(policy: Policy, findings: list[Finding]) -> None:
+    """A clause with a text in policy.yaml that no rule cites is a warning at its line.
+
+    A clause without zh/en text (a chapter heading, kept for its title) may be cited nowhere.
+    """
+    cited = {cid for info in policy.rules for cid in info.clauses}
+    path = policy.root / "policy.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((n for n, text in enumerate(lines) if text.startswith("clauses:")), 0)
+    for cid, clause in policy.clauses.items():
+        if cid in cited or not (clause.zh or clause.en):
+            continue
+        entry = re.compile(r"^\s+([\"']?)" + re.escape(cid) + r"\1\s*:")
+        line = next((n + 1 for n in range(start, len(lines)) if entry.match(lines[n])), 1)
+        title = clause.title_zh or clause.title_en
+        findings.append(
+            Finding(
+                _rel(str(path), policy.root),
+                line,
+                1,
+                "warning",
+                f"clause {cid!r}" + (f" ({title})" if title else "") + " is cited by no rule / 条款未被任何规则引用",
+                f"implement it in a rule annotated `%@ clause: {cid}` (or add {cid} to the `%@ clause:` of the rule "
+                "that implements it); a heading that needs no rule keeps only its title, without zh/en text",
+                "uncited-clause",
+            )
+        )
 
 
 def _constant_name(t: Any) -> str | None:
