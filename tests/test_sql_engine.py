@@ -156,7 +156,7 @@ def _policy_with(tmp_path: Path, extra: str) -> Policy:
     [
         ("{ chosen(C) } :- company(C).\n", "not supported by the SQL compiler"),
         ("reach(C) :- company(C).\nreach(C) :- reach(C), company(C).\n", "recursive predicates"),
-        ("big(C) :- company(C), X = @times(1, 2), X > 0.\n", "unknown function @times"),
+        ("big(C) :- company(C), X = @nosuch(1, 2), X > 0.\n", "unknown function @nosuch"),
         ("odd(C, X) :- revenue(C, _, R), X = R + 1.\n", "arithmetic on a non-integer term"),
         ("range(1..3).\n", "intervals"),
     ],
@@ -230,21 +230,32 @@ def test_check_inputs_yaml_against_the_rules(tmp_path: Path) -> None:
     policy = _policy_with(tmp_path, "% extra\n")
     path = policy.root / "inputs.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("  rd_spend: [company, year, money]\n", "  rd_spend: [company, money]\n"), "utf-8")
+    fact = "      fact: rd_spend(company, year, value)\n"
+    assert fact in text
+    path.write_text(text.replace(fact, "      fact: rd_spend(company, value)\n"), "utf-8")
     found = [f for f in check_policy(policy.root) if f.code == "inputs"]
     assert found and found[0].severity == "error" and "rd_spend/3" in found[0].message
-    path.write_text(text.replace("  rd_spend: [company, year, money]\n", ""), "utf-8")
+    path.write_text(text.replace(fact, ""), "utf-8")
     found = [f for f in check_policy(policy.root) if f.code == "inputs"]
     assert found and found[0].file.endswith("inputs.yaml") and "rd_spend/3" in found[0].message
-    path.write_text(text.replace("[company, year, money]", "[company, year, cash]", 1), "utf-8")
-    found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
-    assert found and "unknown kind 'cash'" in found[0].message
+    path.write_text(text.replace("      kind: money\n", "      kind: cash\n", 1), "utf-8")
+    found = [f for f in check_policy(policy.root) if f.code == "policy-load"]
+    assert found and found[0].file == "inputs.yaml" and "got 'cash'" in found[0].message
 
 
 def test_scaffolded_policy_runs_on_both_engines(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["new-policy", str(tmp_path / "np")], catch_exceptions=False)
     assert r.exit_code == 0
-    args = ["facts/city.yaml", "facts/companies.yaml", "--policy", str(tmp_path / "np"), "--workers", "0"]
+    # The scaffold declares its own inputs (id, name, registered_in, revenue): data in that contract.
+    data = tmp_path / "np-data.yaml"
+    data.write_text(
+        "companies:\n"
+        "  - {id: A, registered_in: chongming, revenue: {2026: 25000000, 2027: 20000000}}\n"
+        "  - {id: B, registered_in: pudong, revenue: {2026: 30000000.5}}\n"
+        "  - {id: C, name: x, registered_in: chongming, revenue: {2028: 25000000}}\n",
+        encoding="utf-8",
+    )
+    args = [str(data), "--policy", str(tmp_path / "np"), "--workers", "0"]
     sql = _evaluate(*args, "--format", "json", "--engine", "sql")
     ref = _evaluate(*args, "--format", "json", "--engine", "clingo")
     assert sql == ref and sql[0] == 0 and '"results"' in sql[1]
