@@ -185,21 +185,14 @@ def _key(o: Outcome) -> tuple[object, ...]:
     return (o.decisions, o.errors, o.warnings, o.flags)
 
 
-#: The clingo engine reports an error raised inside an @function with the policy-error prefix twice: clingo
-#: re-raises ``type(exc)(exc)``, so ``PolicyError.text`` is the first exception, whose str is its message
-#: (engines/clingo.py; the same for every @function). ``_both`` removes the inner copy;
-#: test_clingo_engine_error_text_is_not_prefixed_twice records the difference until it is fixed.
-_NESTED = "精确运算拒绝: 政策错误 policy error: "
-
-
-def _both(policy: Policy, city: Any, companies: list[Any], *, exact: bool = False) -> list[object]:
+def _both(policy: Policy, city: Any, companies: list[Any]) -> list[object]:
+    """Both engines' outcomes, or their error messages (which must be the same, prefix and all)."""
     results: list[object] = []
     for engine in (Engine(policy), SqlEngine(policy)):
         try:
             results.append(_key(engine.solve(companies, city)))
         except FuchiError as exc:
-            text = exc.message()
-            results.append(("error", text if exact else text.replace(_NESTED, "精确运算拒绝: ")))
+            results.append(("error", exc.message()))
     return results
 
 
@@ -304,9 +297,8 @@ def test_sql_compiler_refuses_unlike_arguments(tmp_path: Path) -> None:
     assert "expected @times(m(Int, Int, Int), Int)" in info.value.text
 
 
-@pytest.mark.xfail(strict=True, reason="engines/clingo.py prefixes an @function's error twice (see _NESTED)")
 def test_clingo_engine_error_text_is_not_prefixed_twice(tmp_path: Path) -> None:
     policy = _policy(tmp_path, ONE_CALL).with_parameters({"per_head": 10**12})
     city, companies = _data(tmp_path, [{"id": "A", "events": _events(2)}])
-    ref, sql = _both(policy, city, companies, exact=True)
+    ref, sql = _both(policy, city, companies)
     assert ref == sql

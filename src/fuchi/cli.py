@@ -450,7 +450,7 @@ def clingo_cmd(args: tuple[str, ...]) -> None:
     """用 clingo 运行 Run clingo itself on rule and fact files, with fuchi's exact-arithmetic @functions.
 
     ``fuchi clingo policy/chongming-digital-2025/rules/*.lp facts.lp [clingo options]``; the same as the
-    ``clingo`` executable, plus @share, @cap, @ratio, @growth, @scale (docs/numbers.md).
+    ``clingo`` executable, plus @share, @cap, @ratio, @growth, @scale, @times (docs/numbers.md).
     """
     import clingo
 

@@ -189,7 +189,9 @@ class Engine:
                 factmod.city_facts(city, emit_city, self.policy.schema)
             ctl.ground([("base", [])], context=self.functions)
         except ArithmeticRangeError as exc:
-            raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {exc.text}") from exc
+            # clingo re-raises a context function's exception as type(exc)(exc): the text may be the original.
+            text = exc.text.text if isinstance(exc.text, PolicyError) else exc.text
+            raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {text}") from exc
         except RuntimeError as exc:
             raise _program_error(messages, exc) from exc
         errors = [d for d in messages if d.level == "error"]
