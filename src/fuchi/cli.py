@@ -1,16 +1,19 @@
 """Command line: the only place that prints results, turns errors into messages and picks exit codes.
 
-Exit codes: 0 ran; 1 input or policy error; 2 usage; 3 policy tests failed.
+Exit codes: 0 ran; 1 input or policy error; 2 usage; 3 policy tests failed; 128 + N when signal N (SIGINT,
+SIGTERM, SIGHUP) ended the run (workers stopped, nothing on stdout, no temporary files left).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -18,13 +21,46 @@ import click
 
 from . import evaluation
 from .engines import resolve as resolve_engine
-from .errors import FuchiError
+from .errors import TERMINATING_SIGNALS, FuchiError, raise_interrupted
 from .policy import Policy, default_policy_dir, load_policy
 from .render import WRITERS, Messages, progress
 from .totals import Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_WARNINGS = 20
+
+
+@contextmanager
+def signals_handled() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`~fuchi.errors.Interrupted` while a command runs.
+
+    The run then unwinds like on Ctrl-C: worker processes are stopped, temporary files removed, and
+    :func:`handle_errors` exits 128 + N. Outside the main thread (where Python cannot set handlers) nothing
+    changes.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in TERMINATING_SIGNALS}
+    for sig in TERMINATING_SIGNALS:
+        signal.signal(sig, raise_interrupted)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Exit 128 + N for a signal (Ctrl-C is SIGINT), with a note on stderr if stderr is still there."""
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    try:
+        Messages().error(f"已中断 interrupted ({signal.Signals(signum).name})")
+    except (OSError, ValueError):  # SIGHUP: the terminal may be gone
+        pass
+    sys.exit(128 + signum)
 
 
 def handle_errors(func: F) -> F:
@@ -34,13 +70,13 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         messages = Messages()
         try:
-            return func(*args, **kwargs)
+            with signals_handled():
+                return func(*args, **kwargs)
         except FuchiError as exc:
             messages.error(exc.message())
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            messages.error("已中断 interrupted")
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except BrokenPipeError:  # the reader (e.g. `| head`) closed the pipe: stop quietly
             import os
 

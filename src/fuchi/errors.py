@@ -1,11 +1,39 @@
 """Typed errors raised by the core; only the CLI turns them into messages and exit codes.
 
-Exit codes (documented in docs/cli.md): 0 ran, 1 input or policy error, 2 usage, 3 policy tests failed.
+Exit codes (README.md, "Exit codes"): 0 ran, 1 input or policy error, 2 usage, 3 policy tests failed,
+128 + N when signal N (SIGINT, SIGTERM, SIGHUP) ended the run.
 """
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
+from types import FrameType
+
+#: The signals that end a run cleanly (workers stopped, temporary files removed, exit 128 + N).
+TERMINATING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A terminating signal arrived: the run stops, cleans up and exits ``128 + signum``.
+
+    A :class:`KeyboardInterrupt`, so that code which already stops cleanly on Ctrl-C does so on SIGTERM
+    and SIGHUP too (and ``except Exception`` never swallows it).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    """Signal handler: raise :class:`Interrupted` in the main thread; later signals are ignored.
+
+    One signal is enough to stop; ignoring the next ones keeps the (bounded) clean-up from being cut short.
+    """
+    for sig in TERMINATING_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
 
 
 class FuchiError(Exception):

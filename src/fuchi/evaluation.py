@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,24 +295,99 @@ def evaluate(
     # allow; "forkserver" forks them from a server that has already imported fuchi and clingo.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["fuchi.evaluation", "fuchi.explain", "clingo", "fuchi.engines.sql"])
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(str(policy.root), explain, engine),
-        max_tasks_per_child=TASKS_PER_WORKER,
-    ) as pool:
-        pending: deque[Future[BatchResult | FuchiError]] = deque()
-        try:
-            for batch in batches:
+    _start_forkserver()
+    with _signals_held():  # the pool's threads are born with the signals blocked: only this thread takes them
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(str(policy.root), explain, engine),
+            max_tasks_per_child=TASKS_PER_WORKER,
+        )
+    pending: deque[Future[BatchResult | FuchiError]] = deque()
+    try:
+        for batch in batches:
+            with _signals_held():  # a worker being started is never left half started
                 pending.append(pool.submit(_work, batch, source.city, companies))
-                if len(pending) >= workers * 2:
-                    _deliver(pending.popleft(), deliver)
-            while pending:
+            if len(pending) >= workers * 2:
                 _deliver(pending.popleft(), deliver)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while pending:
+            _deliver(pending.popleft(), deliver)
+    except BaseException as exc:
+        _stop_pool(pool, final=isinstance(exc, KeyboardInterrupt))
+        raise
+    pool.shutdown(wait=True)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Block the terminating signals in this thread for a moment (they are delivered at the end).
+
+    Threads started meanwhile inherit the mask, so a signal always reaches the main thread, where it
+    raises (fuchi.cli); and no worker is half started when it does.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _start_forkserver() -> None:
+    """Start the fork server (and the resource tracker) with SIGINT and SIGHUP blocked; they inherit it.
+
+    Ctrl-C or a hang-up from the terminal reaches the whole process group: the server, importing clingo and
+    DuckDB, would print a traceback, the tracker would die (and a new one complain), the workers would stop
+    on their own. Only this process should react, and it stops the workers (:func:`_stop_pool`). SIGTERM
+    still stops each of them.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGHUP))
+    try:
+        resource_tracker.ensure_running()  # first: starting it unblocks SIGINT (and SIGTERM) again
+        signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGHUP))
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, final: bool = False, grace: float = 5.0) -> None:
+    """Stop a pool now (an error or a signal): kill the workers instead of waiting for their batches.
+
+    Without this a signal leaves the workers (and through them the fork server) running for ever: they
+    wait on a queue whose writing end they hold themselves. ``final`` (a signal: the process is about to
+    exit) also stops the fork server and waits for it, so that no process outlives this one.
+    """
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for proc in processes.values():
+        proc.terminate()
+    for proc in processes.values():
+        proc.join(grace)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(grace)
+    pool.shutdown(wait=True, cancel_futures=True)
+    for proc in processes.values():  # a worker the pool started meanwhile (replacing one) is stopped by it
+        proc.join(grace)
+    if final:
+        import gc
+        from multiprocessing import forkserver, resource_tracker
+
+        gc.collect()  # the pool's queues: their semaphores are released before the tracker stops
+        for server in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+            stop = getattr(server, "_stop", None)
+            if stop is not None:  # CPython's own clean-up (its tests use it); elsewhere the servers exit when
+                stop()  # this process does
 
 
 def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResult], None]) -> None:

@@ -1,0 +1,102 @@
+"""Hardening (issue 11): signals, policy files, terminal and spreadsheet output, odd numbers, installs.
+
+Each test fails without its fix. Signals run the real console script on a generated population in its own
+session and temporary directory, so leftovers (processes, ``/tmp/pymp-*``) are this run's alone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FUCHI = str(Path(sys.executable).with_name("fuchi"))
+CITY = str(ROOT / "bench" / "city.yaml")
+
+
+# ---- 1. signals ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("population") / "p.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "20000", str(out)], check=True)
+    return out
+
+
+def _session(sid: int) -> list[int]:
+    """Live (not zombie) processes of session ``sid``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def _interrupt(population: Path, tmp_path: Path, signum: int, *, group: bool, when: str) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp))
+    proc = subprocess.Popen(
+        [FUCHI, "evaluate", CITY, str(population), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        if when == "workers":  # main, resource tracker, fork server and at least one worker
+            while len(_session(proc.pid)) < 4 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            time.sleep(0.5)
+        else:
+            time.sleep(float(when))
+        assert proc.poll() is None, "the run ended before the signal"
+        (os.killpg if group else os.kill)(proc.pid, signum)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signum, err.decode()
+        assert out == b""
+        assert b"Traceback" not in err, err.decode()
+        left = _session(proc.pid)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = _session(proc.pid)
+        assert left == [], "processes left behind"
+        assert list(tmp.iterdir()) == [], "temporary files left behind"
+    finally:
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signal_to_main_process_stops_the_tree(population: Path, tmp_path: Path, signum: int) -> None:
+    _interrupt(population, tmp_path, signum, group=False, when="workers")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM])
+def test_signal_to_process_group_stops_the_tree(population: Path, tmp_path: Path, signum: int) -> None:
+    # what a terminal's Ctrl-C or hang-up does: every process of the group gets it
+    _interrupt(population, tmp_path, signum, group=True, when="workers")
+
+
+@pytest.mark.parametrize("when", ["0.15", "0.4", "0.8"])
+def test_early_ctrl_c_prints_no_traceback(population: Path, tmp_path: Path, when: str) -> None:
+    # while Python imports the command line, and while the fork server imports clingo and DuckDB
+    _interrupt(population, tmp_path, signal.SIGINT, group=True, when=when)
