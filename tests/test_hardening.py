@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,76 @@ def test_signal_to_process_group_stops_the_tree(population: Path, tmp_path: Path
 def test_early_ctrl_c_prints_no_traceback(population: Path, tmp_path: Path, when: str) -> None:
     # while Python imports the command line, and while the fork server imports clingo and DuckDB
     _interrupt(population, tmp_path, signal.SIGINT, group=True, when=when)
+
+
+# ---- helpers for policy copies and in-process runs -------------------------------------------------------
+
+SHIPPED = ROOT / "policy" / "chongming-digital-2025"
+COMPANIES = str(ROOT / "facts" / "companies.yaml")
+FACTS_CITY = str(ROOT / "facts" / "city.yaml")
+
+
+def _copy_policy(tmp_path: Path, name: str = "pol") -> Path:
+    import shutil
+
+    dst = tmp_path / name
+    shutil.copytree(SHIPPED, dst)
+    return dst
+
+
+def _run(*args: str, input: str | None = None) -> Any:
+    from click.testing import CliRunner
+
+    from fuchi.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def _located(result: Any, *parts: str) -> None:
+    """Exit 1 with a located message (no internal error, no traceback)."""
+    text = result.stderr if hasattr(result, "stderr") else result.output
+    assert result.exit_code == 1, (result.exit_code, result.output)
+    assert "内部错误" not in text and "internal error" not in text and "Traceback" not in text, text
+    for part in parts:
+        assert part in text, (part, text)
+
+
+# ---- 2. #include ------------------------------------------------------------------------------------------
+
+
+def test_include_outside_the_policy_is_refused(tmp_path: Path) -> None:
+    from fuchi.errors import PolicyError
+    from fuchi.policy import load_policy
+
+    pol = _copy_policy(tmp_path)
+    (tmp_path / "evil.lp").write_text("decision(C, Y, I, not_eligible, 0, none, x) :- touched(C, Y, I).\n")
+    (pol / "rules" / "95-extra.lp").write_text('% helpers\n\n#include "../../evil.lp".\n')
+    with pytest.raises(PolicyError) as info:
+        load_policy(pol)
+    assert info.value.file == "rules/95-extra.lp" and info.value.line == 3
+    assert "outside the policy directory" in info.value.text
+    _located(_run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0"), "rules/95-extra.lp:3")
+    check = _run("check", "--policy", str(pol))
+    assert check.exit_code == 1 and "outside the policy directory" in check.output
+
+
+def test_include_in_comment_or_string_is_not_a_directive(tmp_path: Path) -> None:
+    from fuchi.policy import _directives
+
+    text = (
+        '% #include "a.lp".\n%* #include "b.lp". *%\nq("#include \\"c.lp\\".").\n'
+        '#include "d.lp".\n#include <incmode>.\n'
+    )
+    assert _directives(text) == [("d.lp", 4), (None, 5)]
+
+
+def test_digest_covers_included_files(tmp_path: Path) -> None:
+    from fuchi.policy import load_policy
+
+    pol = _copy_policy(tmp_path)
+    (pol / "lib").mkdir()
+    (pol / "lib" / "extra.lp").write_text("extra_fact(1).\n")
+    (pol / "rules" / "95-extra.lp").write_text('#include "../lib/extra.lp".\n')
+    before = load_policy(pol).digest
+    (pol / "lib" / "extra.lp").write_text("extra_fact(2).\n")
+    assert load_policy(pol).digest != before

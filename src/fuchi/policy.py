@@ -336,6 +336,7 @@ def load_policy(path: str | Path) -> Policy:
     rules: list[RuleInfo] = []
     for rf in rule_files:
         rules.extend(scan_annotations(rf.read_text(encoding="utf-8"), rf.relative_to(root).as_posix()))
+    included = included_files(root, rule_files)
     policy = Policy(
         root=root,
         id=str(meta["id"]),
@@ -350,7 +351,7 @@ def load_policy(path: str | Path) -> Policy:
         messages={str(k): v for k, v in (messages or {}).items()},
         rule_files=rule_files,
         rules=rules,
-        digest=_digest(root, rule_files),
+        digest=_digest(root, [*rule_files, *(f for f in included if f not in rule_files)]),
         schema=load_schema(root, tuple(str(i) for i in meta["items"])),
         meta=meta,
     )
@@ -358,8 +359,99 @@ def load_policy(path: str | Path) -> Policy:
     return policy
 
 
+_INCLUDE = re.compile(r'#include\s*(?:"((?:[^"\\\n]|\\.)*)"|<([^>\n]*)>)\s*\.')
+
+
+def _directives(text: str) -> list[tuple[str | None, int]]:
+    """The ``#include`` directives of a rule file outside comments and strings: (file or None, line).
+
+    ``None`` is a library include (``#include <incmode>.``), which reads no file.
+    """
+    if "#include" not in text:
+        return []
+    out: list[tuple[str | None, int]] = []
+    i, n, line = 0, len(text), 1
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            i += 1
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j + 1
+        elif text.startswith("%*", i):
+            j = text.find("*%", i + 2)
+            j = n if j < 0 else j + 2
+            line += text.count("\n", i, j)
+            i = j
+        elif c == "%":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("#include", i):
+            m = _INCLUDE.match(text, i)
+            if m is None:
+                i += len("#include")
+                continue
+            name = m.group(1)
+            out.append((name.replace('\\"', '"').replace("\\\\", "\\") if name is not None else None, line))
+            line += m.group(0).count("\n")
+            i = m.end()
+        else:
+            i += 1
+    return out
+
+
+def included_files(root: Path, rule_files: list[Path]) -> list[Path]:
+    """Every file the rule files ``#include`` (recursively), each of which must lie in the policy directory.
+
+    clingo looks an included name up in the working directory first, then next to the including file; the
+    same lookup here finds the file clingo reads, so the digest covers it and no rule comes from outside.
+
+    Raises:
+        PolicyError: An included file is outside the policy directory, or not found (at the directive's line).
+
+    """
+    base = root.resolve()
+    seen = {f.resolve() for f in rule_files}
+    out: list[Path] = []
+    todo = list(rule_files)
+    while todo:
+        current = todo.pop(0)
+        where = current.relative_to(root).as_posix() if current.is_relative_to(root) else str(current)
+        try:
+            text = current.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported where the file is read for its rules
+        for name, line in _directives(text):
+            if name is None:
+                continue
+            found = next((c for c in (Path(name), current.parent / name) if c.is_file()), None)
+            if found is None:
+                raise PolicyError(f"#include {name!r}: file not found / 找不到被包含的文件", where, line)
+            target = found.resolve()
+            if not target.is_relative_to(base):
+                raise PolicyError(
+                    f"#include {name!r} reads {target}, outside the policy directory; the rules must all lie "
+                    "inside it, so that the policy digest covers them / 不得包含政策目录之外的文件",
+                    where,
+                    line,
+                )
+            if target not in seen:
+                seen.add(target)
+                rel = root / target.relative_to(base)
+                out.append(rel)
+                todo.append(rel)
+    return out
+
+
 def _digest(root: Path, rule_files: list[Path]) -> str:
-    """sha256 over the files that decide results (metadata, parameters, messages, inputs, rules)."""
+    """sha256 over the files that decide results (metadata, parameters, messages, inputs, rules).
+
+    ``rule_files`` holds the rule files and every file they ``#include``.
+    """
     h = hashlib.sha256()
     files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", root / "inputs.yaml", *rule_files]
     for f in files:
