@@ -174,3 +174,46 @@ def test_digest_covers_included_files(tmp_path: Path) -> None:
     before = load_policy(pol).digest
     (pol / "lib" / "extra.lp").write_text("extra_fact(2).\n")
     assert load_policy(pol).digest != before
+
+
+# ---- 3. terminal output -----------------------------------------------------------------------------------
+
+NASTY = "A\x1b[31mB\nC\u0085D\u202eE\x9bF"
+ESCAPES = ("\\x1b", "\\n", "\\x85", "\\u202e", "\\x9b")
+
+
+def _raw_free(text: str) -> None:
+    for ch in ("\x1b", "\u0085", "\u202e", "\x9b"):
+        assert ch not in text, repr(text)
+
+
+def test_credit_platform_ids_in_totals_are_escaped(tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"companies": [{"id": NASTY, "fraud": True}]}))
+    result = _run("evaluate", FACTS_CITY, str(data), "--workers", "0")
+    assert result.exit_code == 0, result.output
+    _raw_free(result.output)
+    assert "\nC" not in result.output.replace("\\n", "")  # no line starts with the id's second half
+    for esc in ESCAPES:
+        assert esc in result.output
+
+
+def test_json_output_escapes_c1_and_bidi(tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"companies": [{"id": NASTY, "fraud": True}]}))
+    result = _run("evaluate", FACTS_CITY, str(data), "--workers", "0", "--format", "json")
+    assert result.exit_code == 0, result.output
+    _raw_free(result.output)
+    assert json.loads(result.output)["totals"]["flags"]["credit_platform"] == [NASTY]
+
+
+def test_file_names_on_stderr_are_escaped(tmp_path: Path) -> None:
+    name = str(tmp_path / "x\x1b[2J\nerror: forged\u202e.yaml")
+    result = _run("evaluate", name, "--workers", "0")
+    assert result.exit_code == 1
+    _raw_free(result.output)
+    assert "\nerror: forged" not in result.output and "\\x1b[2J" in result.output

@@ -43,8 +43,17 @@ STATUS_STYLE = {
     "excluded": "red",
 }
 TABLE_WIDTH = 160  # fixed when not on a terminal, so files are byte-identical
-_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {0x7F: "\\x7f", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+#: Characters that change what a terminal shows beyond their own glyph: C0 and C1 controls (ESC starts
+#: terminal sequences, U+0085 is a line break), DEL, line and paragraph separators, and the bidirectional
+#: controls (U+202E shows the rest of a line reversed).
+_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F)]
+_UNSAFE += [*range(0x2066, 0x206A)]
+_CONTROL = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _UNSAFE}
 _CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+#: The same, keeping line breaks (texts meant to span lines: clause texts, multi-line messages).
+_CONTROL_LINES = {c: e for c, e in _CONTROL.items() if c != ord("\n")}
+#: JSON output: the same characters as \u escapes (the same strings to a parser, inert in a terminal).
+_JSON_UNSAFE = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x7F}
 
 
 def _console(out: IO[str], width: int, soft_wrap: bool) -> Console:
@@ -67,6 +76,17 @@ def clean(text: str) -> str:
     that looks like a result row or a Markdown heading. Markup is never interpreted anyway (``Text`` objects).
     """
     return text.translate(_CONTROL)
+
+
+def clean_lines(text: str) -> str:
+    """Like :func:`clean`, but line breaks stay (for texts that span lines, such as clause texts)."""
+    return text.translate(_CONTROL_LINES)
+
+
+def _message(text: str) -> Text:
+    """A diagnostic: data escaped, and every line after the first indented, so none can pass for another."""
+    lines = clean_lines(text).split("\n")
+    return Text("\n".join([lines[0], *(line if line[:1].isspace() else "    " + line for line in lines[1:])]))
 
 
 class Writer(Protocol):
@@ -119,7 +139,7 @@ class JsonWriter:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")).translate(_JSON_UNSAFE)
 
 
 class CsvWriter:
@@ -161,7 +181,7 @@ class TableWriter:
     def finish(self, totals: Totals) -> None:
         """Print the tables."""
         console = _console(self.out, TABLE_WIDTH, soft_wrap=False)  # rows go to stdout in the end
-        title = Text(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}")
+        title = Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
         table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
         for header, justify in (
             ("企业\nEnterprise", "left"),
@@ -211,7 +231,7 @@ def _totals_tables(totals: Totals) -> Table:
         grid.add_row(f"{STATUS_LABELS.get(status, status)}: {entry['rows']} 行 rows", "", "")
     for kind, ids in data["flags"].items():
         label = "纳入公共信用信息平台 credit platform" if kind == "credit_platform" else kind
-        grid.add_row(Text(f"{label}: {', '.join(ids)}"), "", "")
+        grid.add_row(Text(f"{clean(label)}: {', '.join(clean(i) for i in ids)}"), "", "")
     return grid
 
 
@@ -230,15 +250,15 @@ class Messages:
 
     def error(self, text: str) -> None:
         """Print an error line."""
-        self.console.print(Text("错误 error: ", style="bold red") + Text(text))
+        self.console.print(Text("错误 error: ", style="bold red") + _message(text))
 
     def warning(self, text: str) -> None:
         """Print a warning line."""
-        self.console.print(Text("警告 warning: ", style="yellow") + Text(text))
+        self.console.print(Text("警告 warning: ", style="yellow") + _message(text))
 
     def info(self, text: str) -> None:
         """Print a note."""
-        self.console.print(Text(text))
+        self.console.print(_message(text))
 
 
 @contextmanager
@@ -293,7 +313,7 @@ def explanation_dict(exp: Any) -> dict[str, Any]:
 
 def write_explanation_json(out: IO[str], exp: Any) -> None:
     """Write an explanation as one JSON document."""
-    out.write(json.dumps(explanation_dict(exp), ensure_ascii=False, indent=1) + "\n")
+    out.write(json.dumps(explanation_dict(exp), ensure_ascii=False, indent=1).translate(_JSON_UNSAFE) + "\n")
 
 
 def _step_text(step: Any) -> Text:
@@ -344,9 +364,9 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
         if not exp.detailed:
             continue
         if row.clause is not None:
-            clause = node.add(Text(f"条款 clause {row.clause.id} {row.clause.title}", style="bold"))
-            clause.add(Text(row.clause.zh))
-            clause.add(Text(row.clause.en, style="dim"))
+            clause = node.add(Text(clean(f"条款 clause {row.clause.id} {row.clause.title}"), style="bold"))
+            clause.add(Text(clean_lines(row.clause.zh)))
+            clause.add(Text(clean_lines(row.clause.en), style="dim"))
         why = node.add(Text("为什么 why", style="bold"))
         _tree(row.why, why)
         if row.why_not:
@@ -439,16 +459,16 @@ def write_test_table(out: IO[str], results: list[Any], explanations: dict[str, A
     for r in results:
         table.add_row(
             Text("通过 pass", style="green") if r.passed else Text("失败 FAIL", style="bold red"),
-            Text(r.case.name),
-            r.case.file,
+            Text(clean(r.case.name)),
+            Text(clean(r.case.file)),
             " ".join(r.case.rulings),
         )
     console.print(table)
     failed = [r for r in results if not r.passed]
     for r in failed:
-        console.print(Text(f"✗ {r.case.name} ({r.case.file})", style="bold red"))
+        console.print(Text(clean(f"✗ {r.case.name} ({r.case.file})"), style="bold red"))
         for f in r.failures:
-            console.print(Text(f"    {f}"))
+            console.print(Text(f"    {clean(f)}"))
         exp = explanations.get(r.case.name)
         if exp is not None:
             buf = _StringIO()
@@ -573,12 +593,13 @@ def write_findings(findings: list[Any], out: IO[str] | None = None) -> None:
     )
     for f in findings:
         style = "bold red" if f.severity == "error" else "yellow"
-        text = Text(f"{f.file}:{f.line}:{f.column}: ")
+        text = Text(f"{clean(f.file)}:{f.line}:{f.column}: ")
         text.append(f.severity, style=style)
-        text.append(f": {f.message}")
+        text.append(": ")
+        text.append(_message(f.message))
         console.print(text)
         if f.hint:
-            console.print(Text(f"    提示 hint: {f.hint}", style="dim"))
+            console.print(Text(f"    提示 hint: {clean(f.hint)}", style="dim"))
 
 
 def _param_value(p: Any) -> str:
@@ -628,7 +649,8 @@ def write_policy_markdown(out: IO[str], policy: Policy, views: list[Any]) -> Non
 def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
     """The same as a rich table."""
     console = _console(out, TABLE_WIDTH, soft_wrap=True)
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, title=Text(f"{policy.title_zh}\n{policy.id} {policy.version}"))
+    title = Text(clean_lines(f"{policy.title_zh}\n{policy.id} {policy.version}"))
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, title=title)
     for col in ("条款 Clause", "条文 Text", "规则 Rules", "参数 Parameters", "裁定 Rulings"):
         table.add_column(col)
     for v in views:
@@ -636,8 +658,8 @@ def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
         rules = "\n".join(f"{r.id} ({r.file}:{r.line})" for r in v.rules)
         params = "\n".join(f"{p.name} = {_param_value(p)}" for p in v.parameters)
         table.add_row(
-            Text(f"{c.id}\n{c.title_zh}\n{c.title_en}"),
-            Text(f"{c.zh}\n{c.en}"),
+            Text(clean_lines(f"{c.id}\n{c.title_zh}\n{c.title_en}")),
+            Text(clean_lines(f"{c.zh}\n{c.en}")),
             Text(rules),
             Text(params),
             Text(" ".join(v.rulings)),
