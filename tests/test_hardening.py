@@ -217,3 +217,57 @@ def test_file_names_on_stderr_are_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1
     _raw_free(result.output)
     assert "\nerror: forged" not in result.output and "\\x1b[2J" in result.output
+
+
+# ---- 4. numbers beyond Decimal's exponent ------------------------------------------------------------------
+
+HUGE = ["1e99999999999999999999", "-1e99999999999999999999", "1e999999999999999999", "1e-99999999999999999999"]
+
+
+@pytest.mark.parametrize("number", HUGE)
+@pytest.mark.parametrize("fmt", ["yaml", "json", "jsonl"])
+def test_huge_number_in_data_is_a_located_input_error(tmp_path: Path, fmt: str, number: str) -> None:
+    for field, expect in (
+        ("revenue", "revenue.2026"),
+        ("pflops", "compute_projects[0].pflops"),
+        ("year", "compute_projects[0].year"),
+        ("name", "name"),
+    ):
+        record = {
+            "revenue": f'{{"2026": {number}}}',
+            "pflops": f'[{{"id": "dc", "year": 2026, "kind": "new", "pflops": {number}, "pue": 1, "cost": 1}}]',
+            "year": f'[{{"id": "dc", "year": {number}, "kind": "new", "pflops": 1, "pue": 1, "cost": 1}}]',
+            "name": number,
+        }[field]
+        key = "compute_projects" if field in ("pflops", "year") else field
+        line = f'{{"id": "A", "{key}": {record}}}'
+        data = tmp_path / f"d.{fmt}"
+        texts = {"yaml": f"companies:\n  - {line}\n", "json": f'{{"companies": [{line}]}}', "jsonl": line + "\n"}
+        data.write_text(texts[fmt])
+        result = _run("evaluate", FACTS_CITY, str(data), "--workers", "0")
+        _located(result, str(data), "'A'", expect)
+
+
+@pytest.mark.parametrize("number", HUGE + ["1e30", "99999999999999"])
+@pytest.mark.parametrize("param", ["payable_offset", "match_ratio", "match_cap", "award_2_1_b"])
+def test_huge_number_in_parameters_is_a_located_policy_error(tmp_path: Path, param: str, number: str) -> None:
+    import re
+
+    pol = _copy_policy(tmp_path)
+    path = pol / "parameters.yaml"
+    text = path.read_text()
+    block = re.search(rf"^{param}:\n(?:  .*\n)+", text, re.MULTILINE)
+    assert block is not None
+    value = re.search(r"^  value: (.*)$", block.group(0), re.MULTILINE)
+    assert value is not None
+    raw = value.group(1)
+    new = re.sub(r"(?<=: )[0-9.]+(?=[,}])", number, raw, count=1) if raw.startswith("{") else number
+    path.write_text(text.replace(block.group(0), block.group(0).replace(raw, new)))
+    line = text[: block.start()].count("\n") + 1
+    result = _run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0")
+    if number == "99999999999999" and param in ("match_cap", "award_2_1_b"):
+        assert result.exit_code == 0  # a large amount in range
+        return
+    _located(result, f"parameters.yaml:{line}", param)
+    check = _run("check", "--policy", str(pol))
+    assert check.exit_code == 1 and f"parameters.yaml:{line}:" in check.output and param in check.output

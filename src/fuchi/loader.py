@@ -39,8 +39,10 @@ from .records import (
 from .schema import Field, Schema, Text
 
 __all__ = [
+    "HugeNumber",
     "IdRegistry",
     "StrictLoader",
+    "exact_decimal",
     "iter_jsonl",
     "load_yaml",
     "merge_city",
@@ -228,6 +230,8 @@ def _money(where: _Where, path: str, value: object, *, whole: bool = False, posi
     expected = _TIER if positive else _WHOLE if whole else _MONEY
     if isinstance(value, float):
         raise where.error(path, _FLOAT, value)
+    if isinstance(value, HugeNumber):
+        raise where.error(path, expected if value.tiny else _MONEY_RANGE, value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise where.error(path, expected, value)
     if isinstance(value, Decimal) and not value.is_finite():
@@ -247,13 +251,15 @@ def _number(where: _Where, path: str, value: object, *, signed: bool) -> Decimal
     expected = _SIGNED if signed else _NONNEG
     if isinstance(value, float):
         raise where.error(path, _FLOAT, value)
+    if isinstance(value, HugeNumber):
+        raise where.error(path, expected if value.tiny else _DECIMAL_RANGE, value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise where.error(path, expected, value)
     if isinstance(value, Decimal) and not value.is_finite():
         raise where.error(path, expected, value)
     if not signed and value < 0:
         raise where.error(path, expected, value)
-    if abs(Decimal(value)) > MAX_DECIMAL:
+    if Decimal(value).copy_abs() > MAX_DECIMAL:  # (copy_abs: exact, no context to overflow)
         raise where.error(path, _DECIMAL_RANGE, value)
     scaled = value * 10**MAX_DECIMALS if isinstance(value, int) else _scaled(value, MAX_DECIMALS)
     if scaled is None:
@@ -771,6 +777,37 @@ StrictLoader.add_implicit_resolver(
 )
 
 
+class HugeNumber:
+    """A number written with an exponent no :class:`~decimal.Decimal` holds (``1e99999999999999999999``).
+
+    Kept as its text; validation rejects it as out of range, naming the file, enterprise and field.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    @property
+    def tiny(self) -> bool:
+        """A negative exponent: the number is not too large but has too many decimal places."""
+        return "e-" in self.text.lower()
+
+
+_ZERO_DIGITS = re.compile(r"[-+]?[0.]*(?:[eE].*)?")
+
+
+def exact_decimal(text: str) -> Decimal | HugeNumber:
+    """The exact Decimal of a number's text; a :class:`HugeNumber` when its exponent is out of reach."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation: the exponent exceeds what Decimal can hold
+        return Decimal(0) if _ZERO_DIGITS.fullmatch(text) else HugeNumber(text)
+
+
 def _int_of(text: str) -> int | Decimal:
     # Over-long integers stay exact Decimals (int() refuses more than 4300 digits); validation rejects them.
     return int(text) if len(text) <= 100 else Decimal(text)
@@ -790,7 +827,7 @@ def _construct_int(loader: StrictLoader, node: yaml.Node) -> int | Decimal:
     raise yaml.constructor.ConstructorError(None, None, f"not a plain decimal integer: {value!r}", node.start_mark)
 
 
-def _construct_float(loader: StrictLoader, node: yaml.Node) -> Decimal:
+def _construct_float(loader: StrictLoader, node: yaml.Node) -> Decimal | HugeNumber:
     value = loader.construct_scalar(node)  # type: ignore[arg-type]
     special = _YAML_SPECIAL.fullmatch(value)
     if special:
@@ -798,7 +835,7 @@ def _construct_float(loader: StrictLoader, node: yaml.Node) -> Decimal:
             return Decimal("NaN")
         return Decimal("-Infinity" if special.group(1) == "-" else "Infinity")
     if _FLOAT_TEXT.fullmatch(value):
-        return Decimal(value)
+        return exact_decimal(value)
     raise yaml.constructor.ConstructorError(None, None, f"not a decimal number: {value!r}", node.start_mark)
 
 
@@ -864,7 +901,7 @@ def _load_json(text: str, file: str, line: int | None) -> object:
         # NaN/Infinity become non-finite Decimals so that validation rejects them naming the field.
         return json.loads(
             text,
-            parse_float=Decimal,
+            parse_float=exact_decimal,
             parse_int=_int_of,
             parse_constant=Decimal,
             object_pairs_hook=_json_object,

@@ -108,10 +108,10 @@ class Policy:
         """Return the concatenated rule text (for tools that want one string)."""
         return "\n".join(p.read_text(encoding="utf-8") for p in self.rule_files)
 
-    def param_symbols(self) -> list[clingo.Symbol]:
-        """Return the ``param/2`` and ``param/3`` facts of parameters.yaml."""
+    def param_symbols(self, only: list[Parameter] | None = None) -> list[clingo.Symbol]:
+        """Return the ``param/2`` and ``param/3`` facts of parameters.yaml (or of the parameters ``only``)."""
         out: list[clingo.Symbol] = []
-        for p in self.parameters.values():
+        for p in self.parameters.values() if only is None else only:
             name = clingo.Function(p.name)
             if p.type == "table":
                 assert p.key_type is not None and p.value_type is not None
@@ -158,24 +158,32 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
     where = f"parameter {p.name}"
     if kind == "yuan":
         dec = _decimal(value, where)
+        if dec.copy_abs() * 100 > numbers.MAX_TERM_FEN:
+            raise PolicyError(
+                f"{where}: {_shown(value)} is outside the supported range (at most "
+                f"{numbers.MAX_TERM_FEN // 100} yuan) / 金额超出支持范围",
+                "parameters.yaml",
+            )
         fen = dec * 100
         if fen != fen.to_integral_value() or dec < 0:
             raise PolicyError(
-                f"{where}: {value!r} is not a non-negative amount with at most two decimals", "parameters.yaml"
+                f"{where}: {_shown(value)} is not a non-negative amount with at most two decimals", "parameters.yaml"
             )
         return numbers.money(int(fen))
     if kind == "decimal":
         dec = _decimal(value, where)
-        if dec != dec.quantize(Decimal(1).scaleb(-MAX_DECIMALS)) or abs(dec) > MAX_DECIMAL:
+        if dec.copy_abs() > MAX_DECIMAL or dec != dec.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
             raise PolicyError(
-                f"{where}: {value!r} must have at most {MAX_DECIMALS} decimal places and at most {MAX_DECIMAL} "
+                f"{where}: {_shown(value)} must have at most {MAX_DECIMALS} decimal places and at most {MAX_DECIMAL} "
                 "in size (docs/numbers.md) / 小数最多六位",
                 "parameters.yaml",
             )
         return numbers.decimal(dec)
     if kind in ("year", "int"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise PolicyError(f"{where}: {value!r} is not an integer", "parameters.yaml")
+            raise PolicyError(f"{where}: {_shown(value)} is not an integer", "parameters.yaml")
+        if not -(2**31) <= value < 2**31:
+            raise PolicyError(f"{where}: {_shown(value)} does not fit a 32-bit clingo integer", "parameters.yaml")
         return numbers.number(value)
     if kind == "string":
         if not isinstance(value, str):
@@ -188,7 +196,23 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
     raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})", "parameters.yaml")
 
 
+def _shown(value: Any) -> str:
+    """A parameter value in a message: numbers as written (``1E+30``, not ``Decimal('1E+30')``)."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return str(value) if not isinstance(value, int) or value.bit_length() <= 256 else "<a huge integer>"
+    return repr(value)
+
+
 def _decimal(value: Any, where: str) -> Decimal:
+    from .loader import HugeNumber
+
+    if isinstance(value, HugeNumber):
+        what = (
+            "has too many decimal places / 小数位数过多"
+            if value.tiny
+            else "is outside the supported range / 数值超出支持范围"
+        )
+        raise PolicyError(f"{where}: {value} {what} (docs/numbers.md)", "parameters.yaml")
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml")
     try:
@@ -197,7 +221,14 @@ def _decimal(value: Any, where: str) -> Decimal:
     except InvalidOperation as exc:
         raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml") from exc
     if not dec.is_finite():
-        raise PolicyError(f"{where}: {value!r} is not a finite number", "parameters.yaml")
+        raise PolicyError(f"{where}: {_shown(value)} is not a finite number", "parameters.yaml")
+    if dec and not -40 <= dec.adjusted() <= 40:  # beyond any amount or rate; context arithmetic would round
+        what = (
+            "has too many decimal places / 小数位数过多"
+            if dec.adjusted() < 0
+            else "is outside the supported range / 数值超出支持范围"
+        )
+        raise PolicyError(f"{where}: {_shown(value)} {what} (docs/numbers.md)", "parameters.yaml")
     return dec
 
 
@@ -355,8 +386,28 @@ def load_policy(path: str | Path) -> Policy:
         schema=load_schema(root, tuple(str(i) for i in meta["items"])),
         meta=meta,
     )
-    policy.param_symbols()  # type-check every parameter now, not mid-run
+    lines = _key_lines(root / "parameters.yaml")
+    for p in parameters.values():  # type-check every parameter now, not mid-run
+        try:
+            policy.param_symbols([p])
+        except PolicyError as exc:
+            raise PolicyError(exc.text, "parameters.yaml", exc.line or lines.get(p.name)) from None
     return policy
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:", re.MULTILINE)
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    """The line of each top-level key of a YAML file (for messages about one entry)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    out: dict[str, int] = {}
+    for m in _TOP_KEY.finditer(text):
+        out.setdefault(m.group(1), text.count("\n", 0, m.start()) + 1)
+    return out
 
 
 _INCLUDE = re.compile(r'#include\s*(?:"((?:[^"\\\n]|\\.)*)"|<([^>\n]*)>)\s*\.')
