@@ -271,3 +271,53 @@ def test_huge_number_in_parameters_is_a_located_policy_error(tmp_path: Path, par
     _located(result, f"parameters.yaml:{line}", param)
     check = _run("check", "--policy", str(pol))
     assert check.exit_code == 1 and f"parameters.yaml:{line}:" in check.output and param in check.output
+
+
+# ---- 5. fuchi clingo ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        ("p(@nosuch(1)).\n", "p.lp:1: 政策错误 policy error: unknown function @nosuch"),
+        ("q.\np(@cap(m(0,0,1), m(0,0,2), 3)).\n", "p.lp:2: 政策错误 policy error: @cap takes 2 arguments, not 3"),
+        ("p(@share(m(0,0,1))).\n", "p.lp:1: 政策错误 policy error: @share takes 2 arguments, not 1"),
+        ("\np(@times(m(0,0,100), -1)).\n", "p.lp:2: 政策错误 policy error: @times: negative count -1"),
+        ("p(@share(m(0,0,100), a)).\n", "p.lp:1: 政策错误 policy error: a is not a decimal term"),
+        ("p(1).\n:- syntax error here\n", "p.lp:2: 政策错误 policy error: syntax error"),
+        (None, "missing.lp: 政策错误 policy error: 文件不存在或不可读 / file not found"),
+    ],
+)
+def test_fuchi_clingo_errors_without_traceback(tmp_path: Path, program: str | None, message: str) -> None:
+    name = "missing.lp"
+    if program is not None:
+        name = "p.lp"
+        (tmp_path / name).write_text(program)
+    result = subprocess.run([FUCHI, "clingo", name], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 65, result.stderr
+    assert "Traceback" not in result.stderr and "*** ERROR" not in result.stderr, result.stderr
+    assert result.stderr.count("政策错误 policy error") == 1, result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def test_fuchi_clingo_reads_stdin_once(tmp_path: Path) -> None:
+    result = subprocess.run([FUCHI, "clingo"], input="q. p(@times(m(0,0,100), 3)).\n", capture_output=True, text=True)
+    assert result.returncode == 10 and "p(m(0,0,300))" in result.stdout, result.stdout + result.stderr
+    result = subprocess.run([FUCHI, "clingo"], input="p(@nosuch(1)).\n", capture_output=True, text=True)
+    assert result.returncode == 65 and "unknown function @nosuch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_function_in_policy_is_a_located_policy_error(tmp_path: Path) -> None:
+    pol = _copy_policy(tmp_path)
+    (pol / "rules" / "50-extra.lp").write_text(
+        "%@ rule: x.extra\n%@ clause: -\nbig(C) :- company(C), X = @nosuch(1, 2), X > 0.\n"
+    )
+    for engine in ("clingo", "auto"):
+        result = _run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0", "--engine", engine)
+        _located(result, "rules/50-extra.lp:3", "unknown function @nosuch")
+    (pol / "rules" / "50-extra.lp").write_text(
+        "%@ rule: x.extra\n%@ clause: -\nbig(C) :- company(C), X = @share(1), X > 0.\n"
+    )
+    result = _run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0", "--engine", "clingo")
+    _located(result, "rules/50-extra.lp:3", "@share takes 2 arguments")

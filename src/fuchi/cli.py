@@ -21,7 +21,7 @@ import click
 
 from . import evaluation
 from .engines import resolve as resolve_engine
-from .errors import TERMINATING_SIGNALS, FuchiError, raise_interrupted
+from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
 from .policy import Policy, default_policy_dir, load_policy
 from .render import WRITERS, Messages, progress
 from .totals import Totals
@@ -486,21 +486,58 @@ def clingo_cmd(args: tuple[str, ...]) -> None:
     """用 clingo 运行 Run clingo itself on rule and fact files, with fuchi's exact-arithmetic @functions.
 
     ``fuchi clingo policy/chongming-digital-2025/rules/*.lp facts.lp [clingo options]``; the same as the
-    ``clingo`` executable, plus @share, @cap, @ratio, @growth, @scale, @times (docs/numbers.md).
+    ``clingo`` executable, plus @share, @cap, @ratio, @growth, @scale, @times (docs/numbers.md). It exits as
+    clingo does (10 satisfiable, 20 unsatisfiable, 30 optimum found, 65 an error).
     """
     import clingo
 
-    from .numbers import Functions
+    from .engines.clingo import TracingFunctions, check_calls, external_calls, refusal
 
     class App(clingo.Application):
         program_name = "fuchi-clingo"
 
+        def __init__(self) -> None:
+            self.error: PolicyError | None = None
+
         def main(self, ctl: clingo.Control, files: Any) -> None:
-            for f in files:
-                ctl.load(f)
-            if not files:
-                ctl.load("-")
-            ctl.ground([("base", [])], context=Functions())
+            from pathlib import Path
+
+            context = TracingFunctions()
+            calls: list[Any] = []
+            try:
+                for f in files:
+                    if f != "-" and not Path(f).is_file():
+                        raise PolicyError("文件不存在或不可读 / file not found or not readable", f)
+                named = [f for f in files if f != "-"]
+                calls = external_calls(named) if named else []  # (no file: parse_files would read stdin)
+                check_calls(calls)
+                for f in files:
+                    ctl.load(f)
+                if not files:
+                    ctl.load("-")
+                ctl.ground([("base", [])], context=context)
+            except PolicyError as exc:  # a refusal of an @function, or a call fuchi cannot make
+                self.error = refusal(exc, context.current, calls) if context.current is not None else exc
+                return
+            except RuntimeError:  # clingo has printed the located message (parsing or grounding failed)
+                self.error = PolicyError("")
+                return
+            except AttributeError as exc:  # a program read from stdin calls what fuchi lacks
+                self.error = PolicyError(f"unknown function @{exc} / 未知函数")
+                return
+            except TypeError as exc:
+                self.error = PolicyError(f"an @function called with the wrong arguments / 参数个数不符: {exc}")
+                return
             ctl.solve()
 
-    sys.exit(clingo.clingo_main(App(), list(args)))
+    app = App()
+    with signals_handled():
+        try:
+            code = clingo.clingo_main(app, list(args))
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
+    if app.error is not None:
+        if app.error.text:
+            Messages().error(app.error.message())
+        sys.exit(65)
+    sys.exit(code)

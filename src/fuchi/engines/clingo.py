@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import clingo
 
 from .. import facts as factmod
 from ..errors import PolicyError
 from ..instrument import Program, add_instrumented
-from ..numbers import ArithmeticRangeError, Functions, fen_of
+from ..numbers import SIGNATURES, ArithmeticRangeError, Functions, fen_of
 from ..policy import Policy
 from ..records import City, Company
 
@@ -194,6 +195,9 @@ class Engine:
             raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {text}") from exc
         except RuntimeError as exc:
             raise _program_error(messages, exc) from exc
+        except (AttributeError, TypeError):  # an @function fuchi lacks, or called with the wrong arity
+            check_calls(external_calls([str(rf) for rf in self.policy.rule_files], self.policy.root))
+            raise
         errors = [d for d in messages if d.level == "error"]
         if errors:
             raise PolicyError(errors[0].text, errors[0].file, errors[0].line)
@@ -330,6 +334,114 @@ def _about_shown(d: Diagnostic, shown: set[str]) -> bool:
     if not d.text.startswith("no atoms over signature occur in program"):
         return False
     return d.text.rsplit(":", 1)[-1].strip() in shown
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``@function(...)`` call in a rule file."""
+
+    name: str
+    arity: int
+    file: str
+    line: int
+
+
+def external_calls(files: Sequence[str], root: Path | None = None) -> list[Call]:
+    """Every ``@function`` call in ``files`` (and the files they include), in file order.
+
+    Files are named relative to ``root`` (the policy directory) when given and inside it.
+
+    Raises:
+        PolicyError: A file does not parse (at clingo's first error).
+
+    """
+    from clingo import ast
+
+    calls: list[Call] = []
+
+    class Visitor(ast.Transformer):
+        def visit_Function(self, node: ast.AST) -> ast.AST:  # noqa: N802 - clingo's visitor naming
+            if node.external:
+                loc = node.location.begin
+                calls.append(Call(node.name, len(node.arguments), _relative(loc.filename, root), loc.line))
+            node.update(**self.visit_children(node))
+            return node
+
+    visitor = Visitor()
+    messages: list[Diagnostic] = []
+    try:
+        ast.parse_files(
+            list(files),
+            lambda stm: None if visitor(stm) else None,
+            logger=lambda c, t: messages.append(parse_message(c, t)),
+        )
+    except RuntimeError as exc:
+        error = _program_error(messages, exc)
+        if error.file is not None:
+            error = PolicyError(error.text, _relative(error.file, root), error.line)
+        raise error from None
+    return calls
+
+
+def _relative(file: str, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return Path(file).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return file
+
+
+def check_calls(calls: Sequence[Call]) -> None:
+    """Refuse a call of a function fuchi does not define, or with the wrong number of arguments.
+
+    Raises:
+        PolicyError: At the call's file:line.
+
+    """
+    known = ", ".join(f"@{n}" for n in sorted(SIGNATURES))
+    for c in calls:
+        signature = SIGNATURES.get(c.name)
+        if signature is None:
+            raise PolicyError(f"unknown function @{c.name} (known: {known}) / 未知函数", c.file, c.line)
+        if len(signature[0]) != c.arity:
+            raise PolicyError(
+                f"@{c.name} takes {len(signature[0])} arguments, not {c.arity} / 参数个数不符", c.file, c.line
+            )
+
+
+class TracingFunctions:
+    """fuchi's @functions as a clingo context that remembers the call in progress (to locate a refusal)."""
+
+    def __init__(self) -> None:
+        self._inner = Functions()
+        self.current: tuple[str, int] | None = None
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        if name.startswith("_") or name not in SIGNATURES:
+            raise AttributeError(name)
+        method = getattr(self._inner, name)
+
+        def call(*args: clingo.Symbol) -> object:
+            self.current = (name, len(args))
+            return method(*args)
+
+        return call
+
+
+def refusal(exc: PolicyError, current: tuple[str, int] | None, calls: Sequence[Call]) -> PolicyError:
+    """A refusal of an @function (``exc``) located at its call, when the program calls it at one place.
+
+    clingo re-raises a context function's exception as ``type(exc)(exc)``: the text may be the original error.
+    """
+    text = exc.text.text if isinstance(exc.text, PolicyError) else exc.text
+    sites = [c for c in calls if current is not None and (c.name, c.arity) == current]
+    if len(sites) == 1:
+        return PolicyError(text, sites[0].file, sites[0].line)
+    if sites:
+        places = ", ".join(f"{c.file}:{c.line}" for c in sites[:5]) + (" …" if len(sites) > 5 else "")
+        return PolicyError(f"{text} (at one of the calls of @{sites[0].name}: {places})")
+    return PolicyError(text)
 
 
 def _program_error(diagnostics: list[Diagnostic], exc: Exception) -> PolicyError:
