@@ -1,7 +1,8 @@
 """docs/drafting.md's worked example (clause 2.11), applied block by block to a copy of the policy.
 
 Each ``<!-- example-2.11 FILE MODE -->`` marker is followed by a fenced block; the test applies it to the
-copy (``create``, ``append``, ``after:LINE``, ``before:LINE``, ``replace-line:LINE``; LINE is the start of the first line it matches) and checks what the
+copy (``create``, ``append``, ``after:LINE``, ``before:LINE``, ``replace-line:LINE``; LINE is the start
+of the first line it matches) and checks what the
 doc claims: check clean, every case passing on both engines, coverage 100% both ways, the amounts, and no
 file under ``src/`` touched.
 """

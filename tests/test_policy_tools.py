@@ -207,7 +207,16 @@ def test_changed_growth_factor_shows_what_changed(tmp_path: Path) -> None:
         "growth_factor:\n  type: decimal\n  value: 1.2\n",
         "growth_factor:\n  type: decimal\n  value: 1.5\n",
     )
-    assert check_policy(policy) == []  # a number changed, nothing else: the policy is still well-formed
+    # The number changed but its text still says 1.2倍: check warns at the text, and nothing else.
+    [finding] = check_policy(policy)
+    assert (finding.code, finding.severity, finding.line) == ("parameter-text", "warning", 105)
+    assert "1.2倍" in finding.message and "1.5" in finding.message
+    replace_once(
+        policy / "parameters.yaml",
+        "增速超全市平均增速1.2倍, en: growth exceeding 1.2 times",
+        "增速超全市平均增速1.5倍, en: growth exceeding 1.5 times",
+    )
+    assert check_policy(policy) == []  # value and text agree: the policy is well-formed
     result = fuchi("test", "--policy", str(policy))
     assert result.exit_code == 3
     out = result.stdout

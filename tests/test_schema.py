@@ -251,3 +251,20 @@ def test_inputs_decide_results_so_they_are_in_the_digest(tmp_path: Path) -> None
     before = load_policy(root).digest
     edit_inputs(root, "label: {zh: 企业名称, en: enterprise name}", "label: {zh: 企业名称, en: the enterprise's name}")
     assert load_policy(root).digest != before
+
+
+def test_check_compares_the_schema_with_the_rules_declarations(tmp_path: Path) -> None:
+    from fuchi.checker import check_policy
+
+    root = copy_policy(tmp_path)
+    schema_lp = root / "rules" / "00-schema.lp"
+    text = schema_lp.read_text(encoding="utf-8")
+    schema_lp.write_text(text.replace("#defined good_credit/1.", "% (removed)", 1), encoding="utf-8")
+    found = [f for f in check_policy(root) if f.code == "inputs"]
+    assert [(Path(f.file).name, f.line, f.severity) for f in found] == [
+        ("inputs.yaml", line_of(root, "fact: good_credit(company)"), "warning")
+    ]
+    assert "good_credit/1" in found[0].message and "#defined good_credit/1." in found[0].hint
+    schema_lp.write_text(text + "\nfraud(C) :- company(C), market_violation(C).\n", encoding="utf-8")
+    found = [f for f in check_policy(root) if f.code == "inputs"]
+    assert found and found[0].severity == "error" and found[0].line == line_of(root, "fact: fraud(company)")

@@ -87,8 +87,8 @@ def assert_at(f: Finding, code: str, severity: str, path: Path, line: int) -> No
 
 def test_input_kinds_give_money_and_decimal_arguments() -> None:
     kinds = _input_kinds(load_policy(SHIPPED))
-    assert kinds[("revenue", 3)] == {2: "money"}
-    assert kinds[("city_avg_growth", 2)] == {1: "decimal"}
+    assert kinds[("revenue", 3)] == {1: "integer", 2: "money"}  # year, amount
+    assert kinds[("city_avg_growth", 2)] == {0: "integer", 1: "decimal"}
     assert kinds[("compute_project", 8)][7] == "money"
 
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import clingo
 from clingo import ast
@@ -145,7 +145,36 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
                     "warning",
                     f"input predicate {sig[0]}/{sig[1]} (#defined, read at {file}:{line}) is not declared in "
                     "inputs.yaml",
-                    f"add '{sig[0]}: [kind, …]' under predicates: (docs/sql-engine.md)",
+                    f"declare the field whose fact is {sig[0]}(…) in inputs.yaml (docs/drafting.md), or derive it "
+                    "by a rule",
+                    "inputs",
+                )
+            )
+    for fact, _kinds in policy.schema.facts():
+        sig = fact.signature
+        if sig in heads:
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / "inputs.yaml"), policy.root),
+                    fact.line,
+                    1,
+                    "error",
+                    f"{sig[0]}/{sig[1]} is written from the data by inputs.yaml and also derived by a rule / "
+                    "输入谓词不得由规则推出",
+                    "rename the input or the derived predicate",
+                    "inputs",
+                )
+            )
+        elif sig not in source.defined:
+            findings.append(
+                Finding(
+                    _rel(str(policy.root / "inputs.yaml"), policy.root),
+                    fact.line,
+                    1,
+                    "warning",
+                    f"input {sig[0]}/{sig[1]} of inputs.yaml is not declared in the rules / 输入谓词未在规则中声明",
+                    f"add '#defined {sig[0]}/{sig[1]}.' to rules/00-schema.lp (clingo then knows it when no data "
+                    "gives it)",
                     "inputs",
                 )
             )
@@ -618,25 +647,20 @@ _NUMBERS_HINT = (
 def _input_kinds(policy: Policy) -> dict[tuple[str, int], dict[int, str]]:
     """The number kinds of the input predicates' arguments: ``(name, arity) -> {position: kind}``.
 
-    The one place the type checker learns what the inputs hold. Today that is the framework's table
-    (``facts.FACT_TYPES``, the same for every policy); a policy-declared input schema replaces it here.
+    The one place the type checker learns what the inputs hold: the kinds the policy's ``inputs.yaml``
+    declares (:func:`fuchi.facts.number_kinds`).
 
     Args:
-        policy: The policy being checked (its own schema, once there is one).
+        policy: The policy being checked.
 
     Returns:
         Kinds ``money``, ``decimal`` or ``integer`` by argument position (0-based); positions that hold
         no number are absent.
 
     """
-    from . import facts
+    from .facts import number_kinds
 
-    # (Written against both shapes of fuchi.facts while the schema lands: the framework's FACT_TYPES, or the
-    # kinds of the policy's inputs.yaml through facts.number_kinds(policy.schema).)
-    declared = vars(facts).get("number_kinds")
-    schema = getattr(policy, "schema", None)
-    table = declared(schema) if declared is not None and schema is not None else vars(facts).get("FACT_TYPES", {})
-    return cast(dict[tuple[str, int], dict[int, str]], table)
+    return number_kinds(policy.schema)
 
 
 def _signatures_text() -> str:
@@ -1572,7 +1596,7 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
         if case.expect_error is not None:
             continue
         try:
-            companies, city = case.data()
+            companies, city = case.data(policy.schema)
         except FuchiError:
             continue
         ctl = clingo.Control(["--models=2"], logger=lambda c, m: None)
@@ -1586,8 +1610,8 @@ def _runtime(policy: Policy, findings: list[Finding]) -> None:
             for sym in policy.param_symbols():
                 emit(sym)
             for n, co in enumerate(companies):
-                factmod.company_facts(n, co, emit)
-            factmod.city_facts(city, emit)
+                factmod.company_facts(n, co, emit, policy.schema)
+            factmod.city_facts(city, emit, policy.schema)
         try:
             ctl.ground([("base", [])], context=Functions())
         except (RuntimeError, FuchiError):

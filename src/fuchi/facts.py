@@ -139,7 +139,10 @@ class _Rows:
 
     @staticmethod
     def fact(name: str, args: list[tuple[object, ...]]) -> Row:
-        return (name, len(args), tuple(v for a in args for v in a))
+        out: list[object] = []
+        for a in args:
+            out += a
+        return (name, len(args), tuple(out))
 
     @staticmethod
     def company(c: int) -> tuple[object, ...]:
@@ -187,15 +190,27 @@ ROWS = _Rows()
 Emitter = Callable[[int, Any, Callable[[Any, str], None], Any, Any], None]
 
 
-def _builder(schema: Schema) -> tuple[list[Emitter], list[Emitter]]:
-    """The fact builders of a schema: one function per field that writes facts (built once per schema)."""
+def _builder(schema: Schema) -> tuple[list[tuple[str, bool, Emitter]], list[Emitter]]:
+    """The fact builders of a schema, built once per schema.
+
+    Returns:
+        For the enterprise: (field, whether an empty value writes nothing, its emitter) per field that
+        writes facts; for the city: the emitters.
+    """
     cached = schema._compiled.get("facts")
     if cached is None:
         cached = schema._compiled["facts"] = (
-            [_field_emitter(f, city=False) for f in schema.fields if f.fact is not None or f.records],
+            [(f.name, _skips_empty(f), _field_emitter(f, city=False)) for f in schema.fields if f.fact or f.records],
             [_field_emitter(f, city=True) for f in schema.city if f.fact is not None],
         )
     return cached  # type: ignore[return-value]
+
+
+def _skips_empty(f: Field) -> bool:
+    """True when a falsy value of ``f`` writes no fact: an empty list or map, a false flag (not a 0)."""
+    if f.shape != "scalar":
+        return True
+    return f.kind == "boolean" and f.fact is not None and not _reads_value(f.fact)
 
 
 def _term(kind: str | None, numbered: str | None, prefix: int | None) -> Callable[[Any, Any, Any], Any]:
@@ -328,7 +343,11 @@ def _company(c: int, co: Company, emit: Callable[[Any, str], None], T: Any, sche
     emitters, _ = _builder(schema)
     emit(T.fact(schema.id_fact.predicate, [T.company(c)]), "id")
     ids = _Numbering(T)
-    for e in emitters:
+    values = co.values
+    for name, skips_empty, e in emitters:
+        v = values.get(name)
+        if v is None or (skips_empty and not v):
+            continue
         e(c, co, emit, T, ids)
 
 
@@ -362,14 +381,15 @@ def _default() -> Schema:
 
 
 def number_kinds(schema: Schema) -> dict[tuple[str, int], dict[int, str]]:
-    """The number kind of each argument of the input predicates (position → "money" | "decimal").
+    """The number kind of each argument of the input predicates (position → "money" | "decimal" | "integer").
 
-    For ``fuchi check``'s comparison typing: clingo orders unlike terms by type, so comparing a money term
-    with a decimal term or a plain integer is silently wrong.
+    For ``fuchi check``'s typing: clingo orders unlike terms by type, so comparing a money term with a
+    decimal term or a plain integer is silently wrong. Years, record keys and integers are "integer".
     """
+    number = {"money": "money", "decimal": "decimal", "year": "integer", "key": "integer", "integer": "integer"}
     out: dict[tuple[str, int], dict[int, str]] = {}
     for sig, kinds in schema.predicates().items():
-        found = {n: k.split("|")[0] for n, k in enumerate(kinds) if k.split("|")[0] in ("money", "decimal")}
+        found = {n: number[k.split("|")[0]] for n, k in enumerate(kinds) if k.split("|")[0] in number}
         if found:
             out[sig] = found
     return out
