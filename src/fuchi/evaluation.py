@@ -397,11 +397,23 @@ def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResu
     deliver(result)
 
 
+def _has_id(text: str, company_id: str) -> bool:
+    """Whether a JSON Lines line is the enterprise ``company_id`` (its id spelled with escapes); never raises."""
+    import json
+
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return False  # (a line that does not parse is not this enterprise; evaluate reports it)
+    return isinstance(obj, dict) and obj.get("id") == company_id
+
+
 def find_company(paths: Sequence[str], company_id: str, schema: Schema | None = None) -> tuple[Company, City]:
     """Find one enterprise in the inputs without solving (or fully validating) the others.
 
-    JSON Lines lines are parsed only when they contain the id's JSON text, so finding one enterprise in a
-    large file costs little more than reading it.
+    JSON Lines lines are parsed only when they contain the id's JSON text (or a JSON escape, which may
+    spell it otherwise: ``"A\\/B"``, ``"\\u0041BC"``), so finding one enterprise in a large file costs little
+    more than reading it.
 
     Raises:
         InputError: The enterprise is absent or appears twice, or its record is malformed.
@@ -414,7 +426,8 @@ def find_company(paths: Sequence[str], company_id: str, schema: Schema | None = 
     found: Company | None = None
     for item in source.items:
         if isinstance(item, tuple) and not any(n in item[2] for n in needles):
-            continue
+            if "\\" not in item[2] or not _has_id(item[2], company_id):
+                continue
         co = _company_of(item, schema)
         if co.id != company_id:
             continue
