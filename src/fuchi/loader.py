@@ -508,10 +508,18 @@ class _Compiled:
     """The validation of a schema's fields, built once per schema."""
 
     allowed: tuple[str, ...]
-    fields: tuple[tuple[str, Convert, bool, str], ...]  # name, convert, required, shape
-    defaults: tuple[tuple[str, str, str | None], ...]  # name, shape, kind
+    fields: tuple[tuple[str, Convert, bool, object], ...]  # name, convert, required, value when absent
     city_allowed: tuple[str, ...]
     city: tuple[tuple[str, Convert, str], ...]
+
+
+def _absent(f: Field) -> object:
+    """What an absent enterprise field reads as: an empty list or map (made fresh), false, or None."""
+    if f.shape in ("list", "records"):
+        return list
+    if f.shape == "by_year":
+        return dict
+    return False if f.kind == "boolean" else None
 
 
 def _compile(schema: Schema) -> _Compiled:
@@ -531,8 +539,7 @@ def _compile(schema: Schema) -> _Compiled:
 
     compiled = _Compiled(
         allowed=("id", *(f.name for f in schema.fields)),
-        fields=tuple((f.name, conv(f), f.required, f.shape) for f in schema.fields),
-        defaults=tuple((f.name, f.shape, f.kind) for f in schema.fields),
+        fields=tuple((f.name, conv(f), f.required, _absent(f)) for f in schema.fields),
         city_allowed=tuple(f.name for f in schema.city),
         city=tuple((f.name, conv(f), f.shape) for f in schema.city),
     )
@@ -588,22 +595,13 @@ def parse_company(obj: object, file: str, index: int, line: int | None = None, s
     where = _Where(file, ident, line)
     _no_unknown(where, "", data, compiled.allowed)
     values: dict[str, object] = {}
-    for name, convert, required, _shape in compiled.fields:
+    for name, convert, required, absent in compiled.fields:
         if name in data:
             values[name] = convert(where, name, data[name])
         elif required:
             raise where.error(name, _MISSING, data)
-    for name, shape, kind in compiled.defaults:
-        if name not in values:
-            values[name] = (
-                []
-                if shape in ("list", "records")
-                else {}
-                if shape == "by_year"
-                else False
-                if kind == "boolean"
-                else None
-            )
+        else:
+            values[name] = absent() if absent is list or absent is dict else absent
     return Company(id=ident, file=file, line=line, index=index, values=values)
 
 
