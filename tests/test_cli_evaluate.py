@@ -178,7 +178,7 @@ def assert_totals(doc: dict[str, Any], companies: int) -> None:
 
 
 def test_json_top_level_and_policy(shipped: dict[str, Any]) -> None:
-    assert list(shipped) == ["policy", "results", "totals"]
+    assert list(shipped) == ["policy", "results", "totals", "warnings"]
     policy = shipped["policy"]
     assert list(policy) == ["id", "version", "digest"]
     assert policy["id"] == "chongming-digital-2025"
@@ -1044,3 +1044,52 @@ def test_output_is_the_same_for_any_number_of_workers(tmp_path: Path) -> None:
     assert companies == sorted(companies)  # input order (the ids are zero-padded)
     assert len({r["status"] for r in doc["results"]}) >= 8
     assert_totals(doc, companies=3000)
+
+
+# ---- every warning kept (JSON "warnings", --warnings FILE) -----------------------------------------------------
+
+NO_EFFECT = "assessments[0].decision: 2026 年度 2.9 不处于待评估状态，评估记录不生效"
+
+
+def _no_effect_companies(n: int) -> list[dict[str, Any]]:
+    """``n`` enterprises whose rejected assessment has no effect: one warning each."""
+    return [
+        {"id": f"W{k:02d}", **GATE_OK, "assessments": [{"item": "2.9", "year": 2026, "decision": "rejected"}]}
+        for k in range(n)
+    ]
+
+
+def test_every_warning_in_json_and_in_the_warnings_file(tmp_path: Path) -> None:
+    path = write_yaml_doc(tmp_path / "w.yaml", _no_effect_companies(25))
+    out = tmp_path / "warnings.txt"
+    result = fuchi("evaluate", path, "--workers", "0", "--format", "json", "--warnings", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["policy", "results", "totals", "warnings"]
+    assert len(doc["warnings"]) == 25
+    assert [w.split("'")[1] for w in doc["warnings"]] == [f"W{k:02d}" for k in range(25)]
+    assert all(NO_EFFECT in w for w in doc["warnings"])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == doc["warnings"]
+    # the terminal keeps its short summary, naming the file
+    shown = result.stderr.splitlines()
+    assert len(shown) == 21
+    assert shown[-1] == f"警告 warning: ……另有 5 条警告 and 5 more warnings，见 see {out}"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_no_warnings_is_an_empty_list_and_an_empty_file(tmp_path: Path, shipped: dict[str, Any]) -> None:
+    assert shipped["warnings"] == []
+    out = tmp_path / "w.txt"
+    out.write_text("old\n", encoding="utf-8")
+    result = fuchi("evaluate", CITY, COMPANIES, "--workers", "0", "--format", "json", "--warnings", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == b""
+
+
+def test_warnings_file_that_cannot_be_written(tmp_path: Path) -> None:
+    path = write_yaml_doc(tmp_path / "w.yaml", _no_effect_companies(1))
+    result = fuchi("evaluate", path, "--workers", "0", "--warnings", str(tmp_path / "missing" / "w.txt"))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"错误 error: {tmp_path / 'missing' / 'w.txt'}: 无法写入输出文件 cannot write")

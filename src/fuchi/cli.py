@@ -22,8 +22,9 @@ import click
 from . import evaluation
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
+from .files import atomic_output
 from .policy import Policy, default_policy_dir, load_policy
-from .render import WRITERS, Messages, progress
+from .render import WRITERS, Messages, clean, progress
 from .totals import Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,6 +148,13 @@ def main() -> None:
     help="求解引擎 Engine: sql (the policy compiled to SQL on DuckDB), clingo (the reference), auto (sql when the "
     "policy compiles).",
 )
+@click.option(
+    "--warnings",
+    "warnings_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"全部警告写入该文件 Write every warning to FILE, one per line (the terminal shows the first {MAX_WARNINGS}).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def evaluate(
@@ -159,6 +167,7 @@ def evaluate(
     workers: int | None,
     explain_rows: bool,
     engine: str,
+    warnings_file: str | None,
     debug: bool,
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
@@ -214,15 +223,19 @@ def evaluate(
                 explain=explain_rows,
                 engine=engine_name,
             )
-        writer.finish(totals)
         for ident in companies:
             if ident not in seen_ids:
                 warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
+        writer.finish(totals, warnings)
+        if warnings_file is not None:
+            with atomic_output(warnings_file) as fh:
+                fh.write("".join(clean(w) + "\n" for w in warnings).encode("utf-8"))
         for w in warnings[:MAX_WARNINGS]:
             messages.warning(w)
         if len(warnings) > MAX_WARNINGS:
             more = len(warnings) - MAX_WARNINGS
-            messages.warning(f"……另有 {more} 条警告 and {more} more warnings")
+            where = f"，见 see {warnings_file}" if warnings_file else "（--warnings FILE 可全部写出 writes them all）"
+            messages.warning(f"……另有 {more} 条警告 and {more} more warnings{where}")
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()

@@ -107,3 +107,24 @@ class UsageError(FuchiError):
     """Command-line usage that cannot be honoured (exit 2)."""
 
     exit_code = 2
+
+
+@dataclass
+class OutputError(FuchiError):
+    """An output file (``--output``, ``--warnings``) that cannot be written; nothing is left half-written.
+
+    Attributes:
+        file: The file asked for.
+        reason: Why it cannot be written (the operating system's words).
+
+    """
+
+    file: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """Return ``file: cannot write: reason``."""
+        return f"{self.file}: 无法写入输出文件 cannot write the output file: {self.reason}"

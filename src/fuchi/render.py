@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, Protocol
 
@@ -95,8 +95,8 @@ class Writer(Protocol):
     def row(self, row: Row) -> None:
         """Write or keep one row."""
 
-    def finish(self, totals: Totals) -> None:
-        """Write what remains (totals, closing brackets)."""
+    def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
+        """Write what remains (totals, every warning of the run, closing brackets)."""
 
 
 def row_dict(row: Row) -> dict[str, Any]:
@@ -133,9 +133,11 @@ class JsonWriter:
         self.out.write(("\n  " if self.first else ",\n  ") + _dumps(row_dict(row)))
         self.first = False
 
-    def finish(self, totals: Totals) -> None:
-        """Close the list and write the totals."""
-        self.out.write(("\n ]" if not self.first else "]") + ',\n "totals": ' + _dumps(totals.as_json()) + "}\n")
+    def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
+        """Close the list, write the totals and every warning of the run (none left out)."""
+        self.out.write(("\n ]" if not self.first else "]") + ',\n "totals": ' + _dumps(totals.as_json()))
+        body = "".join(("\n  " if n == 0 else ",\n  ") + _dumps(w) for n, w in enumerate(warnings))
+        self.out.write(',\n "warnings": [' + body + ("\n ]" if warnings else "]") + "}\n")
 
 
 def _dumps(obj: Any) -> str:
@@ -160,8 +162,8 @@ class CsvWriter:
             self.header = True
         self.writer.writerow(["" if d[f] is None else d[f] for f in fields])
 
-    def finish(self, totals: Totals) -> None:
-        """CSV carries no totals; an empty result still gets its header."""
+    def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
+        """CSV carries no totals nor warnings; an empty result still gets its header."""
         if not self.header:
             self.writer.writerow(self.FIELDS)
 
@@ -178,8 +180,8 @@ class TableWriter:
         """Keep one row."""
         self.rows.append(row)
 
-    def finish(self, totals: Totals) -> None:
-        """Print the tables."""
+    def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
+        """Print the tables (warnings go to stderr, summarised, and to ``--warnings FILE``)."""
         console = _console(self.out, TABLE_WIDTH, soft_wrap=False)  # rows go to stdout in the end
         title = Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
         table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)

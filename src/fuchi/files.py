@@ -1,0 +1,70 @@
+"""Output files written whole or not at all: a temporary file in the same directory, renamed when complete.
+
+An officer's ``results.xlsx`` is either the previous file or the new one, never a half-written mix: an
+error, a signal or a full disk while writing leaves the target untouched and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from .errors import OutputError
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_output(path: str) -> Iterator[IO[bytes]]:
+    """Open ``path`` for writing bytes; the file appears, complete, only when the block ends without error.
+
+    The data goes to a temporary file next to ``path`` (same file system, so the rename is atomic), which
+    is flushed to disk and renamed over ``path`` at the end; on any exception (signals included) it is
+    removed and ``path`` is left as it was. The new file gets the usual permissions (0666 less the umask).
+
+    Args:
+        path: The file to write.
+
+    Yields:
+        The binary stream to write to.
+
+    Raises:
+        OutputError: ``path`` is a directory, or its directory is missing or not writable.
+
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(path, "是目录 is a directory")
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(path, exc.strerror or str(exc)) from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
