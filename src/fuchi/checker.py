@@ -26,6 +26,7 @@ from typing import Any
 import clingo
 from clingo import ast
 
+from .compiler.program import COMPARISON
 from .engines.clingo import Diagnostic, parse_message
 from .errors import FuchiError, PolicyError
 from .policy import Policy, load_policy
@@ -630,14 +631,6 @@ _TYPE_CODES = frozenset(
         "function-argument",
     }
 )
-_OPERATORS = {
-    ast.ComparisonOperator.Equal: "=",
-    ast.ComparisonOperator.NotEqual: "!=",
-    ast.ComparisonOperator.LessThan: "<",
-    ast.ComparisonOperator.LessEqual: "<=",
-    ast.ComparisonOperator.GreaterThan: ">",
-    ast.ComparisonOperator.GreaterEqual: ">=",
-}
 _NUMBERS_HINT = (
     "clingo orders money terms, decimal terms and integers by type, not by value: compare money with money "
     "(parameters of type yuan) and decimals with decimals (docs/numbers.md)"
@@ -1048,7 +1041,7 @@ class _TypeChecker:
                 if found & _UNLIKE and len(found) > 1:
                     shown = _kinds_text(found)
                     if len(sides) == 2 and all(sides):
-                        op = _OPERATORS.get(atom.guards[0].comparison, "?")
+                        op = COMPARISON.get(atom.guards[0].comparison, "?")
                         shown = f"{_kinds_text(sides[0])} {op} {_kinds_text(sides[1])}"
                     self.report(
                         lit,
