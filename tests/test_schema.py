@@ -268,3 +268,66 @@ def test_check_compares_the_schema_with_the_rules_declarations(tmp_path: Path) -
     schema_lp.write_text(text + "\nfraud(C) :- company(C), market_violation(C).\n", encoding="utf-8")
     found = [f for f in check_policy(root) if f.code == "inputs"]
     assert found and found[0].severity == "error" and found[0].line == line_of(root, "fact: fraud(company)")
+
+
+GENERIC_FIELDS = """    listed:
+      kind: boolean
+      label: {zh: 上市, en: listed}
+      fact: listed(company, value)
+    staff:
+      kind: integer
+      min: 0
+      label: {zh: 员工数, en: staff}
+      fact: staff(company, value)
+    grants:
+      label: {zh: 资助, en: grants}
+      records:
+        code: {kind: text, pattern: '[A-Z]{2}[0-9]+', fact: 'grant_area(company, key, prefix(value, 2))'}
+        kind: {kind: enumeration, values: [cash, loan]}
+        rate: {kind: decimal, min: 0, max: 1, when: {kind: loan}, required: false, absent: none}
+        note: {kind: text, required: false}
+      fact: grant(company, key, kind, rate)
+"""
+
+
+def test_every_shape_of_field_becomes_the_declared_facts(tmp_path: Path) -> None:
+    """A boolean written as true/false, a 0 that is still a fact, a prefix, an optional amount as none."""
+    from decimal import Decimal
+
+    root = copy_policy(tmp_path)
+    edit_inputs(root, "    honours:\n", GENERIC_FIELDS + "    honours:\n")
+    policy = load_policy(root)
+    kinds = policy.schema.predicates()
+    assert kinds[("grant", 4)] == ["company", "key", "constant", "decimal|none"]
+    assert kinds[("grant_area", 3)] == ["company", "key", "string"]
+    assert kinds[("listed", 2)] == ["company", "constant"]
+    grants = [
+        {"code": "SH12", "kind": "cash"},
+        {"code": "BJ1", "kind": "loan", "rate": Decimal("0.25")},
+        {"code": "BJ2", "kind": "loan", "note": "x"},
+    ]
+    doc = {"id": "A", "listed": False, "staff": 0, "grants": grants}
+    co = loader.parse_company(doc, "f", 0, None, policy.schema)
+    facts: list[tuple[str, str]] = []
+    company_facts(0, co, lambda sym, path: facts.append((str(sym), path)), policy.schema)
+    assert facts == [
+        ("company(c(0))", "id"),
+        ("listed(c(0),false)", "listed"),
+        ("staff(c(0),0)", "staff"),
+        ("grant(c(0),0,cash,none)", "grants[0]"),
+        ('grant_area(c(0),0,"SH")', "grants[0].code"),
+        ("grant(c(0),1,loan,d(0,250,0,0))", "grants[1]"),
+        ('grant_area(c(0),1,"BJ")', "grants[1].code"),
+        ("grant(c(0),2,loan,none)", "grants[2]"),
+        ('grant_area(c(0),2,"BJ")', "grants[2].code"),
+    ]
+    bad = [
+        ({"grants": [{"code": "x", "kind": "cash"}]}, "grants[0].code: 应为匹配 [A-Z]{2}[0-9]+ 的文本"),
+        ({"grants": [{"code": "SH1", "kind": "cash", "rate": 0}]}, "grants[0].rate: 只有 loan 记录有此字段"),
+        ({"grants": [{"code": "SH1", "kind": "loan", "rate": 2}]}, "grants[0].rate: 应为 0 至 1 之间的数"),
+        ({"staff": -1}, "staff: 应为 0 至 2147483647 之间的整数"),
+    ]
+    for fields, message in bad:
+        with pytest.raises(InputError) as info:
+            loader.parse_company({"id": "A", **fields}, "f", 0, None, policy.schema)
+        assert message in str(info.value)

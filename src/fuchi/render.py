@@ -6,7 +6,6 @@ never interpreted as rich markup: cells are ``Text`` objects and messages are pr
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -144,13 +143,30 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")).translate(_JSON_UNSAFE)
 
 
+#: What a spreadsheet takes as the start of a formula (or, for tab and CR, of a cell that becomes one).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_text(value: str) -> str:
+    """A text a spreadsheet shows as text, never runs: one starting like a formula gets a leading ``'``.
+
+    ``=HYPERLINK(…)`` in an enterprise id or name would otherwise run when an officer opens the file
+    (OWASP "CSV injection"). The apostrophe is the spreadsheets' own mark for "this cell is text".
+    """
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 class CsvWriter:
-    """Writes a header and one line per row (RFC 4180 quoting, ``\\n`` line ends)."""
+    """Writes a header and one line per row (RFC 4180 quoting, ``\\n`` line ends).
+
+    A text cell that starts like a formula (``=``, ``+``, ``-``, ``@``, tab, CR) is written with a leading
+    ``'`` (:func:`spreadsheet_text`), so that a spreadsheet shows it instead of running it.
+    """
 
     FIELDS = ("company", "year", "item", "status", "amount", "payable_year", "reason")
 
     def __init__(self, out: IO[str], policy: Policy) -> None:
-        self.writer = csv.writer(out, lineterminator="\n")
+        self.out = out
         self.header = False
 
     def row(self, row: Row) -> None:
@@ -158,14 +174,28 @@ class CsvWriter:
         d = row_dict(row)
         fields = self.FIELDS + (("explanation",) if "explanation" in d else ())
         if not self.header:
-            self.writer.writerow(fields)
+            self.out.write(_csv_line(fields))
             self.header = True
-        self.writer.writerow(["" if d[f] is None else d[f] for f in fields])
+        self.out.write(_csv_line([_csv_cell(d[f]) for f in fields]))
 
     def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
         """CSV carries no totals nor warnings; an empty result still gets its header."""
         if not self.header:
-            self.writer.writerow(self.FIELDS)
+            self.out.write(_csv_line(self.FIELDS))
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else str(value)
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """One RFC 4180 line: a cell with a comma, quote, CR or LF is quoted.
+
+    (The csv module leaves a lone CR unquoted when lines end in LF, and every reader ends the line there.)
+    """
+    return ",".join('"' + c.replace('"', '""') + '"' if any(x in c for x in ',"\r\n') else c for c in cells) + "\n"
 
 
 class TableWriter:
