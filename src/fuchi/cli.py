@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import click
 
@@ -24,7 +24,7 @@ from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
 from .files import atomic_output
 from .policy import Policy, default_policy_dir, load_policy
-from .render import WRITERS, Messages, clean, progress
+from .render import WRITERS, Messages, TableWriter, Writer, clean, progress
 from .totals import Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,10 +120,18 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
-    help="输出格式 Output format.",
+    help="输出格式 Output format (xlsx: an Excel workbook, with --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="写入文件 Write the results to FILE instead of stdout (whole or not at all).",
 )
 @click.option("--company", "companies", multiple=True, help="只输出该企业 Only this enterprise id (repeatable).")
 @click.option("--year", "years", multiple=True, type=int, help="只输出该数据年度 Only this data year (repeatable).")
@@ -161,6 +169,7 @@ def evaluate(
     files: tuple[str, ...],
     policy_dir: str | None,
     fmt: str,
+    output: str | None,
     companies: tuple[str, ...],
     years: tuple[int, ...],
     items: tuple[str, ...],
@@ -174,6 +183,8 @@ def evaluate(
 
     FILES are YAML, JSON or JSON Lines files in the format of docs/data-format.md.
     """
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
     policy = _policy(policy_dir)
     unknown = [i for i in items if i not in policy.items]
     if unknown:
@@ -187,7 +198,16 @@ def evaluate(
     year_set, item_set = set(years), set(items)
     seen_diagnostics: set[str] = set()
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
-        writer = WRITERS[fmt](buffer, policy)
+        raw = cast(IO[bytes], buffer.buffer)
+        writer: Writer
+        if fmt == "xlsx":
+            from .xlsx import WorkbookWriter
+
+            writer = WorkbookWriter(raw, policy)  # the workbook's bytes, under the text layer
+        elif fmt == "table" and output is not None:
+            writer = TableWriter(buffer, policy, terminal=False)
+        else:
+            writer = WRITERS[fmt](buffer, policy)
         warnings: list[str] = []
         with progress(source.count_hint, "评估 evaluating") as advance:
 
@@ -236,6 +256,12 @@ def evaluate(
             more = len(warnings) - MAX_WARNINGS
             where = f"，见 see {warnings_file}" if warnings_file else "（--warnings FILE 可全部写出 writes them all）"
             messages.warning(f"……另有 {more} 条警告 and {more} more warnings{where}")
+        buffer.flush()
+        if output is not None:
+            raw.seek(0)
+            with atomic_output(output) as fh:
+                shutil.copyfileobj(raw, fh)
+            return
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()

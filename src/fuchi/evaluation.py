@@ -48,6 +48,10 @@ class Row:
     payable_year: int | None
     reason: str
     explanation: str | None = None
+    #: The enterprise's name when the data gives one, and the Chinese part of ``reason`` (``中文 / English``):
+    #: for workbooks, which show them in their own columns; not part of the JSON contract.
+    name: str | None = None
+    reason_zh: str | None = None
 
 
 @dataclass
@@ -88,7 +92,9 @@ def rows_of(outcome: Outcome, companies: Sequence[Company], renderer: ReasonRend
     rows = []
     for d in outcome.decisions:
         co = companies[d.company]
-        rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year, renderer.both(d.reason, co)))
+        zh, en = renderer.pair(d.reason, co)
+        reason = f"{zh} / {en}"
+        rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year, reason, name=co.name, reason_zh=zh))
     return rows
 
 

@@ -55,7 +55,7 @@ class ReasonRenderer:
     def __init__(self, policy: Policy) -> None:
         self.messages = policy.messages
         #: Rendered texts of reasons that do not look into the enterprise's records.
-        self._cache: dict[clingo.Symbol, str] = {}
+        self._cache: dict[clingo.Symbol, tuple[str, str]] = {}
         self._company_free = {
             key: all(":rec:" not in t and "rec:" not in t for t in templates.values())
             for key, templates in self.messages.items()
@@ -78,16 +78,21 @@ class ReasonRenderer:
         return _FIELD.sub(field, template)
 
     def both(self, sym: clingo.Symbol, company: Company | None) -> str:
-        """Render as ``中文 / English`` (cached when the text does not depend on the enterprise)."""
+        """Render as ``中文 / English``."""
+        zh, en = self.pair(sym, company)
+        return f"{zh} / {en}"
+
+    def pair(self, sym: clingo.Symbol, company: Company | None) -> tuple[str, str]:
+        """Render as ``(中文, English)`` (cached when the text does not depend on the enterprise)."""
         hit = self._cache.get(sym)
         if hit is not None:
             return hit
-        text = f"{self.render(sym, company, 'zh')} / {self.render(sym, company, 'en')}"
+        pair = (self.render(sym, company, "zh"), self.render(sym, company, "en"))
         if self._free(sym):
             if len(self._cache) > 100_000:
                 self._cache.clear()
-            self._cache[sym] = text
-        return text
+            self._cache[sym] = pair
+        return pair
 
     def _free(self, sym: clingo.Symbol) -> bool:
         """True when neither the reason nor a nested reason reads the enterprise's records."""

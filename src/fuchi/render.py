@@ -55,9 +55,12 @@ _CONTROL_LINES = {c: e for c, e in _CONTROL.items() if c != ord("\n")}
 _JSON_UNSAFE = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x7F}
 
 
-def _console(out: IO[str], width: int, soft_wrap: bool) -> Console:
-    """A console on ``out``: styled for a terminal stdout, else plain with a fixed width (byte-identical files)."""
-    terminal = sys.stdout.isatty()
+def _console(out: IO[str], width: int, soft_wrap: bool, terminal: bool | None = None) -> Console:
+    """A console on ``out``: styled for a terminal stdout, else plain with a fixed width (byte-identical files).
+
+    ``terminal=False`` makes it plain whatever stdout is (output meant for a file, ``--output``).
+    """
+    terminal = sys.stdout.isatty() if terminal is None else terminal
     return Console(
         file=out,
         width=None if terminal else width,
@@ -201,9 +204,10 @@ def _csv_line(cells: Sequence[str]) -> str:
 class TableWriter:
     """Collects rows and prints a rich table with totals by item and payable year."""
 
-    def __init__(self, out: IO[str], policy: Policy) -> None:
+    def __init__(self, out: IO[str], policy: Policy, terminal: bool | None = None) -> None:
         self.out = out
         self.policy = policy
+        self.terminal = terminal  # False: plain text for a file, even when stdout is a terminal
         self.rows: list[Row] = []
 
     def row(self, row: Row) -> None:
@@ -212,7 +216,7 @@ class TableWriter:
 
     def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
         """Print the tables (warnings go to stderr, summarised, and to ``--warnings FILE``)."""
-        console = _console(self.out, TABLE_WIDTH, soft_wrap=False)  # rows go to stdout in the end
+        console = _console(self.out, TABLE_WIDTH, soft_wrap=False, terminal=self.terminal)  # to stdout in the end
         title = Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
         table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
         for header, justify in (
