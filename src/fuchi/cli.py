@@ -494,6 +494,35 @@ def inputs_command(policy_dir: str | None) -> None:
     sys.stdout.flush()
 
 
+@main.command("template")
+@policy_option
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="写入的工作簿 The workbook to write (FILE.xlsx).",
+)
+@click.option("--debug", is_flag=True, hidden=True)
+@handle_errors
+def template_command(policy_dir: str | None, output: str, debug: bool) -> None:
+    """数据填报模板 Write a blank Excel workbook for the policy's declared inputs (inputs.yaml).
+
+    One sheet for the enterprises, one per list of records, list of values and by-year figure, and the
+    city figures; headers in Chinese and English; drop-downs for enumerations, items and TRUE/FALSE; a
+    notes sheet with every column's field, kind and values. Written whole or not at all.
+    """
+    from .xlsx import write_template
+
+    if not output.lower().endswith(".xlsx"):
+        raise click.UsageError(f"--output {output!r}: 应为 .xlsx 文件 / expected a .xlsx file")
+    policy = _policy(policy_dir)
+    with atomic_output(output) as fh:
+        write_template(fh, policy)
+    Messages().info(f"已写入 wrote {output}")
+
+
 @main.command("facts")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @policy_option

@@ -62,6 +62,11 @@ def _fact(fact: Fact) -> str:
     return f"`{fact.predicate}({args})`"
 
 
+def kind_text(f: Field, parent: Field | None = None) -> str:
+    """The "kind and values" text of a field (zh/en), as in the field tables; ``parent``: its list of records."""
+    return _kind(f, parent)
+
+
 def _kind(f: Field, parent: Field | None) -> str:
     if f.shape == "records":
         text = "记录列表 list of records"
@@ -134,4 +139,4 @@ def _value_kind(f: Field) -> str:
     return text
 
 
-__all__ = ["BEGIN", "END", "fields_markdown"]
+__all__ = ["BEGIN", "END", "fields_markdown", "kind_text"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
@@ -24,6 +25,7 @@ from .errors import OutputError
 from .evaluation import Row
 from .policy import Policy
 from .render import STATUS_LABELS
+from .schema import Text
 from .totals import Totals
 
 #: Document properties are fixed (no clock, no user name): the same input gives the same bytes.
@@ -282,3 +284,194 @@ def _reason_parts(row: Row) -> tuple[str, str]:
     if row.reason_zh is not None and row.reason.startswith(row.reason_zh + " / "):
         return row.reason_zh, row.reason[len(row.reason_zh) + 3 :]
     return row.reason, ""
+
+
+# ---- the blank input workbook (fuchi template) ----------------------------------------------------------------
+
+_NUMBER_FORMATS = {"year": "0", "integer": "0", "money": "#,##0.00", "decimal": "0.######"}
+_TEMPLATE_ROWS = MAX_ROWS  # validation and formats cover every row an officer may fill
+_LIST_LABELS = {"boolean": Text("是否", "TRUE / FALSE"), "item": Text("条款", "items")}
+
+
+def write_template(out: IO[bytes], policy: Policy) -> None:
+    """Write the blank input workbook of ``policy``: one sheet per record kind, drop-downs, a notes sheet.
+
+    The sheets and columns are those of :func:`fuchi.workbook.layout`. Headers are ``中文`` over ``English``
+    (required ones in red); text columns are formatted as text, so ``6513`` or ``2.10`` typed in stays a text;
+    enumerations, items and booleans get a drop-down; years, integers, amounts and decimals a number check;
+    every header cell shows its field's kind when selected.
+
+    Args:
+        out: The binary stream the ``.xlsx`` is written to.
+        policy: The policy whose declared inputs (``inputs.yaml``) shape the workbook.
+
+    """
+    from .contract import kind_text
+    from .workbook import VALUES, choices, layout
+
+    schema = policy.schema
+    book = _Book(out, policy, "数据填报模板 input template")
+    wb = book.wb
+    base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "top"}
+    required_header = wb.add_format(
+        {**base, "bold": True, "text_wrap": True, "bg_color": "#FCE4D6", "font_color": "#9C0006"}
+    )
+    column_formats = {kind: wb.add_format({**base, "num_format": fmt}) for kind, fmt in _NUMBER_FORMATS.items()}
+    text_format = wb.add_format({**base, "num_format": "@"})
+    plain = wb.add_format(base)
+    sheets = layout(schema)
+    lists: dict[tuple[str, ...], tuple[Text, str]] = {}  # drop-down values -> (header, range on the values sheet)
+    for sheet in sheets:
+        for column in sheet.columns:
+            options = choices(column, schema)
+            if options and options not in lists:
+                letter = _column_letter(len(lists))
+                header = _LIST_LABELS.get(column.kind, column.label)
+                lists[options] = (header, f"='{VALUES}'!${letter}$2:${letter}${len(options) + 1}")
+    notes_rows: list[tuple[str, str, str, str, str, str, str]] = []
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet.name)
+        ws.set_row(0, HEADER_HEIGHT)
+        ws.freeze_panes(1, 0)
+        for col, column in enumerate(sheet.columns):
+            header = required_header if column.required else book.fmt["header"]
+            ws.write_string(0, col, f"{column.label.zh}\n{column.label.en}", header)
+            width = max(display_width(column.label.zh), display_width(column.label.en), 10) + 2
+            fmt = column_formats.get(column.kind, text_format if column.kind in ("text", "id", "item") else plain)
+            ws.set_column(col, col, min(width, MAX_WIDTH), fmt)
+            kind = _column_kind(column, kind_text)
+            notes_rows.append(
+                (
+                    sheet.name,
+                    _column_letter(col),
+                    column.key,
+                    column.label.zh,
+                    column.label.en,
+                    "必填 required" if column.required else "可选 optional",
+                    kind,
+                )
+            )
+            validation: dict[str, Any] = {
+                "input_title": column.label.zh[:32],
+                "input_message": kind[:255],
+                "error_title": "不符合要求 not accepted"[:32],
+                "error_message": kind[:255],
+            }
+            options = choices(column, schema)
+            if options:
+                validation |= {"validate": "list", "source": lists[options][1]}
+            elif column.kind in ("year", "integer"):
+                low, high = _int_bounds(column)
+                validation |= {"validate": "integer", "criteria": "between", "minimum": low, "maximum": high}
+            elif column.kind in ("money", "decimal"):
+                f = column.field
+                floor = f.minimum if f is not None and f.minimum is not None else None
+                if floor is None and column.kind == "money":
+                    floor = Decimal(0)
+                if floor is not None:
+                    validation |= {"validate": "decimal", "criteria": ">=", "value": float(floor)}
+                else:
+                    validation |= {"validate": "any"}
+            else:
+                validation |= {"validate": "any"}
+            ws.data_validation(1, col, _TEMPLATE_ROWS, col, validation)
+        ws.autofilter(0, 0, 0, len(sheet.columns) - 1)
+    _notes(book, policy, notes_rows)
+    if lists:
+        values = wb.add_worksheet(VALUES)  # the drop-downs' lists (ranges, so long lists work too), hidden
+        columns = list(lists.items())
+        for col, (options, (label, _)) in enumerate(columns):
+            values.write_string(0, col, f"{label.zh}\n{label.en}", book.fmt["header"])
+            values.set_column(col, col, max(display_width(v) for v in (*options, label.zh, label.en)) + 4)
+        for row in range(1, max(len(options) for options in lists) + 1):  # row by row (constant_memory)
+            for col, (options, _) in enumerate(columns):
+                if row <= len(options):
+                    values.write_string(row, col, options[row - 1], text_format)
+        values.hide()
+    wb.worksheets()[0].activate()
+    book.close()
+
+
+def _column_kind(column: Any, kind_text: Any) -> str:
+    if column.field is None:
+        if column.kind == "year":
+            return "年份 year 1900–2200；必填 required"
+        return "必填；非空文本，在所有输入中唯一 · required; a non-empty text, unique across the inputs"
+    return str(kind_text(column.field, column.parent))
+
+
+def _int_bounds(column: Any) -> tuple[int, int]:
+    from .records import MAX_YEAR, MIN_YEAR
+
+    if column.kind == "year":
+        return MIN_YEAR, MAX_YEAR
+    f = column.field
+    low = int(f.minimum) if f is not None and f.minimum is not None else -(2**31)
+    high = int(f.maximum) if f is not None and f.maximum is not None else 2**31 - 1
+    return low, high
+
+
+def _column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def _notes(book: _Book, policy: Policy, columns: list[tuple[str, str, str, str, str, str, str]]) -> None:
+    from .workbook import ENTERPRISES as ENTERPRISES_NAME
+    from .workbook import NOTES
+
+    ws = book.wb.add_worksheet(NOTES)
+    bold, wrap = book.fmt["bold"], book.fmt["text"]
+    ident = policy.schema.id_label
+    lines = [
+        (policy.title_zh, ""),
+        ("政策 Policy", f"{policy.id} {policy.version}"),
+        ("摘要 Digest", policy.digest),
+        ("", ""),
+        (
+            "填写 How to fill",
+            "每张表第一行是表头，请勿修改；从第二行起每行一条记录 · row 1 is the header: keep it; one record a row.",
+        ),
+        ("", f"企业表每家企业一行；其余各表第一列为{ident.zh} · one row per enterprise in {ENTERPRISES_NAME}; "),
+        ("", f"the other sheets name the enterprise by its {ident.en} in their first column."),
+        ("", "按年数据每个（企业, 年度）一行 · by-year figures: one row per (enterprise, year)."),
+        ("", "金额以元为单位，最多两位小数 · amounts in yuan, at most two decimals."),
+        ("", "年度为四位整数，不是日期 · a year is a four-digit number, not a date."),
+        ("", "是否类字段选 TRUE 或 FALSE，留空即 FALSE · yes/no fields: TRUE or FALSE, blank means FALSE."),
+        ("", "下拉框中的取值为代码，请勿改写 · drop-downs offer codes: choose, do not retype."),
+        ("", "请填写数值本身，不用公式 · enter values, not formulas."),
+        ("", "不要合并单元格，不设密码 · no merged cells, no password."),
+        ("", "红色表头为必填列 · red headers: required columns."),
+        ("", ""),
+    ]
+    row = 0
+    for key, value in lines:
+        if key:
+            ws.write_string(row, 0, key, bold)
+        if value:
+            ws.write_string(row, 1, value, wrap)
+        row += 1
+    header = (
+        ("工作表", "Sheet"),
+        ("列", "Column"),
+        ("字段", "Field"),
+        ("中文", "Chinese"),
+        ("English", ""),
+        ("必填", "Required"),
+        ("类型与取值", "Kind and values"),
+    )
+    ws.set_row(row, HEADER_HEIGHT)
+    for col, (zh, en) in enumerate(header):
+        ws.write_string(row, col, f"{zh}\n{en}" if en else zh, book.fmt["header"])
+    first = row
+    for cells in columns:
+        row += 1
+        for col, value in enumerate(cells):
+            ws.write_string(row, col, value, wrap)
+    ws.autofilter(first, 0, row, len(header) - 1)
+    for col, width in enumerate((24, 8, 30, 30, 36, 14, 80)):
+        ws.set_column(col, col, width)
