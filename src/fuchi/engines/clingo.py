@@ -19,7 +19,7 @@ from .. import facts as factmod
 from ..errors import PolicyError
 from ..instrument import Program, add_instrumented
 from ..numbers import SIGNATURES, ArithmeticRangeError, Functions, fen_of
-from ..policy import Policy
+from ..policy import Policy, require_parameters
 from ..records import City, Company
 
 STATUSES = (
@@ -121,6 +121,7 @@ class Engine:
     """
 
     def __init__(self, policy: Policy) -> None:
+        require_parameters(policy)
         self.policy = policy
         self.params = policy.param_symbols()
         self.functions = Functions()
