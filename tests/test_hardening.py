@@ -489,3 +489,45 @@ def test_installed_package_finds_its_policy_outside_any_checkout(tmp_path: Path)
         text=True,
     )
     assert where.stdout.strip().startswith(str(site)), where.stdout
+
+
+# ---- 10. the table format holds a bounded number of rows ---------------------------------------------------
+
+
+def test_table_holds_at_most_one_chunk_and_stays_aligned() -> None:
+    import io
+    import re
+
+    from fuchi import render
+    from fuchi.evaluation import Row
+    from fuchi.policy import load_policy
+    from fuchi.totals import Totals
+
+    policy = load_policy(SHIPPED)
+    out = io.StringIO()
+    writer = render.TableWriter(out, policy, terminal=False)
+    n = 2 * render.TableWriter.CHUNK + 345
+    totals = Totals(items=policy.items)
+    for k in range(n):
+        reason = "符合条件 / conditions met" + " and more" * (k % 7)
+        writer.row(Row(f"E{k:07d}", 2026, "2.2.b", "granted", 100_000 * (k % 5), 2027, reason))
+        totals.add("granted", "2.2.b", 100_000 * (k % 5), 2027)
+        assert len(writer.rows) < render.TableWriter.CHUNK  # never the whole result in memory
+    writer.finish(totals)
+    text = out.getvalue()
+    starts = {m.start() - text.rfind("\n", 0, m.start()) for m in re.finditer(r"E\d{7}", text)}
+    assert len(starts) == 1  # every chunk's enterprise column starts at the same place
+    years = {line.index(" 2026 ") for line in text.splitlines() if re.match(r"\s+E\d{7}", line)}
+    assert len(years) == 1, years  # and so does the year column
+    assert len(re.findall(r"E\d{7}", text)) == n
+    assert text.count("Enterprise") == 1 and text.count("合计 Totals") == 1
+
+
+def test_table_of_few_rows_is_unchanged_by_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuchi import render
+
+    whole = _run("evaluate", FACTS_CITY, COMPANIES, "--workers", "0")
+    monkeypatch.setattr(render.TableWriter, "CHUNK", 7)
+    chunked = _run("evaluate", FACTS_CITY, COMPANIES, "--workers", "0")
+    assert whole.exit_code == chunked.exit_code == 0
+    assert chunked.stdout == whole.stdout

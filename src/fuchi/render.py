@@ -202,36 +202,71 @@ def _csv_line(cells: Sequence[str]) -> str:
 
 
 class TableWriter:
-    """Collects rows and prints a rich table with totals by item and payable year."""
+    """Prints the rows as a rich table, then the totals by item and payable year.
+
+    Memory stays bounded whatever the number of rows: they are printed in chunks of :attr:`CHUNK`. Up to
+    that many rows make one table, as wide as its content; beyond, the first chunk's column widths are kept
+    for every later chunk, printed without the title and header, so the table reads as one.
+    """
+
+    CHUNK = 1000
+    COLUMNS = (
+        ("企业\nEnterprise", "left"),
+        ("年度\nYear", "right"),
+        ("条款\nItem", "left"),
+        ("状态\nStatus", "left"),
+        ("金额（元）\nAmount (CNY)", "right"),
+        ("兑付年度\nPayable", "right"),
+        ("理由\nReason", "left"),
+    )
 
     def __init__(self, out: IO[str], policy: Policy, terminal: bool | None = None) -> None:
         self.out = out
         self.policy = policy
         self.terminal = terminal  # False: plain text for a file, even when stdout is a terminal
         self.rows: list[Row] = []
+        self.console: Console | None = None
+        self.chunks = 0
+        self.widths: list[int] | None = None  # of every column but the last, once a chunk has been printed
+        self.bottom = ""  # the table's bottom edge, printed after the last chunk
+        self.explained = False
 
     def row(self, row: Row) -> None:
-        """Keep one row."""
+        """Keep one row; print the chunk when it is full."""
+        if not self.rows and not self.chunks:
+            self.explained = row.explanation is not None  # (--explain gives every row an explanation)
         self.rows.append(row)
+        if len(self.rows) >= self.CHUNK:
+            self._flush(last=False)
 
     def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
-        """Print the tables (warnings go to stderr, summarised, and to ``--warnings FILE``)."""
-        console = _console(self.out, TABLE_WIDTH, soft_wrap=False, terminal=self.terminal)  # to stdout in the end
-        title = Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
-        table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
-        for header, justify in (
-            ("企业\nEnterprise", "left"),
-            ("年度\nYear", "right"),
-            ("条款\nItem", "left"),
-            ("状态\nStatus", "left"),
-            ("金额（元）\nAmount (CNY)", "right"),
-            ("兑付年度\nPayable", "right"),
-            ("理由\nReason", "left"),
-        ):
-            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
-        explained = any(r.explanation is not None for r in self.rows)
-        if explained:
-            table.add_column("解释\nExplanation", justify="left", overflow="fold")
+        """Print the last rows and the totals (warnings go to stderr, summarised, and to ``--warnings FILE``)."""
+        if self.rows or not self.chunks:
+            self._flush(last=True)
+        elif self.bottom:
+            self.out.write(self.bottom)
+        self._get_console().print(_totals_tables(totals))
+
+    def _get_console(self) -> Console:
+        if self.console is None:
+            self.console = _console(self.out, TABLE_WIDTH, soft_wrap=False, terminal=self.terminal)  # to stdout
+        return self.console
+
+    def _flush(self, last: bool) -> None:
+        console = self._get_console()
+        first = self.chunks == 0
+        table = Table(
+            title=Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
+            if first
+            else None,
+            box=box.SIMPLE_HEAVY,
+            show_lines=False,
+            show_header=first,
+        )
+        columns = list(self.COLUMNS) + ([("解释\nExplanation", "left")] if self.explained else [])
+        for k, (header, justify) in enumerate(columns):
+            width = self.widths[k] if self.widths is not None and k < len(self.widths) else None
+            table.add_column(header, justify=justify, overflow="fold", width=width)  # type: ignore[arg-type]
         for r in self.rows:
             cells: list[Any] = [
                 Text(clean(r.company)),
@@ -242,11 +277,29 @@ class TableWriter:
                 "" if r.payable_year is None else str(r.payable_year),
                 Text(clean(r.reason)),
             ]
-            if explained:
+            if self.explained:
                 cells.append(Text(clean(r.explanation or "")))
             table.add_row(*cells)
-        console.print(table)
-        console.print(_totals_tables(totals))
+        self.rows = []
+        self.chunks += 1
+        if first and last:  # one chunk: the whole table, as it always was
+            console.print(table)
+            return
+        if first:
+            measure = getattr(table, "_calculate_column_widths", None)  # (rich's own layout, to keep it)
+            if measure is not None:
+                padding = 2  # one space each side of a cell
+                self.widths = [w - padding for w in measure(console, console.options)[:-1]]
+        with console.capture() as capture:
+            console.print(table)
+        lines = capture.get().splitlines(keepends=True)
+        if not first and lines and not lines[0].strip():
+            lines = lines[1:]  # the top edge: the previous chunk continues here
+        if lines and not lines[-1].strip():
+            self.bottom = lines.pop()  # printed once, after the last chunk
+        self.out.write("".join(lines))
+        if last:
+            self.out.write(self.bottom)
 
 
 def _totals_tables(totals: Totals) -> Table:
