@@ -319,7 +319,7 @@ def explain(
     files = list(args)
     if files and files[0] in policy.items:
         item = files.pop(0)
-    elif files and not any(files[0].lower().endswith(ext) for ext in (".yaml", ".yml", ".json", ".jsonl")):
+    elif files and not any(files[0].lower().endswith(ext) for ext in (".yaml", ".yml", ".json", ".jsonl", ".xlsx")):
         raise click.UsageError(f"未知条款 unknown item {files[0]!r}; expected one of {', '.join(policy.items)}")
     if not files:
         raise click.UsageError("缺少输入文件 missing FILES")

@@ -978,6 +978,10 @@ def read_document(path: str, schema: Schema | None = None) -> tuple[City | None,
 
     """
     suffix = Path(path).suffix.lower()
+    if suffix in (".xlsx", ".xls"):  # a filled input workbook (the layout of `fuchi template`)
+        from .xlsx_input import read_workbook
+
+        return read_workbook(path, schema or default_schema())
     if suffix not in _SUFFIXES:
         raise InputError(path, None, "", f"{_FILE_TYPE}, got {_show(suffix or Path(path).name)}")
     if suffix == ".jsonl":

@@ -1,0 +1,155 @@
+"""Reading a filled input workbook (``fuchi evaluate FILE.xlsx``): the same results as the YAML it was filled
+from, and every mistake named by sheet and cell."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from fuchi.cli import main
+from fuchi.policy import default_policy_dir, load_policy
+from fuchi.workbook import layout
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fuchi(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def fill(template: Path, doc: dict[str, Any], out: Path) -> Path:
+    """Fill the template with a YAML document's data, as an officer would (cell by cell)."""
+    schema = load_policy(default_policy_dir()).schema
+    wb = openpyxl.load_workbook(template)
+    for sheet in layout(schema):
+        ws = wb[sheet.name]
+        if sheet.shape == "city":
+            years = sorted({y for c in sheet.columns[1:] for y in doc.get("city", {}).get(c.key[5:], {})})
+            for y in years:
+                ws.append([y] + [doc["city"].get(c.key[5:], {}).get(y) for c in sheet.columns[1:]])
+            continue
+        for co in doc["companies"]:
+            if sheet.shape == "enterprise":
+                ws.append([co.get(c.key) for c in sheet.columns])
+            elif sheet.shape == "records":
+                for rec in co.get(sheet.field.name, []):
+                    ws.append([co["id"]] + [rec.get(c.field.name) for c in sheet.columns[1:]])
+            elif sheet.shape == "list":
+                for v in co.get(sheet.field.name, []):
+                    ws.append([co["id"], v])
+            else:
+                for y, v in co.get(sheet.field.name, {}).items():
+                    ws.append([co["id"], y, v])
+    wb.save(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("t") / "template.xlsx"
+    assert fuchi("template", "-o", str(out)).exit_code == 0
+    return out
+
+
+def _shipped() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load((ROOT / "facts/companies.yaml").read_text(encoding="utf-8"))
+    doc["city"] = yaml.safe_load((ROOT / "facts/city.yaml").read_text(encoding="utf-8"))["city"]
+    return doc
+
+
+def results(*files: str) -> dict[str, Any]:
+    r = fuchi("evaluate", *files, "--format", "json", "--workers", "0")
+    assert r.exit_code == 0, r.stderr
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
+def test_filled_workbook_gives_the_yaml_results(tmp_path: Path, template: Path) -> None:
+    path = fill(template, _shipped(), tmp_path / "filled.xlsx")
+    from_yaml = results(str(ROOT / "facts/city.yaml"), str(ROOT / "facts/companies.yaml"))
+    from_xlsx = results(str(path))
+    assert from_xlsx["results"] == from_yaml["results"]
+    assert from_xlsx["totals"] == from_yaml["totals"]
+
+
+def _one(template: Path, tmp_path: Path, edit: Any) -> Result:
+    doc = _shipped()
+    path = fill(template, doc, tmp_path / "bad.xlsx")
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(path)
+    return fuchi("evaluate", str(path), "--format", "json", "--workers", "0")
+
+
+def _set(sheet: str, ref: str, value: object) -> Any:
+    def edit(wb: Any) -> None:
+        wb[sheet][ref] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("sheet", "ref", "value", "expected"),
+    [
+        (
+            "年度营业收入",
+            "C5",
+            "三百万",
+            "年度营业收入!C5: 应为金额（数字） / expected an amount (a number), got '三百万'"[:60],
+        ),
+        ("年度营业收入", "B3", datetime.datetime(2026, 1, 1), "年度营业收入!B3: 年份（四位数字，不是日期）"),
+        (
+            "企业 Enterprises",
+            "A4",
+            None,
+            "企业 Enterprises!A4: 缺少统一社会信用代码 / missing the unified",
+        ),
+        ("企业 Enterprises", "E2", "maybe", "企业 Enterprises!E2: 应为 TRUE 或 FALSE / expected TRUE or FALSE"),
+        ("企业 Enterprises", "C2", "=A1", "企业 Enterprises!C2: 不接受公式"),
+    ],
+)
+def test_bad_cell_is_named(tmp_path: Path, template: Path, sheet: str, ref: str, value: object, expected: str) -> None:
+    result = _one(template, tmp_path, _set(sheet, ref, value))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert expected in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_loader_errors_name_the_cell(tmp_path: Path, template: Path) -> None:
+    result = _one(template, tmp_path, _set("企业 Enterprises", "C2", "Chongming!"))
+    assert result.exit_code == 1
+    assert "企业 Enterprises!C2 registered_in" in result.stderr, result.stderr
+
+
+def test_merged_cells_refused(tmp_path: Path, template: Path) -> None:
+    result = _one(template, tmp_path, lambda wb: wb["企业 Enterprises"].merge_cells("B2:B3"))
+    assert result.exit_code == 1
+    assert "企业 Enterprises!B2:B3: 不支持合并单元格 / merged cells are not accepted" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "legacy .xls"),
+        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "password-protected"),
+        ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a readable .xlsx workbook"),
+    ],
+)
+def test_unreadable_workbooks_refused(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = fuchi("evaluate", str(path), "--workers", "0")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"错误 error: {path}: 文件 file: ")
+    assert expected in result.stderr
