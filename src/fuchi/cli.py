@@ -523,6 +523,33 @@ def template_command(policy_dir: str | None, output: str, debug: bool) -> None:
     Messages().info(f"已写入 wrote {output}")
 
 
+@main.command("convert")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@policy_option
+@click.option(
+    "--to", "fmt", type=click.Choice(["xlsx", "yaml", "json", "jsonl"]), required=True, help="目标格式 Format."
+)
+@click.option(
+    "--output", "-o", "output", type=click.Path(dir_okay=False), required=True, help="写入文件 The file to write."
+)
+@click.option("--debug", is_flag=True, hidden=True)
+@handle_errors
+def convert_command(files: tuple[str, ...], policy_dir: str | None, fmt: str, output: str, debug: bool) -> None:
+    """转换数据格式 Convert input FILES (YAML, JSON, JSON Lines, Excel) to one file of another format.
+
+    The inputs are validated as evaluate validates them; numbers stay exact, so evaluating the converted
+    file gives the same results. --to xlsx writes the workbook of `fuchi template`, filled; JSON Lines
+    holds enterprises only (convert the city figures to yaml). Written whole or not at all.
+    """
+    from .convert import read_documents, write_document
+
+    policy = _policy(policy_dir)
+    doc = read_documents(list(files), policy)
+    with atomic_output(output) as fh:
+        write_document(fh, doc, fmt, policy, output)
+    Messages().info(f"已写入 wrote {output}: {len(doc['companies'])} 家企业 enterprises")
+
+
 @main.command("facts")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @policy_option

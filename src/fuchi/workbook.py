@@ -13,7 +13,9 @@ the sheets follow the fields of ``inputs.yaml``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .schema import Field, Schema, Text
 
@@ -124,3 +126,54 @@ def choices(column: Column, schema: Schema) -> tuple[str, ...]:
     if column.kind == "item":
         return schema.items
     return ()
+
+
+def sheet_rows(sheet: Sheet, doc: dict[str, Any]) -> Iterator[list[object]]:
+    """The rows of ``sheet`` for a data-format document (``city``, ``companies``): the reader's inverse.
+
+    Args:
+        sheet: A sheet of :func:`layout`.
+        doc: The document, as the YAML or JSON of docs/data-format.md gives it (validated).
+
+    Yields:
+        One list of cell values per row (None: an empty cell).
+
+    """
+    companies: list[dict[str, Any]] = doc.get("companies") or []
+    city: dict[str, Any] = doc.get("city") or {}
+    if sheet.shape == "city":
+        names = [c.key.removeprefix("city.") for c in sheet.columns[1:]]
+        years = sorted({int(y) for n in names for y in (city.get(n) or {})})
+        for year in years:
+            yield [year] + [_by_year(city.get(n), year) for n in names]
+        return
+    if sheet.shape == "city_values":
+        yield [city.get(c.key.removeprefix("city.")) for c in sheet.columns]
+        return
+    for co in companies:
+        ident = co.get("id")
+        if sheet.shape == "enterprise":
+            yield [ident] + [co.get(c.key) for c in sheet.columns[1:]]
+            continue
+        assert sheet.field is not None
+        value = co.get(sheet.field.name)
+        if not value:
+            continue
+        if sheet.shape == "records":
+            for record in value:
+                yield [ident] + [record.get(c.field.name) if c.field else None for c in sheet.columns[1:]]
+        elif sheet.shape == "list":
+            for v in value:
+                yield [ident, v]
+        else:
+            for year in sorted(value, key=int):
+                yield [ident, int(year), value[year]]
+
+
+def _by_year(values: dict[Any, Any] | None, year: int) -> object:
+    if not values:
+        return None
+    for key, value in values.items():
+        if int(key) == year:
+            return value
+    return None

@@ -293,7 +293,7 @@ _TEMPLATE_ROWS = MAX_ROWS  # validation and formats cover every row an officer m
 _LIST_LABELS = {"boolean": Text("是否", "TRUE / FALSE"), "item": Text("条款", "items")}
 
 
-def write_template(out: IO[bytes], policy: Policy) -> None:
+def write_template(out: IO[bytes], policy: Policy, doc: dict[str, Any] | None = None) -> None:
     """Write the blank input workbook of ``policy``: one sheet per record kind, drop-downs, a notes sheet.
 
     The sheets and columns are those of :func:`fuchi.workbook.layout`. Headers are ``中文`` over ``English``
@@ -304,13 +304,17 @@ def write_template(out: IO[bytes], policy: Policy) -> None:
     Args:
         out: The binary stream the ``.xlsx`` is written to.
         policy: The policy whose declared inputs (``inputs.yaml``) shape the workbook.
+        doc: Data to fill it with (``fuchi convert``): a validated document of the data format.
+
+    Raises:
+        OutputError: A number of ``doc`` that an Excel cell cannot hold exactly (beyond 15 digits).
 
     """
     from .contract import kind_text
-    from .workbook import VALUES, choices, layout
+    from .workbook import VALUES, choices, layout, sheet_rows
 
     schema = policy.schema
-    book = _Book(out, policy, "数据填报模板 input template")
+    book = _Book(out, policy, "数据填报模板 input template" if doc is None else "输入数据 input data")
     wb = book.wb
     base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "top"}
     required_header = wb.add_format(
@@ -375,7 +379,12 @@ def write_template(out: IO[bytes], policy: Policy) -> None:
             else:
                 validation |= {"validate": "any"}
             ws.data_validation(1, col, _TEMPLATE_ROWS, col, validation)
-        ws.autofilter(0, 0, 0, len(sheet.columns) - 1)
+        rows = 0
+        if doc is not None:
+            for rows, cells in enumerate(sheet_rows(sheet, doc), 1):
+                for col, value in enumerate(cells):
+                    _typed(ws, rows, col, value, sheet.name)
+        ws.autofilter(0, 0, rows, len(sheet.columns) - 1)
     _notes(book, policy, notes_rows)
     if lists:
         values = wb.add_worksheet(VALUES)  # the drop-downs' lists (ranges, so long lists work too), hidden
@@ -475,3 +484,22 @@ def _notes(book: _Book, policy: Policy, columns: list[tuple[str, str, str, str, 
     ws.autofilter(first, 0, row, len(header) - 1)
     for col, width in enumerate((24, 8, 30, 30, 36, 14, 80)):
         ws.set_column(col, col, width)
+
+
+def _typed(ws: Any, row: int, col: int, value: object, sheet: str) -> None:
+    """Write one data value with its type; a number must survive Excel's 15 digits exactly."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        ws.write_boolean(row, col, value)
+    elif isinstance(value, int | Decimal):
+        number = float(value)
+        if Decimal(repr(number)) != Decimal(value) or abs(number) >= 2**53:
+            raise OutputError(
+                sheet,
+                f"{value} 超出 Excel 单元格的精度（15 位有效数字） / "
+                "cannot be held exactly by an Excel cell (15 digits)",
+            )
+        ws.write_number(row, col, number)
+    else:
+        ws.write_string(row, col, str(value)[:MAX_TEXT])

@@ -78,6 +78,40 @@ def read_workbook(path: str, schema: Schema) -> tuple[City | None, list[Company]
     """
     from .loader import parse_city, parse_company
 
+    city, companies, city_cells, cells = _document(path, schema)
+    out = []
+    for n, (ident, data) in enumerate(companies.items()):
+        try:
+            out.append(parse_company(data, path, n, None, schema))
+        except InputError as exc:
+            at = _cell_of(exc.field, cells[ident])
+            raise InputError(exc.file, exc.company, f"{at} {exc.field}" if at else exc.field, exc.expected) from None
+    parsed_city = None
+    if city:
+        try:
+            parsed_city = parse_city(city, path, schema)
+        except InputError as exc:
+            at = _cell_of(exc.field.removeprefix("city."), city_cells)
+            raise InputError(exc.file, None, f"{at} {exc.field}" if at else exc.field, exc.expected) from None
+    return parsed_city, out
+
+
+def workbook_document(path: str, schema: Schema) -> dict[str, Any]:
+    """The data of a filled workbook as the data format's document (``city``, ``companies``), unvalidated.
+
+    Each cell is checked for its column's kind (as :func:`read_workbook` does); validating the values is
+    the loader's. For ``fuchi convert``.
+    """
+    city, companies, _, _ = _document(path, schema)
+    doc: dict[str, Any] = {"city": city} if city else {}
+    doc["companies"] = list(companies.values())
+    return doc
+
+
+def _document(
+    path: str, schema: Schema
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, str]]]:
+    """City figures, enterprises by id, and the cell of every value (city's; each enterprise's)."""
     wb = _open(path)
     sheets = {s.name: s for s in layout(schema)}
     for ws in wb.worksheets:
@@ -118,21 +152,7 @@ def read_workbook(path: str, schema: Schema) -> tuple[City | None, list[Company]
                     f"企业 enterprise {ident!r} 不在 is not in 企业 Enterprises（请先在该表登记 add it there）",
                 )
             _detail_row(path, sheet, row, companies[ident], cells[ident])
-    out = []
-    for n, (ident, data) in enumerate(companies.items()):
-        try:
-            out.append(parse_company(data, path, n, None, schema))
-        except InputError as exc:
-            at = _cell_of(exc.field, cells[ident])
-            raise InputError(exc.file, exc.company, f"{at} {exc.field}" if at else exc.field, exc.expected) from None
-    parsed_city = None
-    if city:
-        try:
-            parsed_city = parse_city(city, path, schema)
-        except InputError as exc:
-            at = _cell_of(exc.field.removeprefix("city."), city_cells)
-            raise InputError(exc.file, None, f"{at} {exc.field}" if at else exc.field, exc.expected) from None
-    return parsed_city, out
+    return city, companies, city_cells, cells
 
 
 def _cell_of(field: str, cells: dict[str, str]) -> str | None:
