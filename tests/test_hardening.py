@@ -531,3 +531,77 @@ def test_table_of_few_rows_is_unchanged_by_chunking(monkeypatch: pytest.MonkeyPa
     chunked = _run("evaluate", FACTS_CITY, COMPANIES, "--workers", "0")
     assert whole.exit_code == chunked.exit_code == 0
     assert chunked.stdout == whole.stdout
+
+
+# ---- 11. smaller: directories, FIFOs, encodings, output files, booleans, years ------------------------------
+
+
+def test_a_directory_as_file_is_an_input_error(tmp_path: Path) -> None:
+    for name in ("d.yaml", "d.jsonl", "d"):
+        (tmp_path / name).mkdir()
+        _located(_run("evaluate", str(tmp_path / name), "--workers", "0"), str(tmp_path / name))
+        _located(_run("facts", str(tmp_path / name)), str(tmp_path / name))
+
+
+def test_a_fifo_is_read_like_a_file(tmp_path: Path) -> None:
+    import threading
+
+    for name, text in (
+        ("p.jsonl", '{"id": "F1", "fraud": true}\n'),
+        ("p.yaml", "companies:\n  - {id: F1, fraud: true}\n"),
+    ):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+
+        def feed(fifo: Path = fifo, text: str = text) -> None:
+            with open(fifo, "w") as fh:
+                fh.write(text)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        result = subprocess.run(
+            [FUCHI, "evaluate", str(fifo), "--format", "json", "--workers", "0"], capture_output=True, text=True
+        )
+        writer.join(10)
+        if writer.is_alive():  # nobody read the FIFO: open it ourselves so that the writer ends
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+            writer.join(10)
+        assert result.returncode == 0, result.stderr
+        assert '"credit_platform": ["F1"]' in result.stdout
+
+
+def test_an_ascii_locale_still_gets_the_results_in_utf8(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    result = subprocess.run(
+        [FUCHI, "evaluate", FACTS_CITY, COMPANIES, "--format", "csv", "--workers", "0"], capture_output=True, env=env
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert "不在有效期" in result.stdout.decode("utf-8")
+    missing = subprocess.run([FUCHI, "evaluate", "nope.yaml"], capture_output=True, env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and b"internal error" not in missing.stderr and b"nope.yaml" in missing.stderr
+
+
+def test_junit_into_a_missing_directory_is_an_output_error(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "report.xml"
+    result = _run("test", "--junit", str(target), "-k", "2.1.b")
+    assert result.exit_code == 1 and "internal error" not in result.output, result.output
+    assert str(target) in result.output and result.stdout == ""
+    ok = _run("test", "--junit", str(tmp_path / "report.xml"), "-k", "2.1.b")
+    assert ok.exit_code == 0 and (tmp_path / "report.xml").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("value", ["tRuE", "fALSE", "tRUE", "yes"])
+def test_only_yaml_booleans_are_booleans(tmp_path: Path, value: str) -> None:
+    data = tmp_path / "b.yaml"
+    data.write_text(f"companies:\n  - id: A\n    fraud: {value}\n")
+    _located(_run("evaluate", str(data), "--workers", "0"), "'A'", "field fraud", f"got '{value}'")
+    data.write_text("companies:\n  - id: A\n    fraud: TRUE\n    market_violation: False\n")
+    assert _run("evaluate", str(data), "--workers", "0").exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "jsonl"])
+def test_a_year_with_a_leading_zero_is_no_year(tmp_path: Path, fmt: str) -> None:
+    line = '{"id": "A", "revenue": {"02026": 5}}'
+    data = tmp_path / f"y.{fmt}"
+    data.write_text({"yaml": f"companies:\n  - {line}\n", "json": f'{{"companies": [{line}]}}', "jsonl": line}[fmt])
+    _located(_run("evaluate", str(data), "--workers", "0"), "'A'", "field revenue", "got '02026'")

@@ -64,11 +64,34 @@ def _interrupted(exc: KeyboardInterrupt) -> None:
     sys.exit(128 + signum)
 
 
+def _utf8_stdout() -> None:
+    """Results are UTF-8 whatever the locale or PYTHONIOENCODING says (ids and reasons are Chinese text).
+
+    An ASCII stdout cannot hold them; escaping them would change the data, so the bytes are UTF-8 as the
+    data contract says (docs/data-format.md). Diagnostics on stderr keep its encoding (escaped if need be).
+    """
+    import io
+
+    out = sys.stdout
+    if isinstance(out, io.TextIOWrapper) and out.encoding.replace("-", "").lower() != "utf8":
+        try:
+            out.reconfigure(encoding="utf-8")
+        except (OSError, ValueError):  # (a stream that cannot change: left as it is)
+            pass
+    err = sys.stderr
+    if isinstance(err, io.TextIOWrapper) and err.errors == "strict":
+        try:
+            err.reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):
+            pass
+
+
 def handle_errors(func: F) -> F:
     """Turn fuchi's typed errors into a message on stderr and their exit code (no traceback)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _utf8_stdout()
         messages = Messages()
         try:
             with signals_handled():
@@ -115,7 +138,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())  # (a directory: an input error, exit 1)
 @policy_option
 @click.option(
     "--format",
@@ -551,7 +574,7 @@ def convert_command(files: tuple[str, ...], policy_dir: str | None, fmt: str, ou
 
 
 @main.command("facts")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @policy_option
 @handle_errors
 def facts_cmd(files: tuple[str, ...], policy_dir: str | None) -> None:
@@ -601,7 +624,7 @@ def clingo_cmd(args: tuple[str, ...]) -> None:
             calls: list[Any] = []
             try:
                 for f in files:
-                    if f != "-" and not Path(f).is_file():
+                    if f != "-" and (not Path(f).exists() or Path(f).is_dir()):
                         raise PolicyError("文件不存在或不可读 / file not found or not readable", f)
                 named = [f for f in files if f != "-"]
                 calls = external_calls(named) if named else []  # (no file: parse_files would read stdin)

@@ -210,7 +210,9 @@ def open_inputs(paths: Sequence[str], schema: Schema | None = None) -> Source:
     jsonl: list[str] = []
     for p in paths:
         if Path(p).suffix.lower() == ".jsonl":
-            if not Path(p).is_file():
+            if Path(p).is_dir():  # (a FIFO or a device is read like a file: streamed, never sought)
+                raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable, got Is a directory")
+            if not Path(p).exists():
                 raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable")
             jsonl.append(p)
             continue

@@ -274,7 +274,7 @@ def _year(where: _Where, path: str, value: object) -> int:
     return value
 
 
-_DIGITS = re.compile(r"[0-9]{1,9}")
+_DIGITS = re.compile(r"[1-9][0-9]{0,8}")  # (no leading zero: "02026" is not a year)
 
 
 def _year_key(where: _Where, path: str, key: object) -> int:
@@ -731,7 +731,7 @@ class _DuplicateKeyError(yaml.constructor.ConstructorError):
 class StrictLoader(yaml.SafeLoader):
     """A YAML loader for the data contract: exact decimals, few implicit types, no duplicate keys.
 
-    Implicit types: ``true``/``false`` (any case), ``null``/``~``/empty, plain decimal integers
+    Implicit types: ``true``/``false`` (also ``True``, ``TRUE`` …), ``null``/``~``/empty, plain decimal integers
     (``-12``, ``2026``; not ``0651``, ``1_000``, ``0x1F``, ``0o7``, which stay strings), and decimals
     (``1.25``, ``1e6``, ``.nan``, ``.inf``) which become :class:`decimal.Decimal` built from their text
     (NaN and infinities are then rejected by validation, with the field named). Everything else,
@@ -762,7 +762,7 @@ _YAML_SPECIAL = re.compile(r"([-+]?)\.(?:(inf|Inf|INF)|nan|NaN|NAN)")
 _FLOAT_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"), list("tTfF")
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(rf"^{_YAML_INT.pattern}$"), list("-+0123456789"))
 StrictLoader.add_implicit_resolver(
@@ -811,10 +811,14 @@ def _int_of(text: str) -> int | Decimal:
     return int(text) if len(text) <= 100 else Decimal(text)
 
 
+#: YAML 1.2's booleans (not ``tRuE``, not ``yes``/``on``): anything else is a string, which validation names.
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
 def _construct_bool(loader: StrictLoader, node: yaml.Node) -> bool:
     value = loader.construct_scalar(node)  # type: ignore[arg-type]
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
+    if value in _BOOLEANS:
+        return _BOOLEANS[value]
     raise yaml.constructor.ConstructorError(None, None, f"not a boolean: {value!r}", node.start_mark)
 
 

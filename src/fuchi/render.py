@@ -608,7 +608,12 @@ def test_results_dict(results: list[Any], explanations: dict[str, Any]) -> dict[
 
 
 def write_junit(path: str, results: list[Any]) -> None:
-    """Write a JUnit XML report (for CI dashboards)."""
+    """Write a JUnit XML report (for CI dashboards), whole or not at all.
+
+    Raises:
+        OutputError: The file cannot be written (its directory is missing, it is a directory …).
+
+    """
     from xml.etree import ElementTree as ET
 
     suite = ET.Element(
@@ -622,7 +627,10 @@ def write_junit(path: str, results: list[Any]) -> None:
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=r.failures[0][:200])
             failure.text = "\n".join(r.failures)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    from .files import atomic_output
+
+    with atomic_output(path) as fh:  # (a missing directory: OutputError, nothing written)
+        ET.ElementTree(suite).write(fh, encoding="utf-8", xml_declaration=True)
 
 
 def write_coverage(out: IO[str], report: Any) -> None:
