@@ -605,3 +605,18 @@ def test_a_year_with_a_leading_zero_is_no_year(tmp_path: Path, fmt: str) -> None
     data = tmp_path / f"y.{fmt}"
     data.write_text({"yaml": f"companies:\n  - {line}\n", "json": f'{{"companies": [{line}]}}', "jsonl": line}[fmt])
     _located(_run("evaluate", str(data), "--workers", "0"), "'A'", "field revenue", "got '02026'")
+
+
+def test_check_bounds_a_grounding_that_never_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuchi import checker
+
+    pol = _copy_policy(tmp_path)
+    (pol / "rules" / "95-loop.lp").write_text("%@ rule: x.loop\n%@ clause: -\nn(0).\nn(X+1) :- n(X).\n")
+    monkeypatch.setattr(checker, "GROUND_SECONDS", 3.0)
+    started = time.monotonic()
+    findings = checker.check_policy(pol)
+    assert time.monotonic() - started < 60
+    assert [f.code for f in findings if f.severity == "error"] == ["ground-timeout"], findings
+    assert "did not finish within 3 s" in findings[0].message
+    monkeypatch.undo()  # the shipped policy, at the usual bound: no error
+    assert [f for f in checker.check_policy(SHIPPED) if f.severity == "error"] == []

@@ -81,8 +81,8 @@ def check_policy(path: str | Path) -> list[Finding]:
     statements = _parse(policy, findings)
     if any(f.severity == "error" for f in findings):
         return _sorted(findings)
-    _ground(policy, findings)
-    if any(f.code in ("unsafe", "ground") for f in findings):
+    _bounded(_ground, policy, findings)
+    if any(f.code in ("unsafe", "ground", "ground-timeout") for f in findings):
         return _sorted(findings)
     _annotations(policy, statements, findings)
     _uncited_clauses(policy, findings)
@@ -96,8 +96,69 @@ def check_policy(path: str | Path) -> list[Finding]:
     if not any(f.code in ("not-stratified", "choice-head") for f in findings):
         _sql(policy, findings)  # (an unstratified program is reported once, not also as not compilable)
     if not any(f.severity == "error" for f in findings):
-        _runtime(policy, findings)
+        _bounded(_runtime, policy, findings)
     return _sorted(findings)
+
+
+#: Seconds a grounding step of check may take (a rule deriving ever new terms never finishes grounding).
+GROUND_SECONDS = 120.0
+
+
+def _bounded(step: Any, policy: Policy, findings: list[Finding]) -> None:
+    """Run a grounding step in a child process for at most :data:`GROUND_SECONDS`, and say so if it does not end.
+
+    clingo cannot be interrupted while it grounds, so a policy whose grounding does not terminate (``n(X+1)
+    :- n(X).``) made check hang; the child is killed instead and the finding names the policy. Where there
+    is no ``fork`` (Windows), the step runs here, unbounded.
+    """
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        step(policy, findings)
+        return
+    reader, writer = context.Pipe(duplex=False)
+
+    def child() -> None:
+        out: list[Finding] = []
+        try:
+            step(policy, out)
+            writer.send(("ok", out))
+        except BaseException as exc:  # (sent to the parent, which raises it there)
+            writer.send(("raise", exc))
+
+    proc = context.Process(target=child, daemon=True)
+    proc.start()
+    writer.close()
+    try:
+        ready = reader.poll(GROUND_SECONDS)
+        outcome = reader.recv() if ready else None
+    except EOFError:  # the child died (out of memory …)
+        outcome = ("died", None)
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        reader.close()
+    if outcome is None or outcome[0] == "died":
+        why = f"did not finish within {GROUND_SECONDS:g} s" if outcome is None else "ran out of resources"
+        findings.append(
+            Finding(
+                str(policy.root),
+                1,
+                1,
+                "error",
+                f"grounding the rules {why} / 规则实例化未能完成",
+                "a rule probably derives new terms without end (e.g. n(X+1) :- n(X).); bound it with a "
+                "condition on a finite domain",
+                "ground-timeout",
+            )
+        )
+        return
+    if outcome[0] == "raise":
+        raise outcome[1]
+    findings.extend(outcome[1])
 
 
 def _sql(policy: Policy, findings: list[Finding]) -> None:
