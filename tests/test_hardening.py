@@ -6,6 +6,7 @@ session and temporary directory, so leftovers (processes, ``/tmp/pymp-*``) are t
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 FUCHI = str(Path(sys.executable).with_name("fuchi"))
@@ -620,3 +623,154 @@ def test_check_bounds_a_grounding_that_never_ends(tmp_path: Path, monkeypatch: p
     assert "did not finish within 3 s" in findings[0].message
     monkeypatch.undo()  # the shipped policy, at the usual bound: no error
     assert [f for f in checker.check_policy(SHIPPED) if f.severity == "error"] == []
+
+
+# ---- fuzz: arbitrary values in every field give a result or a located error, never an internal error --------
+
+
+_NUMBER_TEXTS = ["1e99999999999999999999", "-1e999999999999999999", "1e-99999999999999999999", "0.001", "NaN"]
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([0, 1, 2026, 1899, 2201, 10**12, 10**12 + 1, -1, 2**31, 2**63]),
+    st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: ("number", str(d))),
+    st.sampled_from(_NUMBER_TEXTS).map(lambda t: ("number", t)),
+    st.text(max_size=12),
+    st.sampled_from(["chongming", "6513", "2.9", "2.4.b", "approved", "new", "ai", "sh_top100", "\x00", "\ud800"]),
+)
+_KEYS = st.one_of(st.text(max_size=6), st.sampled_from(["2026", "02026", "id", "year", "kind", "amount"]))
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a generated value; ("number", text) is a number written as that text."""
+    import json
+
+    if isinstance(value, tuple):
+        return value[1]
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_json_text(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+@functools.cache
+def _shipped_schema() -> Any:
+    from fuchi.policy import load_policy
+
+    return load_policy(SHIPPED).schema
+
+
+def _enterprise_strategy() -> Any:
+    schema = _shipped_schema()
+    names = [f.name for f in schema.fields]
+    records = {f.name: [r.name for r in f.records] for f in schema.fields if f.records}
+
+    def value_of(name: str) -> Any:
+        if name in records:  # a list of records with the declared fields (or anything)
+            record = st.dictionaries(st.sampled_from(records[name]), _VALUES, max_size=len(records[name]))
+            return st.one_of(st.lists(record, max_size=3), _VALUES)
+        return _VALUES
+
+    fields = st.lists(st.sampled_from(names).flatmap(lambda n: st.tuples(st.just(n), value_of(n))), max_size=6)
+    return st.tuples(st.one_of(st.just("E1"), _VALUES), fields)
+
+
+def _enterprise_json(case: Any) -> str:
+    ident, fields = case
+    return "{" + ", ".join([f'"id": {_json_text(ident)}'] + [f'"{n}": {_json_text(v)}' for n, v in fields]) + "}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_enterprise_strategy())
+def test_fuzz_loader_gives_a_company_or_a_located_input_error(case: Any) -> None:
+    from fuchi import loader
+    from fuchi.errors import InputError
+
+    try:
+        loader.parse_jsonl_line(_enterprise_json(case), "fuzz.jsonl", 7, _shipped_schema())
+    except InputError as exc:
+        assert exc.message().startswith("fuzz.jsonl:7: "), exc.message()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_enterprise_strategy())
+def test_fuzz_evaluate_gives_results_or_exit_1(tmp_path: Path, case: Any) -> None:
+    import json
+
+    import yaml
+
+    text = _enterprise_json(case)
+    data = tmp_path / "f.jsonl"
+    data.write_bytes(text.encode("utf-8", "surrogatepass") + b"\n")
+    result = _run("evaluate", FACTS_CITY, str(data), "--workers", "0", "--engine", "clingo", "--format", "json")
+    if result.exit_code != 0:
+        _located(result, str(data))
+    try:
+        doc = json.loads(text)
+        ytext = yaml.safe_dump({"companies": [doc]}, allow_unicode=True)
+        ytext.encode("utf-8")
+    except (ValueError, yaml.YAMLError, UnicodeEncodeError):
+        return
+    ydata = tmp_path / "f.yaml"
+    ydata.write_text(ytext, encoding="utf-8")
+    result = _run("evaluate", FACTS_CITY, str(ydata), "--workers", "0", "--engine", "clingo", "--format", "json")
+    if result.exit_code != 0:
+        _located(result, str(ydata))
+
+
+_POLICY_FILES = {
+    "parameters.yaml": ["payable_offset", "match_ratio", "match_cap", "award_2_1_b", "registered_district"],
+    "policy.yaml": ["title", "effective", "items", "clauses", "id"],
+    "messages.yaml": ["conditions_met/0", "gate/1"],
+}
+
+
+@pytest.fixture(scope="module")
+def fuzz_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    dst = tmp_path_factory.mktemp("fuzz-policy") / "pol"
+    shutil.copytree(SHIPPED, dst)
+    return dst
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(sorted(_POLICY_FILES)).flatmap(
+        lambda f: st.tuples(
+            st.just(f),
+            st.sampled_from(_POLICY_FILES[f]),
+            st.sampled_from(["", "value", "type", "text", "key_type"]),
+            _VALUES,
+        )
+    )
+)
+def test_fuzz_policy_loader_gives_a_policy_or_a_located_policy_error(fuzz_policy: Path, case: Any) -> None:
+    import yaml
+
+    from fuchi.errors import PolicyError
+    from fuchi.policy import load_policy
+
+    file, key, sub, value = case
+    path = fuzz_policy / file
+    original = (SHIPPED / file).read_text(encoding="utf-8")
+    doc = yaml.safe_load(original)
+    if sub and isinstance(doc.get(key), dict):
+        doc[key][sub] = "__FUZZ__"
+    else:
+        doc[key] = "__FUZZ__"
+    text = yaml.safe_dump(doc, allow_unicode=True, width=10_000)
+    path.write_text(text.replace("__FUZZ__", _json_text(value), 1), encoding="utf-8", errors="surrogatepass")
+    try:
+        load_policy(fuzz_policy)
+    except PolicyError as exc:
+        assert exc.file is not None, exc.message()  # (located; it may be another file: inputs.yaml names items)
+    finally:
+        path.write_text(original, encoding="utf-8")
