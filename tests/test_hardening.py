@@ -774,3 +774,14 @@ def test_fuzz_policy_loader_gives_a_policy_or_a_located_policy_error(fuzz_policy
         assert exc.file is not None, exc.message()  # (located; it may be another file: inputs.yaml names items)
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", ['"\\ud800\\udc00"', '"a\\0b"', '"\\udfff"'])
+def test_policy_text_that_no_output_can_carry_is_a_policy_error(tmp_path: Path, text: str) -> None:
+    # found by the fuzz test: YAML's \\u escapes give lone surrogates, which clingo cannot take
+    pol = _copy_policy(tmp_path)
+    _replace(pol / "parameters.yaml", '  value: {"2.1.a": 0.5,', f"  value: {{{text}: 0.5,")
+    _located(_run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0"), "parameters.yaml")
+    _replace(pol / "parameters.yaml", f"  value: {{{text}: 0.5,", '  value: {"2.1.a": 0.5,')
+    _replace(pol / "policy.yaml", "title:\n  zh: ", f"title:\n  zh: {text}\n  old: ")
+    _located(_run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0"), "policy.yaml")

@@ -257,12 +257,36 @@ def _load_yaml(path: Path) -> Any:
             f"not valid UTF-8 text (byte {data[exc.start]:#04x}) / 不是有效的 UTF-8 文本", str(path), line
         ) from None
     try:
-        return yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+        doc = yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+        _valid_text(doc, path)
+        return doc
     except RecursionError:
         raise PolicyError("nesting too deep / 嵌套过深", str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PolicyError(f"YAML syntax error: {exc}", str(path), mark.line + 1 if mark else None) from exc
+
+
+def _valid_text(doc: Any, path: Path) -> None:
+    """Refuse texts that no output can carry: a lone surrogate (``"\\ud800"`` in YAML) or NUL (clingo ends there)."""
+    todo = [doc]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.keys())
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise PolicyError(f"the text {value[:40]!r} holds a NUL character / 文本含有 NUL 字符", str(path))
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PolicyError(
+                    f"the text {value[:40]!r} holds a lone surrogate: not valid Unicode / 文本含有孤立的代理码位",
+                    str(path),
+                ) from None
 
 
 def scan_annotations(text: str, file: str) -> list[RuleInfo]:
