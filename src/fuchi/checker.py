@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -616,28 +617,31 @@ def _annotations(policy: Policy, statements: list[tuple[str, Any]], findings: li
             )
 
 
+def _nodes(statements: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Every AST node of the statements, depth first, with the file it is in."""
+    stack: list[tuple[str, Any]] = [(file, stm) for file, stm in reversed(statements)]
+    while stack:
+        file, node = stack.pop()
+        if isinstance(node, ast.AST):
+            yield file, node
+            stack.extend((file, getattr(node, key)) for key in reversed(node.child_keys))
+        elif isinstance(node, list | tuple | ast.ASTSequence):
+            stack.extend((file, child) for child in reversed(list(node)))
+
+
 def _parameters(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
     used: dict[str, tuple[str, int, int]] = {}
 
-    def visit(node: Any, file: str) -> None:
-        if isinstance(node, ast.AST):
-            if node.ast_type == ast.ASTType.Function and node.name == "param" and node.arguments:
-                first = node.arguments[0]
-                name = None
-                if first.ast_type == ast.ASTType.Function and not first.arguments:
-                    name = first.name
-                elif first.ast_type == ast.ASTType.SymbolicTerm and first.symbol.type == clingo.SymbolType.Function:
-                    name = first.symbol.name
-                if name is not None:
-                    used.setdefault(name, (file, node.location.begin.line, node.location.begin.column))
-            for key in node.child_keys:
-                visit(getattr(node, key), file)
-        elif isinstance(node, list | tuple | ast.ASTSequence):
-            for child in node:
-                visit(child, file)
-
-    for file, stm in statements:
-        visit(stm, file)
+    for file, node in _nodes(statements):
+        if node.ast_type == ast.ASTType.Function and node.name == "param" and node.arguments:
+            first = node.arguments[0]
+            name = None
+            if first.ast_type == ast.ASTType.Function and not first.arguments:
+                name = first.name
+            elif first.ast_type == ast.ASTType.SymbolicTerm and first.symbol.type == clingo.SymbolType.Function:
+                name = first.symbol.name
+            if name is not None:
+                used.setdefault(name, (file, node.location.begin.line, node.location.begin.column))
     for name, (file, line, col) in sorted(used.items()):
         if name not in policy.parameters:
             close = difflib.get_close_matches(name, sorted(policy.parameters), n=1)
@@ -732,48 +736,39 @@ def _functions(policy: Policy, statements: list[tuple[str, Any]], findings: list
 
     seen: set[tuple[str, int, int]] = set()
 
-    def visit(node: Any, file: str) -> None:
-        if isinstance(node, ast.AST):
-            if node.ast_type == ast.ASTType.Function and node.external:
-                where = (file, node.location.begin.line, node.location.begin.column)
-                signature = SIGNATURES.get(node.name)
-                if where not in seen and signature is None:
-                    seen.add(where)
-                    close = difflib.get_close_matches(node.name, sorted(SIGNATURES), n=1)
-                    findings.append(
-                        Finding(
-                            _rel(file, policy.root),
-                            where[1],
-                            where[2],
-                            "error",
-                            f"unknown function @{node.name}/{len(node.arguments)}: {node} / 未知函数",
-                            (f"did you mean @{close[0]}? " if close else "")
-                            + f"the exact functions are {_signatures_text()} (docs/numbers.md)",
-                            "unknown-function",
-                        )
+    for file, node in _nodes(statements):
+        if node.ast_type == ast.ASTType.Function and node.external:
+            where = (file, node.location.begin.line, node.location.begin.column)
+            signature = SIGNATURES.get(node.name)
+            if where not in seen and signature is None:
+                seen.add(where)
+                close = difflib.get_close_matches(node.name, sorted(SIGNATURES), n=1)
+                findings.append(
+                    Finding(
+                        _rel(file, policy.root),
+                        where[1],
+                        where[2],
+                        "error",
+                        f"unknown function @{node.name}/{len(node.arguments)}: {node} / 未知函数",
+                        (f"did you mean @{close[0]}? " if close else "")
+                        + f"the exact functions are {_signatures_text()} (docs/numbers.md)",
+                        "unknown-function",
                     )
-                elif where not in seen and signature is not None and len(signature[0]) != len(node.arguments):
-                    seen.add(where)
-                    findings.append(
-                        Finding(
-                            _rel(file, policy.root),
-                            where[1],
-                            where[2],
-                            "error",
-                            f"@{node.name} takes {len(signature[0])} arguments ({', '.join(signature[0])}), "
-                            f"given {len(node.arguments)}: {node} / 函数参数个数不符",
-                            f"@{node.name}({', '.join(signature[0])}) → {signature[1]} (docs/numbers.md)",
-                            "function-arity",
-                        )
+                )
+            elif where not in seen and signature is not None and len(signature[0]) != len(node.arguments):
+                seen.add(where)
+                findings.append(
+                    Finding(
+                        _rel(file, policy.root),
+                        where[1],
+                        where[2],
+                        "error",
+                        f"@{node.name} takes {len(signature[0])} arguments ({', '.join(signature[0])}), "
+                        f"given {len(node.arguments)}: {node} / 函数参数个数不符",
+                        f"@{node.name}({', '.join(signature[0])}) → {signature[1]} (docs/numbers.md)",
+                        "function-arity",
                     )
-            for key in node.child_keys:
-                visit(getattr(node, key), file)
-        elif isinstance(node, list | tuple | ast.ASTSequence):
-            for child in node:
-                visit(child, file)
-
-    for file, stm in statements:
-        visit(stm, file)
+                )
 
 
 def _policy_path(file: str, policy: Policy) -> str:
