@@ -490,10 +490,8 @@ def _field(
             if not unique_by:
                 raise fail("unique_message: goes with unique: / unique_message 须与 unique 同用", "unique_message")
             unique_message = _text(spec["unique_message"], spec, "unique_message")
-    else:
-        for key in ("unique_message",):
-            if key in spec:
-                raise fail(f"{key}: only for a list of records", key)
+    elif "unique_message" in spec:
+        raise fail("unique_message: only for a list of records", "unique_message")
 
     result = Field(
         name=name,
@@ -581,11 +579,7 @@ def _scope(f: Field, record_of: list[Field] | None, city: bool) -> tuple[str, ..
     base: tuple[str, ...] = () if city else ("company",)
     if record_of is not None:
         return (*base, "key", "value", *(r.name for r in record_of))
-    if f.shape == "by_year":
-        return (*base, "year", "value")
-    if f.shape == "list":
-        return (*base, "value")
-    return (*base, "value")
+    return (*base, "year", "value") if f.shape == "by_year" else (*base, "value")
 
 
 def _fact(raw: object, line: int, *, scope: tuple[str, ...]) -> Fact:
