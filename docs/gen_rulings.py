@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fuchi.cases import load_cases
+from fuchi.drafting.cases import load_cases
 from fuchi.policy import default_policy_dir, load_policy
 
 TITLES = {

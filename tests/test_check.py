@@ -1,7 +1,7 @@
 """``fuchi check``: each kind of policy mistake is reported at its file:line with a hint.
 
 Every test copies the shipped policy into tmp_path, breaks the copy in one way and checks the finding, both
-through :func:`fuchi.checker.check_policy` and through the CLI (exit 1 for errors, 0 for warnings only).
+through :func:`fuchi.drafting.checker.check_policy` and through the CLI (exit 1 for errors, 0 for warnings only).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from fuchi.checker import Finding, check_policy
 from fuchi.cli import main
+from fuchi.drafting.checker import Finding, check_policy
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"
 FINDING_KEYS = {"file", "line", "column", "severity", "message", "hint", "code"}

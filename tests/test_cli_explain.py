@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from fuchi import evaluation
 from fuchi.cli import main
+from fuchi.engines import evaluation
 from fuchi.policy import default_policy_dir, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fuchi.checker import check_policy
 from fuchi.cli import main
+from fuchi.drafting.checker import check_policy
 from fuchi.policy import default_policy_dir
 
 ROOT = Path(__file__).resolve().parents[1]

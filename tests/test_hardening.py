@@ -501,10 +501,10 @@ def test_table_holds_at_most_one_chunk_and_stays_aligned() -> None:
     import io
     import re
 
-    from fuchi import render
-    from fuchi.evaluation import Row
+    from fuchi.engines.evaluation import Row
+    from fuchi.output import render
+    from fuchi.output.totals import Totals
     from fuchi.policy import load_policy
-    from fuchi.totals import Totals
 
     policy = load_policy(SHIPPED)
     out = io.StringIO()
@@ -527,7 +527,7 @@ def test_table_holds_at_most_one_chunk_and_stays_aligned() -> None:
 
 
 def test_table_of_few_rows_is_unchanged_by_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fuchi import render
+    from fuchi.output import render
 
     whole = _run("evaluate", FACTS_CITY, COMPANIES, "--workers", "0")
     monkeypatch.setattr(render.TableWriter, "CHUNK", 7)
@@ -611,7 +611,7 @@ def test_a_year_with_a_leading_zero_is_no_year(tmp_path: Path, fmt: str) -> None
 
 
 def test_check_bounds_a_grounding_that_never_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fuchi import checker
+    from fuchi.drafting import checker
 
     pol = _copy_policy(tmp_path)
     (pol / "rules" / "95-loop.lp").write_text("%@ rule: x.loop\n%@ clause: -\nn(0).\nn(X+1) :- n(X).\n")
@@ -690,8 +690,8 @@ def _enterprise_json(case: Any) -> str:
 @settings(max_examples=500, deadline=None)
 @given(_enterprise_strategy())
 def test_fuzz_loader_gives_a_company_or_a_located_input_error(case: Any) -> None:
-    from fuchi import loader
     from fuchi.errors import InputError
+    from fuchi.inputs import loader
 
     try:
         loader.parse_jsonl_line(_enterprise_json(case), "fuzz.jsonl", 7, _shipped_schema())

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from fuchi import loader
 from fuchi.errors import InputError
-from fuchi.records import MAX_RECORDS, City, Company
+from fuchi.inputs import loader
+from fuchi.inputs.records import MAX_RECORDS, City, Company
 
 CONTRACT_EXAMPLE = """\
 city:                              # published city figures
@@ -205,8 +205,8 @@ def test_money_non_numbers_rejected(tmp_path: Path, value: str) -> None:
 def test_binary_float_rejected() -> None:
     err = parse_error(company(revenue={2026: 1.5}))
     assert err.expected == (
-        "应为精确的十进制数，不接受二进制浮点数（请用 fuchi.loader 读取 YAML/JSON） / "
-        "expected an exact decimal, not a binary float (read YAML/JSON with fuchi.loader), got 1.5"
+        "应为精确的十进制数，不接受二进制浮点数（请用 fuchi.inputs.loader 读取 YAML/JSON） / "
+        "expected an exact decimal, not a binary float (read YAML/JSON with fuchi.inputs.loader), got 1.5"
     )
 
 

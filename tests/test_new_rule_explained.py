@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from fuchi.checker import check_policy
 from fuchi.cli import main
+from fuchi.drafting.checker import check_policy
 from fuchi.policy import load_policy
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fuchi.cases import Case, load_cases, run_case
-from fuchi.evaluation import Evaluator
+from fuchi.drafting.cases import Case, load_cases, run_case
+from fuchi.engines.evaluation import Evaluator
 from fuchi.policy import default_policy_dir, load_policy
 
 POLICY = load_policy(default_policy_dir())

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from fuchi.cases import load_cases
-from fuchi.checker import check_policy
 from fuchi.cli import main
+from fuchi.drafting.cases import load_cases
+from fuchi.drafting.checker import check_policy
 from fuchi.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from fuchi.cases import load_cases
 from fuchi.cli import main
 from fuchi.compiler import CompileError, compile_policy
+from fuchi.drafting.cases import load_cases
 from fuchi.engines import make_engine, resolve
 from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
@@ -205,8 +205,8 @@ def test_compile_prints_annotated_plan() -> None:
 def test_arithmetic_out_of_range_is_an_error_not_a_wrap(tmp_path: Path) -> None:
     policy = _policy_with(tmp_path, "% extra\nhuge(C, X * 4) :- company(C), X = 2000000000.\n")
     companies, city = [], None
-    from fuchi import loader
-    from fuchi.records import City
+    from fuchi.inputs import loader
+    from fuchi.inputs.records import City
 
     companies = [loader.parse_company({"id": "Z"}, "x.yaml", 0)]
     city = City()
@@ -216,7 +216,7 @@ def test_arithmetic_out_of_range_is_an_error_not_a_wrap(tmp_path: Path) -> None:
 
 
 def test_check_warns_where_the_compiler_stops(tmp_path: Path) -> None:
-    from fuchi.checker import check_policy
+    from fuchi.drafting.checker import check_policy
 
     policy = _policy_with(tmp_path, "% extra\nreach(C) :- company(C).\nreach(C) :- reach(C), company(C).\n")
     found = [f for f in check_policy(policy.root) if f.code == "sql-compile"]
@@ -225,7 +225,7 @@ def test_check_warns_where_the_compiler_stops(tmp_path: Path) -> None:
 
 
 def test_check_inputs_yaml_against_the_rules(tmp_path: Path) -> None:
-    from fuchi.checker import check_policy
+    from fuchi.drafting.checker import check_policy
 
     policy = _policy_with(tmp_path, "% extra\n")
     path = policy.root / "inputs.yaml"
@@ -273,8 +273,8 @@ def test_aggregate_set_semantics(tmp_path: Path) -> None:
         "flag(C, kinds(N)) :- count_kinds(C, N).\n"
     )
     policy = _policy_with(tmp_path, extra)
-    from fuchi import loader
-    from fuchi.records import City
+    from fuchi.inputs import loader
+    from fuchi.inputs.records import City
 
     co = loader.parse_company(
         {
@@ -306,7 +306,7 @@ def test_policy_cases_run_on_the_sql_engine() -> None:
 
 def test_check_finds_money_compared_with_an_integer_through_money_sum(tmp_path: Path) -> None:
     """The compiler's shapes see through money_sum: money > 100 is decided by term order (an error)."""
-    from fuchi.checker import check_policy
+    from fuchi.drafting.checker import check_policy
 
     rule = (
         "%@ rule: 2.8.test\n%@ clause: 2.8\n%@ ruling: I8\n%  「研发投入」\n"
@@ -320,7 +320,7 @@ def test_check_finds_money_compared_with_an_integer_through_money_sum(tmp_path: 
 
 
 def test_check_finds_an_undeclared_item(tmp_path: Path) -> None:
-    from fuchi.checker import check_policy
+    from fuchi.drafting.checker import check_policy
 
     rule = (
         "%@ rule: 2.11.touch\n%@ clause: 2.8\n%@ ruling: I8\n%  「研发投入」\n"
@@ -340,8 +340,8 @@ def test_predicate_names_that_differ_in_case_stay_apart(tmp_path: Path) -> None:
         "flag(C, both) :- fooBar(C), foobar(C).\nflag(C, one) :- foobar(C), not fooBar(C).\n"
     )
     policy = _policy_with(tmp_path, extra)
-    from fuchi import loader
-    from fuchi.records import City
+    from fuchi.inputs import loader
+    from fuchi.inputs.records import City
 
     cos = [
         loader.parse_company({"id": "A", "fraud": True}, "x.yaml", 0),

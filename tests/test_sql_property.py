@@ -6,10 +6,10 @@ input errors and warnings, the same flags; where one raises a :class:`~fuchi.err
 one with the same message.
 
 1. :func:`test_engines_agree_on_random_batches` draws batches of 1–8 enterprises (contract dicts, validated by
-   :func:`fuchi.loader.parse_company`) whose numbers cluster at every threshold of ``parameters.yaml``: exactly at
-   it, one fen (or one millionth for decimals) below and above, or anywhere. The thresholds are read from the
-   loaded policy, not copied here. Assessments and other policies' amounts are then put at (and one off) the
-   maxima the batch works out to (:func:`refine`).
+   :func:`fuchi.inputs.loader.parse_company`) whose numbers cluster at every threshold of ``parameters.yaml``:
+   exactly at it, one fen (or one millionth for decimals) below and above, or anywhere. The thresholds are read
+   from the loaded policy, not copied here. Assessments and other policies' amounts are then put at (and one off)
+   the maxima the batch works out to (:func:`refine`).
 2. :func:`test_engines_agree_on_edited_policy` edits a copy of the shipped policy (a parameter value, a comparison
    in a rule, a new rule, narrowed enumerations) and checks that both engines follow the edit alike and that
    the edit really changes a result on the data used.
@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
-from fuchi.loader import parse_city, parse_company, read_document
+from fuchi.inputs.loader import parse_city, parse_company, read_document
+from fuchi.inputs.records import MAX_MONEY_FEN, City, Company
 from fuchi.policy import Policy, default_policy_dir, load_policy
-from fuchi.records import MAX_MONEY_FEN, City, Company
 
 T = TypeVar("T")
 

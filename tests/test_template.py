@@ -10,8 +10,8 @@ from click.testing import CliRunner, Result
 from openpyxl.utils import get_column_letter
 
 from fuchi.cli import main
+from fuchi.inputs.workbook import ENTERPRISES, NOTES, VALUES, layout
 from fuchi.policy import default_policy_dir, load_policy
-from fuchi.workbook import ENTERPRISES, NOTES, VALUES, layout
 
 ROOT = Path(__file__).resolve().parents[1]
 

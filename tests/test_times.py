@@ -16,13 +16,13 @@ import clingo
 import pytest
 import yaml
 
-from fuchi import loader
 from fuchi.compiler import CompileError, compile_policy
 from fuchi.compiler.functions import FUNCTIONS
 from fuchi.compiler.shapes import DECIMAL, INT, MONEY
 from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError
+from fuchi.inputs import loader
 from fuchi.numbers import (
     MAX_TERM_FEN,
     SIGNATURES,

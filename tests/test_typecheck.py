@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from fuchi.checker import Finding, _input_kinds, check_policy
+from fuchi.drafting.checker import Finding, _input_kinds, check_policy
 from fuchi.policy import load_policy
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"

@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from fuchi.cli import main
+from fuchi.inputs.workbook import layout
 from fuchi.policy import default_policy_dir, load_policy
-from fuchi.workbook import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 

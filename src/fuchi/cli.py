@@ -19,13 +19,13 @@ from typing import IO, Any, TypeVar, cast
 
 import click
 
-from . import evaluation
+from .engines import evaluation
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
-from .files import atomic_output
+from .output.files import atomic_output
+from .output.render import WRITERS, Messages, TableWriter, Writer, clean, progress
+from .output.totals import Totals
 from .policy import Policy, default_policy_dir, load_policy
-from .render import WRITERS, Messages, TableWriter, Writer, clean, progress
-from .totals import Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_WARNINGS = 20
@@ -224,7 +224,7 @@ def evaluate(
         raw = cast(IO[bytes], buffer.buffer)
         writer: Writer
         if fmt == "xlsx":
-            from .xlsx import WorkbookWriter
+            from .output.xlsx import WorkbookWriter
 
             writer = WorkbookWriter(raw, policy)  # the workbook's bytes, under the text layer
         elif fmt == "table" and output is not None:
@@ -334,8 +334,8 @@ def explain(
     With ITEM (a clause id such as 2.2.b): the rule chain down to the input facts (why) and each
     failing condition with its values (why not).
     """
-    from .explain import Explainer
-    from .render import EXPLAIN_WRITERS
+    from .explanation.explain import Explainer
+    from .output.render import EXPLAIN_WRITERS
 
     policy = _policy(policy_dir)
     item: str | None = None
@@ -370,8 +370,8 @@ def check(policy_dir: str | None, fmt: str) -> None:
     """
     import json
 
-    from .checker import check_policy
-    from .render import write_findings
+    from .drafting.checker import check_policy
+    from .output.render import write_findings
 
     path = policy_dir or str(default_policy_dir())
     findings = check_policy(path)
@@ -418,9 +418,9 @@ def test_cmd(
     """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
     import json
 
-    from .cases import load_cases, run_case
-    from .explain import Explainer
-    from .render import coverage_dict, test_results_dict, write_coverage, write_junit, write_test_table
+    from .drafting.cases import load_cases, run_case
+    from .explanation.explain import Explainer
+    from .output.render import coverage_dict, test_results_dict, write_coverage, write_junit, write_test_table
 
     policy = _policy(policy_dir)
     cases = load_cases(policy)
@@ -447,7 +447,7 @@ def test_cmd(
             explanations[r.case.name] = explainer.explain(target, city, item=wrong.item, year=wrong.year)
     report = None
     if coverage:
-        from .coverage import measure
+        from .drafting.coverage import measure
 
         report = measure(explainer, cases)
     if junit:
@@ -474,7 +474,7 @@ def test_cmd(
 @handle_errors
 def new_policy_cmd(directory: str) -> None:
     """新建政策 Scaffold a policy directory (metadata, parameters, one clause, cases) that passes check and test."""
-    from .scaffold import new_policy
+    from .drafting.scaffold import new_policy
 
     for path in new_policy(directory):
         click.echo(str(path))
@@ -487,8 +487,8 @@ def new_policy_cmd(directory: str) -> None:
 @handle_errors
 def show_policy(policy_dir: str | None, clause: str | None, fmt: str) -> None:
     """显示政策 Show each clause with its text, the rules implementing it, parameters and rulings."""
+    from .output.render import write_policy_markdown, write_policy_table
     from .policy import clause_views
-    from .render import write_policy_markdown, write_policy_table
 
     policy = _policy(policy_dir)
     if clause is not None and clause not in policy.clauses:
@@ -510,7 +510,7 @@ def inputs_command(policy_dir: str | None) -> None:
     Every field an enterprise record and the city figures may carry: its zh/en label, kind and values,
     and the input fact it becomes. docs/data-format.md carries this output for the shipped policy.
     """
-    from .contract import fields_markdown
+    from .inputs.contract import fields_markdown
 
     policy = _policy(policy_dir)
     sys.stdout.write(fields_markdown(policy.schema))
@@ -536,7 +536,7 @@ def template_command(policy_dir: str | None, output: str, debug: bool) -> None:
     city figures; headers in Chinese and English; drop-downs for enumerations, items and TRUE/FALSE; a
     notes sheet with every column's field, kind and values. Written whole or not at all.
     """
-    from .xlsx import write_template
+    from .output.xlsx import write_template
 
     if not output.lower().endswith(".xlsx"):
         raise click.UsageError(f"--output {output!r}: 应为 .xlsx 文件 / expected a .xlsx file")
@@ -564,7 +564,7 @@ def convert_command(files: tuple[str, ...], policy_dir: str | None, fmt: str, ou
     file gives the same results. --to xlsx writes the workbook of `fuchi template`, filled; JSON Lines
     holds enterprises only (convert the city figures to yaml). Written whole or not at all.
     """
-    from .convert import read_documents, write_document
+    from .inputs.convert import read_documents, write_document
 
     policy = _policy(policy_dir)
     doc = read_documents(list(files), policy)
@@ -584,7 +584,7 @@ def facts_cmd(files: tuple[str, ...], policy_dir: str | None) -> None:
     ``fuchi clingo policy/<id>/rules/*.lp facts.lp``. Every fact is printed by clingo itself
     (``str(Symbol)``), so names with quotes or newlines stay data; enterprise c(N) is named in a comment.
     """
-    from .facts import city_facts, company_facts
+    from .inputs.facts import city_facts, company_facts
 
     policy = _policy(policy_dir)
     source = evaluation.open_inputs(list(files), policy.schema)

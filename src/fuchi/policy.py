@@ -23,8 +23,8 @@ import yaml
 
 from . import numbers
 from .errors import PolicyError
-from .records import MAX_DECIMAL, MAX_DECIMALS
-from .schema import Schema, load_schema
+from .inputs.records import MAX_DECIMAL, MAX_DECIMALS
+from .inputs.schema import Schema, load_schema
 
 PARAM_TYPES = ("yuan", "decimal", "year", "int", "string", "symbol")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -204,7 +204,7 @@ def _shown(value: Any) -> str:
 
 
 def _decimal(value: Any, where: str) -> Decimal:
-    from .loader import HugeNumber
+    from .inputs.loader import HugeNumber
 
     if isinstance(value, HugeNumber):
         what = (
@@ -241,7 +241,7 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 
 def _load_yaml(path: Path) -> Any:
-    from .loader import StrictLoader  # decimals exactly as written (no binary floats), strict booleans
+    from .inputs.loader import StrictLoader  # decimals exactly as written (no binary floats), strict booleans
 
     try:
         data = path.read_bytes()

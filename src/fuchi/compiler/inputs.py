@@ -24,7 +24,7 @@ KINDS: dict[str, Shape] = {
 def input_shapes(policy: Policy) -> dict[tuple[str, int], list[tuple[Shape, ...]]]:
     """Every variant (tuple of argument shapes) of every input predicate the policy's schema declares.
 
-    The kinds come from ``inputs.yaml`` (:meth:`fuchi.schema.Schema.predicates`): ``money|none`` is an
+    The kinds come from ``inputs.yaml`` (:meth:`fuchi.inputs.schema.Schema.predicates`): ``money|none`` is an
     amount that may be absent, giving two variants.
     """
     out: dict[tuple[str, int], list[tuple[Shape, ...]]] = {}

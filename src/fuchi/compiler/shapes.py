@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import clingo
 
-from ..facts import const
+from ..inputs.facts import const
 from ..numbers import number
 
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..compiler import CompileError
+from ..inputs.records import City, Company
 from ..policy import Policy, require_parameters
-from ..records import City, Company
 from .clingo import Engine, Outcome
 
 ENGINES = ("auto", "sql", "clingo")

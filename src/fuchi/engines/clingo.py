@@ -15,12 +15,12 @@ from pathlib import Path
 
 import clingo
 
-from .. import facts as factmod
 from ..errors import PolicyError
-from ..instrument import Program, add_instrumented
+from ..explanation.instrument import Program, add_instrumented
+from ..inputs import facts as factmod
+from ..inputs.records import City, Company
 from ..numbers import SIGNATURES, ArithmeticRangeError, Functions, fen_of
 from ..policy import Policy, require_parameters
-from ..records import City, Company
 
 STATUSES = (
     "granted",

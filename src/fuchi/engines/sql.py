@@ -1,6 +1,6 @@
 """The SQL engine: run the compiled plan of a policy on embedded DuckDB.
 
-The facts of a batch are the clingo engine's (the same fact builder, :mod:`fuchi.facts`), laid out in the
+The facts of a batch are the clingo engine's (the same fact builder, :mod:`fuchi.inputs.facts`), laid out in the
 input tables of the plan (one per variant of each input predicate, :mod:`fuchi.compiler.shapes`) and
 handed to DuckDB as Arrow columns; then every statement of the plan runs in order, and the output
 predicates (``decision/7``, ``touched/3``, ``input_error/3``, ``input_warning/3``, ``flag/2``) are read
@@ -17,14 +17,14 @@ import clingo
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from .. import facts as factmod
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
 from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, fits, flatten_as, sql_type, width
 from ..errors import PolicyError
+from ..inputs import facts as factmod
+from ..inputs.records import City, Company
 from ..numbers import LIMB
 from ..policy import Policy
-from ..records import City, Company
 from .clingo import STATUSES, Decision, Flag, Outcome, complete
 
 _OUTPUTS = {("decision", 7), ("touched", 3), ("input_error", 3), ("input_warning", 3), ("flag", 2)}

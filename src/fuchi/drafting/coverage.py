@@ -1,6 +1,6 @@
 """Rule coverage of policy cases: did some case make each rule fire, and some case make it fail.
 
-Each case is solved with the instrumented program (:mod:`fuchi.instrument`). A rule *fired* in a case
+Each case is solved with the instrumented program (:mod:`fuchi.explanation.instrument`). A rule *fired* in a case
 when a ``_fired`` atom of it exists. A rule *failed* in a case when some prefix of its body held for a
 binding that no firing extends (the rule was tried and a later condition stopped it); for a rule with a
 single body literal, when it did not fire at all in that case.
@@ -21,11 +21,11 @@ from typing import Any
 import clingo
 from clingo import ast
 
+from ..errors import FuchiError
+from ..explanation.explain import Explainer
+from ..explanation.instrument import InstrumentedRule
+from ..inputs.records import City, Company
 from .cases import Case
-from .errors import FuchiError
-from .explain import Explainer
-from .instrument import InstrumentedRule
-from .records import City, Company
 
 
 @dataclass

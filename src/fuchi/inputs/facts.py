@@ -14,7 +14,7 @@ from typing import Any
 
 import clingo
 
-from .numbers import decimal, money, number
+from ..numbers import decimal, money, number
 from .records import City, Company
 from .schema import Fact, Field, Schema
 

@@ -17,7 +17,7 @@ from typing import Any
 import clingo
 import yaml
 
-from .errors import PolicyError
+from ..errors import PolicyError
 from .records import MAX_DECIMAL, MAX_MONEY_YUAN
 
 #: The kinds a field may have.

@@ -6,7 +6,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -33,7 +33,7 @@ def new_policy(target: str | Path) -> list[Path]:
         )
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"目录非空 {root} exists and is not empty")
-    template = resources.files("fuchi") / "templates" / "new-policy"
+    template = resources.files("fuchi.drafting") / "templates" / "new-policy"
     written: list[Path] = []
     for rel in (
         "policy.yaml",

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
 from .records import (
     MAX_DECIMAL,
     MAX_DECIMALS,
@@ -64,8 +64,8 @@ _MONEY_RANGE = (
     f"金额超出支持范围（最多 {MAX_MONEY_YUAN} 元） / amount outside the supported range (at most {MAX_MONEY_YUAN} yuan)"
 )
 _FLOAT = (
-    "应为精确的十进制数，不接受二进制浮点数（请用 fuchi.loader 读取 YAML/JSON） / "
-    "expected an exact decimal, not a binary float (read YAML/JSON with fuchi.loader)"
+    "应为精确的十进制数，不接受二进制浮点数（请用 fuchi.inputs.loader 读取 YAML/JSON） / "
+    "expected an exact decimal, not a binary float (read YAML/JSON with fuchi.inputs.loader)"
 )
 _NONNEG = (
     f"应为不小于 0 的数（最多 {MAX_DECIMALS} 位小数） / "
@@ -558,7 +558,7 @@ _DEFAULT_SCHEMA: list[Schema] = []
 def default_schema() -> Schema:
     """The input schema of the shipped policy (for callers that give none)."""
     if not _DEFAULT_SCHEMA:
-        from .policy import default_policy_dir, load_policy
+        from ..policy import default_policy_dir, load_policy
 
         _DEFAULT_SCHEMA.append(load_policy(default_policy_dir()).schema)
     return _DEFAULT_SCHEMA[0]

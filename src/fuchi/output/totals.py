@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engines.clingo import STATUSES
+from ..engines.clingo import STATUSES
 
 PAID = ("granted", "pending_assessment")
 

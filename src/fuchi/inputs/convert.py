@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError, OutputError
-from .policy import Policy
+from ..errors import InputError, OutputError
+from ..policy import Policy
 
 FORMATS = ("yaml", "json", "jsonl", "xlsx")
 #: Characters written as \u escapes: a YAML reader refuses or folds them raw (DEL, C1 controls, U+2028/9).
@@ -76,7 +76,7 @@ def write_document(out: IO[bytes], doc: dict[str, Any], fmt: str, policy: Policy
 
     """
     if fmt == "xlsx":
-        from .xlsx import write_template
+        from ..output.xlsx import write_template
 
         write_template(out, policy, doc)
         return

@@ -7,9 +7,9 @@ from typing import Any
 
 import clingo
 
-from .numbers import fen_of, is_decimal, is_money, render_decimal, render_money
-from .policy import Policy
-from .records import Company
+from ..inputs.records import Company
+from ..numbers import fen_of, is_decimal, is_money, render_decimal, render_money
+from ..policy import Policy
 
 _FIELD = re.compile(r"\{(\d+)(?::([^}]*))?\}")
 _FUN, _NUM, _STR, _OTHER = 0, 1, 2, 3

@@ -5,7 +5,7 @@ seconds and little memory; it never turns a text into a number, date, formula or
 cell is written with its type); and it stamps its zip entries with a fixed time, so with the fixed document
 properties set here the same input gives a byte-identical file. Reading workbooks is a separate concern.
 
-Like the other writers of :mod:`fuchi.render`, these write to the stream given; the CLI puts that stream's
+Like the other writers of :mod:`fuchi.output.render`, these write to the stream given; the CLI puts that stream's
 bytes into the output file (whole, or not at all).
 """
 
@@ -20,12 +20,12 @@ from typing import IO, Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .engines.clingo import STATUSES
-from .errors import OutputError
-from .evaluation import Row
-from .policy import Policy
+from ..engines.clingo import STATUSES
+from ..engines.evaluation import Row
+from ..errors import OutputError
+from ..inputs.schema import Text
+from ..policy import Policy
 from .render import STATUS_LABELS
-from .schema import Text
 from .totals import Totals
 
 #: Document properties are fixed (no clock, no user name): the same input gives the same bytes.
@@ -296,7 +296,7 @@ _LIST_LABELS = {"boolean": Text("是否", "TRUE / FALSE"), "item": Text("条款"
 def write_template(out: IO[bytes], policy: Policy, doc: dict[str, Any] | None = None) -> None:
     """Write the blank input workbook of ``policy``: one sheet per record kind, drop-downs, a notes sheet.
 
-    The sheets and columns are those of :func:`fuchi.workbook.layout`. Headers are ``中文`` over ``English``
+    The sheets and columns are those of :func:`fuchi.inputs.workbook.layout`. Headers are ``中文`` over ``English``
     (required ones in red); text columns are formatted as text, so ``6513`` or ``2.10`` typed in stays a text;
     enumerations, items and booleans get a drop-down; years, integers, amounts and decimals a number check;
     every header cell shows its field's kind when selected.
@@ -310,8 +310,8 @@ def write_template(out: IO[bytes], policy: Policy, doc: dict[str, Any] | None = 
         OutputError: A number of ``doc`` that an Excel cell cannot hold exactly (beyond 15 digits).
 
     """
-    from .contract import kind_text
-    from .workbook import VALUES, choices, layout, sheet_rows
+    from ..inputs.contract import kind_text
+    from ..inputs.workbook import VALUES, choices, layout, sheet_rows
 
     schema = policy.schema
     book = _Book(out, policy, "数据填报模板 input template" if doc is None else "输入数据 input data")
@@ -410,7 +410,7 @@ def _column_kind(column: Any, kind_text: Any) -> str:
 
 
 def _int_bounds(column: Any) -> tuple[int, int]:
-    from .records import MAX_YEAR, MIN_YEAR
+    from ..inputs.records import MAX_YEAR, MIN_YEAR
 
     if column.kind == "year":
         return MIN_YEAR, MAX_YEAR
@@ -430,8 +430,8 @@ def _column_letter(col: int) -> str:
 
 
 def _notes(book: _Book, policy: Policy, columns: list[tuple[str, str, str, str, str, str, str]]) -> None:
-    from .workbook import ENTERPRISES as ENTERPRISES_NAME
-    from .workbook import NOTES
+    from ..inputs.workbook import ENTERPRISES as ENTERPRISES_NAME
+    from ..inputs.workbook import NOTES
 
     ws = book.wb.add_worksheet(NOTES)
     bold, wrap = book.fmt["bold"], book.fmt["text"]

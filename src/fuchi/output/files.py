@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from .errors import OutputError
+from ..errors import OutputError
 
 
 def _umask() -> int:

@@ -27,10 +27,10 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from .compiler.program import COMPARISON
-from .engines.clingo import Diagnostic, parse_message
-from .errors import FuchiError, PolicyError
-from .policy import Policy, load_policy
+from ..compiler.program import COMPARISON
+from ..engines.clingo import Diagnostic, parse_message
+from ..errors import FuchiError, PolicyError
+from ..policy import Policy, load_policy
 
 INPUT_PREDICATES_NOTE = "declare inputs with #defined name/arity. in rules/00-schema.lp"
 
@@ -167,9 +167,9 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
 
     A rule the compiler cannot take is a warning at its line (``evaluate`` then runs clingo, more slowly).
     """
-    from .compiler import CompileError, compile_policy
-    from .compiler.inputs import input_shapes
-    from .compiler.program import read_rules
+    from ..compiler import CompileError, compile_policy
+    from ..compiler.inputs import input_shapes
+    from ..compiler.program import read_rules
 
     try:
         source = read_rules(policy.rule_files, policy.root)
@@ -273,7 +273,7 @@ def _item_ids(policy: Policy, rules: Any, findings: list[Finding]) -> None:
     Otherwise every row of it is quietly ``not_eligible`` (the status rules know only declared items) and
     it is sorted after all others.
     """
-    from .compiler.program import Agg, BinOp, Call, Cmp, Func, Lit, Neg, Str
+    from ..compiler.program import Agg, BinOp, Call, Cmp, Func, Lit, Neg, Str
 
     def strings(t: Any) -> list[str]:
         if isinstance(t, Str):
@@ -369,7 +369,7 @@ def _parse(policy: Policy, findings: list[Finding]) -> list[tuple[str, Any]]:
 
 def _ground(policy: Policy, findings: list[Finding]) -> None:
     """Ground the rules with the parameters and no data: catches unsafe variables and undefined atoms."""
-    from .numbers import Functions
+    from ..numbers import Functions
 
     messages: list[Diagnostic] = []
 
@@ -706,7 +706,7 @@ def _input_kinds(policy: Policy) -> dict[tuple[str, int], dict[int, str]]:
     """The number kinds of the input predicates' arguments: ``(name, arity) -> {position: kind}``.
 
     The one place the type checker learns what the inputs hold: the kinds the policy's ``inputs.yaml``
-    declares (:func:`fuchi.facts.number_kinds`).
+    declares (:func:`fuchi.inputs.facts.number_kinds`).
 
     Args:
         policy: The policy being checked.
@@ -716,13 +716,13 @@ def _input_kinds(policy: Policy) -> dict[tuple[str, int], dict[int, str]]:
         no number are absent.
 
     """
-    from .facts import number_kinds
+    from ..inputs.facts import number_kinds
 
     return number_kinds(policy.schema)
 
 
 def _signatures_text() -> str:
-    from .numbers import SIGNATURES
+    from ..numbers import SIGNATURES
 
     return ", ".join(f"@{n}({', '.join(a)}) → {r}" for n, (a, r) in SIGNATURES.items())
 
@@ -732,7 +732,7 @@ def _functions(policy: Policy, statements: list[tuple[str, Any]], findings: list
 
     An unknown name passes clingo's parser and grounder and fails only when a rule fires on real data.
     """
-    from .numbers import SIGNATURES
+    from ..numbers import SIGNATURES
 
     seen: set[tuple[str, int, int]] = set()
 
@@ -877,7 +877,7 @@ class _TypeChecker:
         return set()
 
     def _call(self, t: Any, env: dict[str, set[str]]) -> set[str]:
-        from .numbers import SIGNATURES
+        from ..numbers import SIGNATURES
 
         args = [self.kinds(a, env) for a in t.arguments]
         signature = SIGNATURES.get(t.name)
@@ -1632,9 +1632,9 @@ def _sccs(edges: dict[tuple[str, int], set[tuple[str, int]]]) -> dict[tuple[str,
 
 def _runtime(policy: Policy, findings: list[Finding]) -> None:
     """Ground the policy's own cases: every atom must be a fact and the model unique."""
-    from . import facts as factmod
+    from ..inputs import facts as factmod
+    from ..numbers import Functions
     from .cases import load_cases
-    from .numbers import Functions
 
     try:
         cases = load_cases(policy)

@@ -22,7 +22,7 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from .policy import Policy, RuleInfo
+from ..policy import Policy, RuleInfo
 
 AST = Any  # clingo.ast.AST; kept loose for mypy (the AST API is dynamically typed)
 

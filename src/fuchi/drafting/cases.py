@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from . import loader
-from .errors import InputError, PolicyError
-from .evaluation import Evaluator, Row
-from .policy import Policy
-from .records import City, Company
-from .schema import Schema
+from ..engines.evaluation import Evaluator, Row
+from ..errors import InputError, PolicyError
+from ..inputs import loader
+from ..inputs.records import City, Company
+from ..inputs.schema import Schema
+from ..policy import Policy
 
 _EXPECT_KEYS = {"company", "year", "item", "status", "amount", "payable_year"}
 _CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note", "parameters"}

@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .evaluation import Row
-from .policy import Policy
+from ..engines.evaluation import Row
+from ..policy import Policy
 from .totals import Totals
 
 STATUS_LABELS = {
@@ -387,7 +387,7 @@ KIND_MARK = {
 
 
 def explanation_dict(exp: Any) -> dict[str, Any]:
-    """The documented JSON form of an :class:`fuchi.explain.Explanation` (docs/auditing.md)."""
+    """The documented JSON form of an :class:`fuchi.explanation.explain.Explanation` (docs/auditing.md)."""
     from dataclasses import asdict
 
     return {

@@ -39,7 +39,7 @@ class Column:
         key: The field's path in the data format: ``id``, ``name``, ``honours[].year``, ``revenue`` (a by-year
             map's value) or ``year`` (its year).
         label: The header, in Chinese and English.
-        kind: The value kind (:data:`fuchi.schema.KINDS`).
+        kind: The value kind (:data:`fuchi.inputs.schema.KINDS`).
         field: The declared field, or None for the enterprise id and a by-year map's year.
         parent: For a record's field: the list of records it belongs to.
 

@@ -3,7 +3,7 @@
 Each cell is checked against its column's kind first, so a mistake is named by sheet and cell
 (``年度营业收入!C5``): a text in an amount cell, a missing id, a year that Excel made a date. The values
 then become the same document a YAML file gives and go through the same validation
-(:func:`fuchi.loader.parse_company`), whose messages also name the cell. Formulas, merged cells, a
+(:func:`fuchi.inputs.loader.parse_company`), whose messages also name the cell. Formulas, merged cells, a
 legacy ``.xls``, an encrypted (password-protected) or corrupt file are refused.
 
 Read with openpyxl: it reports what a strict reader must see — formulas as formulas (not their cached
@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 from .records import City, Company
 from .schema import Schema
 from .workbook import NOTES, VALUES, Column, Sheet, layout
@@ -66,7 +66,7 @@ def read_workbook(path: str, schema: Schema) -> tuple[City | None, list[Company]
 
     Args:
         path: The ``.xlsx`` file.
-        schema: The policy's declared inputs; they decide the sheets (:func:`fuchi.workbook.layout`).
+        schema: The policy's declared inputs; they decide the sheets (:func:`fuchi.inputs.workbook.layout`).
 
     Returns:
         The city figures (None when the workbook has none) and the enterprises, in sheet order.

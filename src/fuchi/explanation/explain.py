@@ -1,6 +1,6 @@
-"""Why and why-not explanations, as data (rendered by :mod:`fuchi.render`).
+"""Why and why-not explanations, as data (rendered by :mod:`fuchi.output.render`).
 
-One enterprise is solved alone with the instrumented program (:mod:`fuchi.instrument`). From the
+One enterprise is solved alone with the instrumented program (:mod:`fuchi.explanation.instrument`). From the
 recorded ``_fired`` bindings every derived atom gets its rule instance: rule id, clause, file:line, the
 body literals with their values, the arithmetic calls with the binding cap marked, down to the input
 facts with their source (file, enterprise, field path) and the parameters with their clause. From the
@@ -19,9 +19,12 @@ from typing import Any
 import clingo
 from clingo import ast
 
-from . import facts as factmod
-from .compiler.program import COMPARISON
-from .engines.clingo import Engine
+from ..compiler.program import COMPARISON
+from ..engines.clingo import Engine
+from ..inputs import facts as factmod
+from ..inputs.records import City, Company
+from ..numbers import Functions, describe_call, render_value
+from ..policy import Policy
 from .instrument import (
     InstrumentedRule,
     Program,
@@ -32,10 +35,7 @@ from .instrument import (
     match,
     parse_policy,
 )
-from .numbers import Functions, describe_call, render_value
-from .policy import Policy
 from .reasons import ReasonRenderer
-from .records import City, Company
 
 MAX_DEPTH = 14
 MAX_INSTANCES = 3
@@ -602,7 +602,7 @@ class _Decision:
 
     @property
     def amount(self) -> int:
-        from .numbers import fen_of
+        from ..numbers import fen_of
 
         return fen_of(self.sym.arguments[4]) // 100
 

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import clingo
 
-from . import loader
-from .engines import make_engine
-from .engines.clingo import Diagnostic, Outcome
-from .errors import FuchiError, InputError
-from .policy import Policy, load_policy
-from .reasons import ReasonRenderer
-from .records import City, Company
-from .schema import Schema
+from ..errors import FuchiError, InputError
+from ..explanation.reasons import ReasonRenderer
+from ..inputs import loader
+from ..inputs.records import City, Company
+from ..inputs.schema import Schema
+from ..policy import Policy, load_policy
+from . import make_engine
+from .clingo import Diagnostic, Outcome
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
@@ -129,14 +129,14 @@ class Evaluator:
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
         if explain:
-            from .explain import Explainer
+            from ..explanation.explain import Explainer
 
             self.explainer = Explainer(policy)
 
     def run(self, companies: Sequence[Company], city: City) -> BatchResult:
         """Solve one batch and return its rows (input order, then year, then item).
 
-        With ``explain``, each row also gets the one-line explanation of :func:`fuchi.explain.one_line`
+        With ``explain``, each row also gets the one-line explanation of :func:`fuchi.explanation.explain.one_line`
         (an instrumented solve per enterprise: slower, opt-in).
         """
         outcome = self.engine.solve(companies, city)
@@ -150,7 +150,7 @@ class Evaluator:
     def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
         from dataclasses import replace
 
-        from .explain import one_line
+        from ..explanation.explain import one_line
 
         assert self.explainer is not None
         lines: dict[tuple[str, int, str], str] = {}
@@ -302,7 +302,9 @@ def evaluate(
     # Worker processes are replaced after TASKS_PER_WORKER batches, which the "fork" start method does not
     # allow; "forkserver" forks them from a server that has already imported fuchi and clingo.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["fuchi.evaluation", "fuchi.explain", "clingo", "fuchi.engines.sql"])
+    context.set_forkserver_preload(
+        ["fuchi.engines.evaluation", "fuchi.explanation.explain", "clingo", "fuchi.engines.sql"]
+    )
     _start_forkserver()
     with _signals_held():  # the pool's threads are born with the signals blocked: only this thread takes them
         pool = ProcessPoolExecutor(
