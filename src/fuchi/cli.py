@@ -12,7 +12,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import IO, Any, TypeVar, cast
@@ -118,8 +118,21 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _policy(path: str | None) -> Policy:
-    return load_policy(path or default_policy_dir())
+def _policy(path: str | None, overrides: Sequence[str] = (), option: str = "--set") -> Policy:
+    """The policy of ``--policy`` (default: the shipped one) with the ``--set`` overrides applied."""
+    from .drafting.overrides import apply_overrides
+
+    return apply_overrides(load_policy(path or default_policy_dir()), overrides, option)
+
+
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="覆盖参数 Override a parameter of parameters.yaml without copying the policy (repeatable; a table entry "
+    "as NAME.KEY=VALUE, a list as V1,V2). Typed and checked like parameters.yaml; outputs and the digest show it.",
+)
 
 
 policy_option = click.option(
@@ -186,6 +199,7 @@ def main() -> None:
     default=None,
     help=f"全部警告写入该文件 Write every warning to FILE, one per line (the terminal shows the first {MAX_WARNINGS}).",
 )
+@set_option
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def evaluate(
@@ -200,6 +214,7 @@ def evaluate(
     explain_rows: bool,
     engine: str,
     warnings_file: str | None,
+    overrides: tuple[str, ...],
     debug: bool,
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
@@ -208,7 +223,7 @@ def evaluate(
     """
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
-    policy = _policy(policy_dir)
+    policy = _policy(policy_dir, overrides)
     unknown = [i for i in items if i not in policy.items]
     if unknown:
         raise click.UsageError(f"未知条款 unknown item {unknown[0]!r}; expected one of {', '.join(policy.items)}")
@@ -270,24 +285,238 @@ def evaluate(
             if ident not in seen_ids:
                 warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
         writer.finish(totals, warnings)
-        if warnings_file is not None:
-            with atomic_output(warnings_file) as fh:
-                fh.write("".join(clean(w) + "\n" for w in warnings).encode("utf-8"))
-        for w in warnings[:MAX_WARNINGS]:
-            messages.warning(w)
-        if len(warnings) > MAX_WARNINGS:
-            more = len(warnings) - MAX_WARNINGS
-            where = f"，见 see {warnings_file}" if warnings_file else "（--warnings FILE 可全部写出 writes them all）"
-            messages.warning(f"……另有 {more} 条警告 and {more} more warnings{where}")
-        buffer.flush()
-        if output is not None:
-            raw.seek(0)
-            with atomic_output(output) as fh:
-                shutil.copyfileobj(raw, fh)
-            return
-        buffer.seek(0)
-        shutil.copyfileobj(buffer, sys.stdout)
+        _report_warnings(messages, warnings, warnings_file)
+        _emit(buffer, output)
+
+
+def _report_warnings(messages: Messages, warnings: Sequence[str], warnings_file: str | None) -> None:
+    """Write every warning to ``--warnings FILE``; show the first :data:`MAX_WARNINGS` on stderr."""
+    if warnings_file is not None:
+        with atomic_output(warnings_file) as fh:
+            fh.write("".join(clean(w) + "\n" for w in warnings).encode("utf-8"))
+    for w in warnings[:MAX_WARNINGS]:
+        messages.warning(w)
+    if len(warnings) > MAX_WARNINGS:
+        more = len(warnings) - MAX_WARNINGS
+        where = f"，见 see {warnings_file}" if warnings_file else "（--warnings FILE 可全部写出 writes them all）"
+        messages.warning(f"……另有 {more} 条警告 and {more} more warnings{where}")
+
+
+def _emit(buffer: IO[str], output: str | None) -> None:
+    """Send the finished output (a temporary file) to ``--output FILE`` atomically, or to stdout."""
+    buffer.flush()
+    if output is not None:
+        raw = cast(IO[bytes], getattr(buffer, "buffer", buffer))
+        raw.seek(0)
+        with atomic_output(output) as fh:
+            shutil.copyfileobj(raw, fh)
+        return
+    buffer.seek(0)
+    shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()
+
+
+def _population_options(func: F) -> F:
+    """The options every population report shares (diff, budget, sweep)."""
+    for option in reversed(
+        (
+            policy_option,
+            set_option,
+            click.option(
+                "--output",
+                "-o",
+                "output",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="写入文件 Write the report to FILE instead of stdout (whole or not at all).",
+            ),
+            click.option(
+                "--warnings",
+                "warnings_file",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="全部警告写入该文件 Write every warning to FILE, one per line.",
+            ),
+            click.option(
+                "--engine",
+                type=click.Choice(["auto", "sql", "clingo"]),
+                default="auto",
+                show_default=True,
+                help="求解引擎 Engine (as for evaluate).",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(0, 64),
+                default=None,
+                help="工作进程数 Worker processes (default: up to 2; 0 = in this process).",
+            ),
+            click.option("--debug", is_flag=True, hidden=True),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _engine_for(policy: Policy, engine: str, messages: Messages) -> tuple[Policy, str]:
+    name, notice = resolve_engine(policy, engine)
+    if notice is not None:
+        messages.info(notice)
+    return policy, name
+
+
+REPORT_FORMATS = ["table", "json", "csv", "markdown"]
+
+
+@main.command("diff")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--base",
+    "base_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="原政策目录 The base policy directory (default: the shipped policy).",
+)
+@click.option(
+    "--base-set",
+    "base_overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="覆盖原政策参数 Override a parameter of the base (as --set does for the draft).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="输出格式 Format."
+)
+@_population_options
+@handle_errors
+def diff_command(
+    files: tuple[str, ...],
+    base_dir: str | None,
+    base_overrides: tuple[str, ...],
+    fmt: str,
+    policy_dir: str | None,
+    overrides: tuple[str, ...],
+    output: str | None,
+    warnings_file: str | None,
+    engine: str,
+    workers: int | None,
+    debug: bool,
+) -> None:
+    """政策差异 Who a draft changes and what it costs: every (enterprise, year, item) that differs.
+
+    \b
+    The base is --base DIR (default: the shipped policy) with --base-set; the draft is --policy DIR
+    (default: the shipped policy) with --set. Both decide the same data in one pass. Listed: each row
+    whose status, amount or payable year differs, with both sides and their reasons; then totals by
+    item and payable year for base, draft and delta (granted and pending maximum apart), and the
+    enterprises that gain and lose.
+    """
+    from .drafting.impact import diff
+    from .output.impact import DiffCsvWriter, DiffJsonWriter, DiffMarkdownWriter
+    from .output.render import DiffTableWriter
+
+    messages = Messages()
+    base = _engine_for(_policy(base_dir, base_overrides, "--base-set"), engine, messages)
+    draft = _engine_for(_policy(policy_dir, overrides), engine, messages)
+    source = evaluation.open_inputs(list(files), draft[0].schema)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        writers: dict[str, Any] = {
+            "json": DiffJsonWriter,
+            "csv": DiffCsvWriter,
+            "markdown": DiffMarkdownWriter,
+        }
+        if fmt == "table":
+            writer: Any = DiffTableWriter(buffer, base[0], draft[0], terminal=None if output is None else False)
+        else:
+            writer = writers[fmt](buffer, base[0], draft[0])
+        with progress(source.count_hint, "比较 comparing"):
+            totals, warnings = diff(base, draft, source, writer.change, workers=workers)
+        writer.finish(totals, warnings)
+        _report_warnings(messages, warnings, warnings_file)
+        _emit(buffer, output)
+
+
+@main.command("budget")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="输出格式 Format."
+)
+@_population_options
+@handle_errors
+def budget_command(
+    files: tuple[str, ...],
+    fmt: str,
+    policy_dir: str | None,
+    overrides: tuple[str, ...],
+    output: str | None,
+    warnings_file: str | None,
+    engine: str,
+    workers: int | None,
+    debug: bool,
+) -> None:
+    """预算敞口 Budget exposure: amounts by item × payable year × status, with enterprise counts.
+
+    Granted rows count at their amount, rows pending an assessment at their maximum (kept apart).
+    """
+    from .drafting.impact import budgets
+    from .output.impact import budget_csv, budget_json, budget_markdown
+    from .output.render import write_budget_table
+
+    messages = Messages()
+    policy, engine_name = _engine_for(_policy(policy_dir, overrides), engine, messages)
+    source = evaluation.open_inputs(list(files), policy.schema)
+    with progress(source.count_hint, "评估 evaluating"):
+        (budget,), warnings = budgets([(policy, engine_name)], source, workers=workers)
+    writers = {"json": budget_json, "csv": budget_csv, "markdown": budget_markdown, "table": write_budget_table}
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        writers[fmt](buffer, policy, budget, warnings)
+        _report_warnings(messages, warnings, warnings_file)
+        _emit(buffer, output)
+
+
+@main.command("sweep")
+@click.argument("assignment", metavar="NAME=V1,V2,…")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="输出格式 Format."
+)
+@_population_options
+@handle_errors
+def sweep_command(
+    assignment: str,
+    files: tuple[str, ...],
+    fmt: str,
+    policy_dir: str | None,
+    overrides: tuple[str, ...],
+    output: str | None,
+    warnings_file: str | None,
+    engine: str,
+    workers: int | None,
+    debug: bool,
+) -> None:
+    """参数扫描 The budget for each value of one parameter, in one run over the data.
+
+    \b
+    fuchi sweep growth_factor=1.0,1.2,1.5,2.0 FILES...
+    fuchi sweep match_ratio.2.1.a=0.5,0.6 FILES...   (a table entry)
+    Each value is checked like --set; the other parameters are as in the policy (and --set).
+    """
+    from .drafting.impact import budgets
+    from .drafting.overrides import sweep_values
+    from .output.impact import sweep_csv, sweep_json, sweep_markdown
+    from .output.render import write_sweep_table
+
+    messages = Messages()
+    policy = _policy(policy_dir, overrides)
+    name, values, variants = sweep_values(policy, assignment)
+    runs = [_engine_for(v, engine, messages) for v in variants]
+    source = evaluation.open_inputs(list(files), policy.schema)
+    with progress(source.count_hint, "评估 evaluating"):
+        results, warnings = budgets(runs, source, workers=workers)
+    writers = {"json": sweep_json, "csv": sweep_csv, "markdown": sweep_markdown, "table": write_sweep_table}
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        writers[fmt](buffer, policy, name, values, results, warnings)
+        _report_warnings(messages, warnings, warnings_file)
+        _emit(buffer, output)
 
 
 @main.command(name="compile")
@@ -321,10 +550,17 @@ def compile_command(policy_dir: str | None) -> None:
     show_default=True,
     help="输出格式 Output format.",
 )
+@set_option
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def explain(
-    enterprise: str, args: tuple[str, ...], policy_dir: str | None, year: int | None, fmt: str, debug: bool
+    enterprise: str,
+    args: tuple[str, ...],
+    policy_dir: str | None,
+    year: int | None,
+    fmt: str,
+    overrides: tuple[str, ...],
+    debug: bool,
 ) -> None:
     """解释结论 Explain why (or why not) ENTERPRISE gets what it gets.
 
@@ -337,7 +573,7 @@ def explain(
     from .explanation.explain import Explainer
     from .output.render import EXPLAIN_WRITERS
 
-    policy = _policy(policy_dir)
+    policy = _policy(policy_dir, overrides)
     item: str | None = None
     files = list(args)
     if files and files[0] in policy.items:
@@ -404,6 +640,7 @@ def check(policy_dir: str | None, fmt: str) -> None:
     show_default=True,
     help="求解引擎 Engine the cases run on: clingo (the reference) or sql (the compiled plan, to check it too).",
 )
+@set_option
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def test_cmd(
@@ -413,6 +650,7 @@ def test_cmd(
     coverage: bool,
     select: str | None,
     engine: str,
+    overrides: tuple[str, ...],
     debug: bool,
 ) -> None:
     """运行政策用例 Run the policy's cases (policy/<id>/cases/*.yaml). Exit 3 when a case fails."""
@@ -422,7 +660,7 @@ def test_cmd(
     from .explanation.explain import Explainer
     from .output.render import coverage_dict, test_results_dict, write_coverage, write_junit, write_test_table
 
-    policy = _policy(policy_dir)
+    policy = _policy(policy_dir, overrides)
     cases = load_cases(policy)
     if select:
         cases = [c for c in cases if select in c.name]

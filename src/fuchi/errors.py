@@ -103,6 +103,34 @@ class PolicyError(FuchiError):
         return f"{loc}: 政策错误 policy error: {self.text}"
 
 
+@dataclass
+class OverrideError(FuchiError):
+    """A ``--set NAME=VALUE`` that names no parameter or gives a value the parameter cannot take (exit 1).
+
+    Attributes:
+        text: The override as given.
+        expected: What is wrong and what the parameter expects, in Chinese and English.
+        option: Where it was given.
+
+    """
+
+    text: str
+    expected: str
+    #: Where it was given: ``--set``, ``--base-set`` or ``sweep``.
+    option: str = "--set"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message())
+
+    def __reduce__(self) -> tuple[type[OverrideError], tuple[str, str, str]]:
+        """Pickle by fields (errors cross from worker processes to the main process)."""
+        return (type(self), (self.text, self.expected, self.option))
+
+    def message(self) -> str:
+        """Return ``--set TEXT: expected``."""
+        return f"{self.option} {self.text}: 参数覆盖无效 invalid override: {self.expected}"
+
+
 class UsageError(FuchiError):
     """Command-line usage that cannot be honoured (exit 2)."""
 

@@ -83,6 +83,28 @@ class RuleInfo:
     clause_line: int = 0
 
 
+@dataclass(frozen=True)
+class Override:
+    """One parameter override in force (``--set``; :mod:`fuchi.drafting.overrides`).
+
+    Attributes:
+        name: The parameter.
+        key: The table entry's key, or None for a whole parameter.
+        text: The value as given on the command line.
+        value: The parameter's whole value with the override applied.
+
+    """
+
+    name: str
+    key: Any
+    text: str
+    value: Any
+
+    def label(self) -> str:
+        """``NAME=VALUE`` or ``NAME.KEY=VALUE``, as given."""
+        return f"{self.name}={self.text}" if self.key is None else f"{self.name}.{self.key}={self.text}"
+
+
 @dataclass
 class Policy:
     """A loaded policy directory."""
@@ -103,6 +125,10 @@ class Policy:
     digest: str
     schema: Schema
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Parameter overrides in force (``--set``), in the order given; ``digest`` covers them.
+    overrides: tuple[Override, ...] = ()
+    #: The digest of the policy's files alone (``digest`` without the overrides).
+    files_digest: str = ""
 
     def program(self) -> str:
         """Return the concatenated rule text (for tools that want one string)."""
@@ -144,6 +170,26 @@ class Policy:
         copy = replace(self, parameters=params)
         copy.param_symbols()
         return copy
+
+    def override_map(self) -> dict[str, str]:
+        """The overrides in force as ``{"NAME" or "NAME.KEY": value as given}`` (outputs show it)."""
+        return {o.label().partition("=")[0]: o.text for o in self.overrides}
+
+    def with_overrides(self, overrides: tuple[Override, ...]) -> Policy:
+        """Return a copy recording ``overrides`` (already applied to its parameters) in its digest.
+
+        The digest is that of the files and the overrides' labels, so that every output of an overridden run
+        differs from the plain policy's and names a reproducible configuration.
+        """
+        from dataclasses import replace
+
+        base = self.files_digest or self.digest
+        if not overrides:
+            return replace(self, overrides=(), digest=base, files_digest=base)
+        h = hashlib.sha256(base.encode())
+        for o in overrides:
+            h.update(b"\0" + o.label().encode("utf-8"))
+        return replace(self, overrides=overrides, digest="sha256:" + h.hexdigest(), files_digest=base)
 
     def rule_at(self, file: str, line: int) -> RuleInfo | None:
         """Return the annotated rule covering ``file:line``, if any."""

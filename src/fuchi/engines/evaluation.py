@@ -162,21 +162,45 @@ class Evaluator:
 
 # ---- worker processes -----------------------------------------------------------------------------------
 
-_WORKER: Evaluator | None = None
+_WORKERS: list[Evaluator] = []
+
+#: How a worker process rebuilds one policy: its directory, the ``--set`` overrides, the engine name.
+PolicySpec = tuple[str, Sequence[str], str]
 
 
-def _init_worker(policy_dir: str, explain: bool, engine: str = "clingo") -> None:
-    global _WORKER
-    _WORKER = Evaluator(load_policy(policy_dir), explain, engine, threads=1)  # the pool already fills the cores
+def _spec(policy: Policy, engine: str) -> PolicySpec:
+    return (str(policy.root), [o.label() for o in policy.overrides], engine)
 
 
-def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> BatchResult | FuchiError:
-    assert _WORKER is not None
-    try:
-        companies = [_company_of(item, _WORKER.policy.schema) for item in batch]
-        result = _WORKER.run(_select(companies, wanted), city)
+def _init_worker(specs: Sequence[PolicySpec], explain: bool) -> None:
+    from ..drafting.overrides import apply_overrides
+
+    _WORKERS.clear()
+    for policy_dir, overrides, engine in specs:
+        policy = apply_overrides(load_policy(policy_dir), overrides)
+        _WORKERS.append(Evaluator(policy, explain, engine, threads=1))  # the pool already fills the cores
+
+
+def _run_all(
+    evaluators: Sequence[Evaluator], batch: list[RawItem], city: City, wanted: frozenset[str] | None
+) -> list[BatchResult]:
+    """Solve one batch under every policy; each policy's schema validates it (parsed once per distinct schema)."""
+    parsed: list[tuple[Schema, list[Company]]] = []
+    results = []
+    for ev in evaluators:
+        companies = next((cos for schema, cos in parsed if schema == ev.policy.schema), None)
+        if companies is None:
+            companies = [_company_of(item, ev.policy.schema) for item in batch]
+            parsed.append((ev.policy.schema, companies))
+        result = ev.run(_select(companies, wanted), city)
         result.seen = [(c.id, c.file, c.line, c.index) for c in companies]
-        return result
+        results.append(result)
+    return results
+
+
+def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> list[BatchResult] | FuchiError:
+    try:
+        return _run_all(_WORKERS, batch, city, wanted)
     except FuchiError as exc:
         return exc
 
@@ -258,20 +282,47 @@ def evaluate(
     explain: bool = False,
     engine: str = "clingo",
 ) -> None:
-    """Evaluate every enterprise of ``source``, calling ``on_batch`` in input order.
+    """Evaluate every enterprise of ``source`` under one policy, calling ``on_batch`` in input order.
+
+    See :func:`evaluate_many`, of which this is the one-policy case.
+    """
+    evaluate_many(
+        [(policy, engine)],
+        source,
+        lambda results: on_batch(results[0]),
+        companies=companies,
+        workers=workers,
+        batch_size=batch_size,
+        explain=explain,
+    )
+
+
+def evaluate_many(
+    policies: Sequence[tuple[Policy, str]],
+    source: Source,
+    on_batch: Callable[[list[BatchResult]], None],
+    companies: frozenset[str] | None = None,
+    workers: int | None = None,
+    batch_size: int | None = None,
+    explain: bool = False,
+) -> None:
+    """Evaluate every enterprise of ``source`` under several policies in one pass over the data.
+
+    Each batch is read once and solved under every policy (a base and a draft for ``diff``, one policy per
+    value for ``sweep``), so reading and validating the data is paid once. ``on_batch`` receives, in input
+    order, one result per policy (in the order of ``policies``).
 
     Enterprise ids are checked for duplicates across all files. The caller decides what to do with rows
     (stream them to a temporary file, total them); nothing is written to stdout here.
 
     Args:
-        policy: The policy.
+        policies: Each policy with its engine (``clingo`` or ``sql``; see :func:`fuchi.engines.resolve`).
         source: From :func:`open_inputs`.
-        on_batch: Receives each batch's result, in input order.
+        on_batch: Receives each batch's results (one per policy), in input order.
         companies: Only these enterprise ids are solved (all are still validated).
         workers: Worker processes; None picks min(2, cpu count); 0 or 1 solves in this process.
         batch_size: Enterprises per batch (default: :data:`BATCH` for clingo, :data:`SQL_BATCH` for SQL).
         explain: Add a one-line explanation to each row (slower).
-        engine: ``clingo`` or ``sql`` (see :func:`fuchi.engines.resolve` for ``auto``).
 
     Raises:
         InputError: Bad data (the first problem in input order).
@@ -282,21 +333,18 @@ def evaluate(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if batch_size is None:
-        batch_size = SQL_BATCH if engine == "sql" else BATCH
+        batch_size = SQL_BATCH if all(engine == "sql" for _, engine in policies) else BATCH
     batches = _batches(source.items, batch_size)
 
-    def deliver(result: BatchResult) -> None:
-        for ident, file, line, index in result.seen:
+    def deliver(results: list[BatchResult]) -> None:
+        for ident, file, line, index in results[0].seen:
             registry.add(Company(id=ident, file=file, line=line, index=index))
-        on_batch(result)
+        on_batch(results)
 
     if workers <= 1:
-        ev = Evaluator(policy, explain, engine)
+        evaluators = [Evaluator(policy, explain, engine) for policy, engine in policies]
         for batch in batches:
-            cos = [_company_of(i, policy.schema) for i in batch]
-            result = ev.run(_select(cos, companies), source.city)
-            result.seen = [(c.id, c.file, c.line, c.index) for c in cos]
-            deliver(result)
+            deliver(_run_all(evaluators, batch, source.city, companies))
         return
 
     # Worker processes are replaced after TASKS_PER_WORKER batches, which the "fork" start method does not
@@ -311,10 +359,10 @@ def evaluate(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(str(policy.root), explain, engine),
+            initargs=([_spec(policy, engine) for policy, engine in policies], explain),
             max_tasks_per_child=TASKS_PER_WORKER,
         )
-    pending: deque[Future[BatchResult | FuchiError]] = deque()
+    pending: deque[Future[list[BatchResult] | FuchiError]] = deque()
     try:
         for batch in batches:
             with _signals_held():  # a worker being started is never left half started
@@ -400,7 +448,7 @@ def _stop_pool(pool: ProcessPoolExecutor, final: bool = False, grace: float = 5.
                 stop()  # this process does
 
 
-def _deliver(fut: Future[BatchResult | FuchiError], deliver: Callable[[BatchResult], None]) -> None:
+def _deliver(fut: Future[list[BatchResult] | FuchiError], deliver: Callable[[list[BatchResult]], None]) -> None:
     result = fut.result()
     if isinstance(result, FuchiError):
         raise result

@@ -125,6 +125,8 @@ class Explanation:
     source: str
     rows: list[RowExplanation]
     detailed: bool
+    #: Parameter overrides in force (``--set``): ``{"NAME" or "NAME.KEY": value}``.
+    policy_overrides: dict[str, str] = field(default_factory=dict)
 
 
 class Explainer:
@@ -190,7 +192,15 @@ class Explainer:
             rows.append(run.explain_row(dec, detailed=detailed))
         where = company.file if company.line is None else f"{company.file}:{company.line}"
         return Explanation(
-            self.policy.id, self.policy.version, self.policy.digest, company.id, company.name, where, rows, detailed
+            self.policy.id,
+            self.policy.version,
+            self.policy.digest,
+            company.id,
+            company.name,
+            where,
+            rows,
+            detailed,
+            self.policy.override_map(),
         )
 
 

@@ -117,9 +117,19 @@ def row_dict(row: Row) -> dict[str, Any]:
     return out
 
 
-def policy_header(policy: Policy) -> dict[str, str]:
-    """The ``policy`` object of the JSON output."""
-    return {"id": policy.id, "version": policy.version, "digest": policy.digest}
+def policy_header(policy: Policy) -> dict[str, Any]:
+    """The ``policy`` object of the JSON output (``overrides`` only when ``--set`` is in force)."""
+    out: dict[str, Any] = {"id": policy.id, "version": policy.version, "digest": policy.digest}
+    if policy.overrides:
+        out["overrides"] = policy.override_map()
+    return out
+
+
+def overrides_line(overrides: dict[str, str]) -> str:
+    """``参数覆盖 overrides: a=1, b.k=2`` for text outputs (empty when none)."""
+    if not overrides:
+        return ""
+    return "参数覆盖 overrides: " + ", ".join(f"{k}={v}" for k, v in overrides.items())
 
 
 class JsonWriter:
@@ -252,13 +262,16 @@ class TableWriter:
             self.console = _console(self.out, TABLE_WIDTH, soft_wrap=False, terminal=self.terminal)  # to stdout
         return self.console
 
+    def _title(self) -> str:
+        title = f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"
+        extra = overrides_line(self.policy.override_map())
+        return f"{title}\n{extra}" if extra else title
+
     def _flush(self, last: bool) -> None:
         console = self._get_console()
         first = self.chunks == 0
         table = Table(
-            title=Text(clean_lines(f"{self.policy.title_zh}\n{self.policy.id} {self.policy.version}"))
-            if first
-            else None,
+            title=Text(clean_lines(self._title())) if first else None,
             box=box.SIMPLE_HEAVY,
             show_lines=False,
             show_header=first,
@@ -390,8 +403,11 @@ def explanation_dict(exp: Any) -> dict[str, Any]:
     """The documented JSON form of an :class:`fuchi.explanation.explain.Explanation` (docs/auditing.md)."""
     from dataclasses import asdict
 
+    header: dict[str, Any] = {"id": exp.policy_id, "version": exp.policy_version, "digest": exp.policy_digest}
+    if exp.policy_overrides:
+        header["overrides"] = dict(exp.policy_overrides)
     return {
-        "policy": {"id": exp.policy_id, "version": exp.policy_version, "digest": exp.policy_digest},
+        "policy": header,
         "company": exp.company,
         "name": exp.name,
         "source": exp.source,
@@ -441,6 +457,8 @@ def write_explanation_tree(out: IO[str], exp: Any) -> None:
     if exp.name:
         head.append(f"  {clean(exp.name)}")
     head.append(f"  ({clean(exp.source)}; {exp.policy_id} {exp.policy_version})")
+    if exp.policy_overrides:
+        head.append(f"\n{clean(overrides_line(exp.policy_overrides))}")
     root = Tree(head)
     for row in exp.rows:
         label = Text(f"{row.year} {row.item}  ")
@@ -493,6 +511,7 @@ def write_explanation_markdown(out: IO[str], exp: Any) -> None:
         "",
         f"- 来源 source: {clean(exp.source)}",
         f"- 政策 policy: {exp.policy_id} {exp.policy_version} ({exp.policy_digest})",
+        *([f"- {clean(overrides_line(exp.policy_overrides))}"] if exp.policy_overrides else []),
         "",
     ]
     for row in exp.rows:
@@ -761,4 +780,186 @@ def write_policy_table(out: IO[str], policy: Policy, views: list[Any]) -> None:
             Text(params),
             Text(" ".join(v.rulings)),
         )
+    console.print(table)
+
+
+# ---- impact reports (diff, budget, sweep): the terminal tables ----------------------------------------------
+
+
+def _paid_text(status: str, amount: int, payable_year: int | None) -> Text:
+    text = Text(STATUS_LABELS.get(status, status), style=STATUS_STYLE.get(status, ""))
+    if status in ("granted", "pending_assessment"):
+        text.append(f" {amount:,}")
+    if payable_year is not None:
+        text.append(f" →{payable_year}")
+    return text
+
+
+class DiffTableWriter:
+    """The changes of ``fuchi diff`` as tables of 1,000 rows (fixed widths: chunks line up), then the totals."""
+
+    CHUNK = 1000
+    COLUMNS = (
+        ("企业\nEnterprise", 20),
+        ("年度\nYear", 4),
+        ("条款\nItem", 6),
+        ("原政策\nBase", 28),
+        ("草案\nDraft", 28),
+        ("差额\nDelta", 12),
+        ("理由（草案）\nReason (draft)", 44),
+    )
+
+    def __init__(self, out: IO[str], base: Policy, policy: Policy, terminal: bool | None = None) -> None:
+        self.out = out
+        self.base, self.policy = base, policy
+        self.console = _console(out, TABLE_WIDTH, soft_wrap=False, terminal=terminal)
+        self.rows: list[Any] = []
+        self.chunks = 0
+
+    def change(self, change: Any) -> None:
+        """Add one change (a :class:`fuchi.drafting.impact.Change`)."""
+        self.rows.append(change)
+        if len(self.rows) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        first = self.chunks == 0
+        title = None
+        if first:
+            lines = [
+                f"{self.policy.title_zh}",
+                f"原 base {self.base.id} {self.base.version} → 草案 draft {self.policy.id} {self.policy.version}",
+            ]
+            for label, p in (("原 base", self.base), ("草案 draft", self.policy)):
+                extra = overrides_line(p.override_map())
+                if extra:
+                    lines.append(f"{label} {extra}")
+            title = Text(clean_lines("\n".join(lines)))
+        table = Table(title=title, box=box.SIMPLE_HEAVY, show_header=first)
+        for header, width in self.COLUMNS:
+            justify = "right" if header.startswith(("差额", "年度")) else "left"
+            table.add_column(header, width=width, overflow="fold", justify=justify)  # type: ignore[arg-type]
+        for c in self.rows:
+            reason = (c.policy or c.base).reason if (c.policy or c.base) else ""
+            cells: list[Any] = [Text(clean(c.company)), str(c.year), c.item]
+            for side in (c.base, c.policy):
+                cells.append(Text("—") if side is None else _paid_text(side.status, side.amount, side.payable_year))
+            delta = c.delta
+            cells.append(Text(f"{delta:+,}" if delta else "0", style="green" if delta > 0 else "red" if delta else ""))
+            cells.append(Text(clean(reason)))
+            table.add_row(*cells)
+        self.console.print(table)
+        self.rows = []
+        self.chunks += 1
+
+    def finish(self, totals: Any, warnings: Sequence[str] = ()) -> None:
+        """Print the last changes and the totals (a :class:`fuchi.drafting.impact.DiffTotals`)."""
+        if self.rows or self.chunks == 0:
+            if not self.rows:
+                self.console.print(Text("没有变化 no changes"))
+                self.chunks = 1
+            else:
+                self._flush()
+        data = totals.as_json()
+        grid = Table(box=box.SIMPLE, title=Text("合计 Totals (原 base → 草案 draft)"))
+        grid.add_column("")
+        for status in ("granted", "pending_assessment"):
+            label = "予以扶持 granted" if status == "granted" else "待评估（上限）pending (max)"
+            for side in ("原 base", "草案 draft", "差额 delta"):
+                grid.add_column(f"{label}\n{side}", justify="right")
+
+        def cells(t: dict[str, dict[str, int]]) -> list[str]:
+            out = []
+            for status in ("granted", "pending_assessment"):
+                out += [f"{t['base'][status]:,}", f"{t['policy'][status]:,}", f"{t['delta'][status]:+,}"]
+            return out
+
+        for year, t in data["by_payable_year"].items():
+            grid.add_row(f"兑付年度 payable {year}", *cells(t))
+        grid.add_section()
+        grid.add_row("总计 Total", *cells(data["amount"]))
+        grid.add_section()
+        for item, t in data["by_item"].items():
+            grid.add_row(item, *cells(t))
+        self.console.print(grid)
+        e = data["enterprises"]
+        self.console.print(
+            Text(
+                f"企业 enterprises {data['companies']:,} · 变化行 changed rows {data['changes']:,} · 受益 gain "
+                f"{e['gain']:,} · 受损 lose {e['lose']:,} · 有变化 changed {e['changed']:,}"
+            )
+        )
+
+
+def write_budget_table(out: IO[str], policy: Policy, budget: Any, warnings: Sequence[str] = ()) -> None:
+    """``fuchi budget`` on the terminal: item × payable year × status, then totals by payable year."""
+    console = _console(out, TABLE_WIDTH, soft_wrap=False)
+    lines = [policy.title_zh, f"{policy.id} {policy.version}"]
+    extra = overrides_line(policy.override_map())
+    if extra:
+        lines.append(extra)
+    table = Table(title=Text(clean_lines("\n".join(lines))), box=box.SIMPLE_HEAVY)
+    for header, justify in (
+        ("条款\nItem", "left"),
+        ("兑付年度\nPayable", "right"),
+        ("状态\nStatus", "left"),
+        ("企业\nEnterprises", "right"),
+        ("行\nRows", "right"),
+        ("金额（元）\nAmount", "right"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for item, year, status, rows, enterprises, amount in budget.ordered_cells():
+        table.add_row(
+            item,
+            str(year),
+            Text(STATUS_LABELS.get(status, status), style=STATUS_STYLE.get(status, "")),
+            f"{enterprises:,}",
+            f"{rows:,}",
+            f"{amount:,}",
+        )
+    console.print(table)
+    totals = budget.as_json()["totals"]
+    grid = Table(box=box.SIMPLE, title=Text(f"合计 Totals ({budget.companies:,} 企业 enterprises)"))
+    for header in ("兑付年度 Payable", "予以扶持 granted", "企业 ent.", "待评估（上限）pending (max)", "企业 ent."):
+        grid.add_column(header, justify="right")
+    for year, t in totals["by_payable_year"].items():
+        g, p = t["granted"], t["pending_assessment"]
+        grid.add_row(year, f"{g['amount']:,}", f"{g['enterprises']:,}", f"{p['amount']:,}", f"{p['enterprises']:,}")
+    grid.add_section()
+    a, e = totals["amount"], totals["enterprises"]
+    grid.add_row(
+        "总计 Total",
+        f"{a['granted']:,}",
+        f"{e['granted']:,}",
+        f"{a['pending_assessment']:,}",
+        f"{e['pending_assessment']:,}",
+    )
+    console.print(grid)
+
+
+def write_sweep_table(
+    out: IO[str], policy: Policy, name: str, values: Sequence[str], budgets: Sequence[Any], warnings: Sequence[str] = ()
+) -> None:
+    """``fuchi sweep`` on the terminal: one row per value, granted and pending by payable year."""
+    console = _console(out, TABLE_WIDTH, soft_wrap=False)
+    years = sorted({y for b in budgets for y, _ in b.years})
+    lines = [policy.title_zh, f"{policy.id} {policy.version} · 扫描 sweep {name}"]
+    extra = overrides_line(policy.override_map())
+    if extra:
+        lines.append(extra)
+    table = Table(title=Text(clean_lines("\n".join(lines))), box=box.SIMPLE_HEAVY)
+    table.add_column(clean(name), justify="right")
+    for year in years:
+        table.add_column(f"{year}\n予以扶持 granted", justify="right")
+        table.add_column(f"{year}\n待评估 pending", justify="right")
+    table.add_column("合计\ngranted", justify="right")
+    table.add_column("合计\npending", justify="right")
+    table.add_column("受扶持企业\nenterprises", justify="right")
+    for value, budget in zip(values, budgets, strict=True):
+        cells = [Text(clean(value))]
+        for year in years:
+            cells += [Text(f"{budget.years.get((year, s), [0, 0])[1]:,}") for s in ("granted", "pending_assessment")]
+        cells += [Text(f"{budget.amount(s):,}") for s in ("granted", "pending_assessment")]
+        cells.append(Text(f"{budget.overall.get('granted', [0, 0])[0]:,}"))
+        table.add_row(*cells)
     console.print(table)

@@ -270,6 +270,7 @@ class WorkbookWriter:
             ("政策编号 Policy id", p.id),
             ("版本 Version", p.version),
             ("摘要 Digest", p.digest),
+            *((("参数覆盖 Override", f"{k}={v}") for k, v in p.override_map().items())),
             ("评估企业数 Enterprises evaluated", totals.companies),
             ("结果行数 Result rows", totals.rows),
             ("警告数 Warnings", warnings),
