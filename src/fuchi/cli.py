@@ -551,6 +551,11 @@ def compile_command(policy_dir: str | None) -> None:
     help="输出格式 Output format.",
 )
 @set_option
+@click.option(
+    "--how-to-qualify",
+    is_flag=True,
+    help="最小调整 The smallest changes to the enterprise's numbers of --year that make ITEM pay.",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def explain(
@@ -561,6 +566,7 @@ def explain(
     fmt: str,
     overrides: tuple[str, ...],
     debug: bool,
+    how_to_qualify: bool = False,
 ) -> None:
     """解释结论 Explain why (or why not) ENTERPRISE gets what it gets.
 
@@ -569,6 +575,8 @@ def explain(
     Without ITEM: every item of the enterprise with status, amount and reason.
     With ITEM (a clause id such as 2.2.b): the rule chain down to the input facts (why) and each
     failing condition with its values (why not).
+    With ITEM, --year Y and --how-to-qualify: the smallest changes to the enterprise's own numbers of Y
+    (inputs.yaml's adjustable fields) that make ITEM pay, each checked by the engine, or why none can.
     """
     from .explanation.explain import Explainer
     from .output.render import EXPLAIN_WRITERS
@@ -582,7 +590,21 @@ def explain(
         raise click.UsageError(f"未知条款 unknown item {files[0]!r}; expected one of {', '.join(policy.items)}")
     if not files:
         raise click.UsageError("缺少输入文件 missing FILES")
+    if how_to_qualify and (item is None or year is None):
+        raise click.UsageError("--how-to-qualify 需要条款与年度 needs ITEM and --year")
     company, city = evaluation.find_company(files, enterprise, policy.schema)
+    if how_to_qualify:
+        from .explanation.qualify import Qualifier
+        from .output.qualify import WRITERS as QUALIFY_WRITERS
+
+        assert item is not None and year is not None
+        answer = Qualifier(policy).qualify(company, city, item, year)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+            QUALIFY_WRITERS[fmt](buffer, answer)
+            buffer.seek(0)
+            shutil.copyfileobj(buffer, sys.stdout)
+        sys.stdout.flush()
+        return
     exp = Explainer(policy).explain(company, city, item=item, year=year)
     if not exp.rows:
         what = f"{item} " if item else ""

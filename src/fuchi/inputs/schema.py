@@ -22,6 +22,8 @@ from .records import MAX_DECIMAL, MAX_MONEY_YUAN
 
 #: The kinds a field may have.
 KINDS = ("text", "id", "boolean", "year", "integer", "money", "decimal", "enumeration", "item")
+#: The kinds a field declared ``adjustable: true`` may have (numbers; booleans, ids, enumerations never change).
+ADJUSTABLE_KINDS = ("money", "decimal", "integer")
 #: Argument kinds of input predicates (the compiler's vocabulary, compiler/inputs.py).
 _ARG_KIND = {
     "text": "string",
@@ -90,6 +92,9 @@ class Field:
         shape: ``scalar``, ``list``, ``by_year`` or ``records``.
         records: For ``records``: the fields of one record, in validation order.
         unique_by: For ``records``: fields whose values together must not repeat in the list.
+        adjustable: The enterprise's own number of a data year, which ``fuchi explain --how-to-qualify`` may
+            change (a money, decimal or integer field of a by_year map, or of records with a year field);
+            history and findings are never declared so.
     """
 
     name: str
@@ -115,6 +120,7 @@ class Field:
     records: tuple[Field, ...] = ()
     unique_by: tuple[str, ...] = ()
     unique_message: Text | None = None
+    adjustable: bool = False
 
     def record_field(self, name: str) -> Field:
         """The field ``name`` of this list's records (KeyError when there is none)."""
@@ -320,7 +326,7 @@ def _text(value: object, node: _Lines, key: str) -> Text:
 _FIELD_KEYS = (
     "kind", "label", "list", "by_year", "records", "fact", "required", "values", "min", "max", "whole",
     "positive", "pattern", "integers", "expected", "unique", "numbered", "when", "only", "absent",
-    "unique_message",
+    "unique_message", "adjustable",
 )  # fmt: skip
 
 
@@ -453,6 +459,22 @@ def _field(
             )
         when = (str(other), str(wanted))
     only = _text(spec["only"], spec, "only") if "only" in spec else None
+    adjustable = spec.get("adjustable", False)
+    if not isinstance(adjustable, bool):
+        raise fail("adjustable: expected true or false", "adjustable")
+    if adjustable:
+        if kind not in ADJUSTABLE_KINDS:
+            raise fail(
+                f"adjustable: only for kind {', '.join(ADJUSTABLE_KINDS)} (booleans, ids, enumerations are never "
+                "changed) / adjustable 仅适用于金额、小数与整数",
+                "adjustable",
+            )
+        if city or (record_of is None and shape != "by_year"):
+            raise fail(
+                "adjustable: only for an enterprise's by_year field or a field of its records (a value of one data "
+                "year) / adjustable 仅适用于企业的按年字段或记录字段",
+                "adjustable",
+            )
     if only is not None and when is None:
         raise fail("only: goes with when: / only 须与 when 同用", "only")
     absent = spec.get("absent")
@@ -480,6 +502,15 @@ def _field(
                 )
             built.append(_field(sub_name, sub_spec, sub_line, items, record_of=built, city=city))
         records = tuple(built)
+        years = [f for f in records if f.kind == "year"]
+        for sub in records:
+            if sub.adjustable and len(years) != 1:
+                raise PolicyError(
+                    f"field {name}: {sub.name}: adjustable: the records need exactly one field of kind year (the data "
+                    f"year of the value), got {len(years)} / 可调整字段所在记录须恰有一个 year 字段",
+                    _FILE,
+                    sub.line,
+                )
         if "unique" in spec:
             raw_unique = spec["unique"]
             names = [f.name for f in records]
@@ -516,6 +547,7 @@ def _field(
         records=records,
         unique_by=unique_by,
         unique_message=unique_message,
+        adjustable=adjustable,
     )
     if "fact" in spec:
         scope = _scope(result, record_of, city)
@@ -616,4 +648,4 @@ def _fact(raw: object, line: int, *, scope: tuple[str, ...]) -> Fact:
     return Fact(term.name, tuple(args), line)
 
 
-__all__ = ["KINDS", "MAX_MONEY_YUAN", "Arg", "Fact", "Field", "Schema", "Text", "load_schema"]
+__all__ = ["ADJUSTABLE_KINDS", "KINDS", "MAX_MONEY_YUAN", "Arg", "Fact", "Field", "Schema", "Text", "load_schema"]
