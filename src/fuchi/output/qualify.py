@@ -1,6 +1,6 @@
 """Output of ``fuchi explain … --how-to-qualify``: JSON and a plain bilingual text (data escaped).
 
-The JSON (docs/auditing.md)::
+The JSON (docs/drafting.md, "How to qualify")::
 
     {"company": …, "name": …, "year": 2026, "item": "2.2.b", "verdict": "suggestions",
      "current": {"status", "amount", "payable_year", "reason"},
