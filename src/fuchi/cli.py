@@ -365,6 +365,8 @@ def _engine_for(policy: Policy, engine: str, messages: Messages) -> tuple[Policy
 
 
 REPORT_FORMATS = ["table", "json", "csv", "markdown"]
+#: diff and budget also write one self-contained HTML page (fuchi.output.html).
+IMPACT_FORMATS = [*REPORT_FORMATS, "html"]
 
 
 @main.command("diff")
@@ -384,7 +386,7 @@ REPORT_FORMATS = ["table", "json", "csv", "markdown"]
     help="覆盖原政策参数 Override a parameter of the base (as --set does for the draft).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="输出格式 Format."
+    "--format", "fmt", type=click.Choice(IMPACT_FORMATS), default="table", show_default=True, help="输出格式 Format."
 )
 @_population_options
 @handle_errors
@@ -411,6 +413,7 @@ def diff_command(
     enterprises that gain and lose.
     """
     from .drafting.impact import diff
+    from .output.html import DiffHtmlWriter
     from .output.impact import DiffCsvWriter, DiffJsonWriter, DiffMarkdownWriter
     from .output.render import DiffTableWriter
 
@@ -423,6 +426,7 @@ def diff_command(
             "json": DiffJsonWriter,
             "csv": DiffCsvWriter,
             "markdown": DiffMarkdownWriter,
+            "html": DiffHtmlWriter,
         }
         if fmt == "table":
             writer: Any = DiffTableWriter(buffer, base[0], draft[0], terminal=None if output is None else False)
@@ -438,7 +442,7 @@ def diff_command(
 @main.command("budget")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="输出格式 Format."
+    "--format", "fmt", type=click.Choice(IMPACT_FORMATS), default="table", show_default=True, help="输出格式 Format."
 )
 @_population_options
 @handle_errors
@@ -458,6 +462,7 @@ def budget_command(
     Granted rows count at their amount, rows pending an assessment at their maximum (kept apart).
     """
     from .drafting.impact import budgets
+    from .output.html import budget_html
     from .output.impact import budget_csv, budget_json, budget_markdown
     from .output.render import write_budget_table
 
@@ -466,7 +471,13 @@ def budget_command(
     source = evaluation.open_inputs(list(files), policy.schema)
     with progress(source.count_hint, "评估 evaluating"):
         (budget,), warnings = budgets([(policy, engine_name)], source, workers=workers)
-    writers = {"json": budget_json, "csv": budget_csv, "markdown": budget_markdown, "table": write_budget_table}
+    writers = {
+        "json": budget_json,
+        "csv": budget_csv,
+        "markdown": budget_markdown,
+        "html": budget_html,
+        "table": write_budget_table,
+    }
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         writers[fmt](buffer, policy, budget, warnings)
         _report_warnings(messages, warnings, warnings_file)
