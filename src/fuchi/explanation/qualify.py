@@ -50,10 +50,25 @@ PAYING = ("granted", "pending_assessment")
 MAX_CHANGES = 3
 #: At most this many suggestions are returned (the best first).
 MAX_SUGGESTIONS = 5
-#: Candidate enterprises evaluated at most in one search (a bound on time: about 1 ms each).
-MAX_EVALUATIONS = 12_000
+#: Candidate enterprises evaluated at most for one change (a bound on time: 1–3 ms each) …
+MAX_EVALUATIONS = 6_000
+#: … and at most for two or three changes together.
+MAX_EVALUATIONS_MORE = 3_000
 #: Partial changes (one condition met) tried as the first of two or three changes.
-MAX_PROGRESS = 8
+MAX_PROGRESS = 4
+#: How far a status is from paying (framework statuses, engines/clingo.py): a partial change must not move
+#: the item further away (a zero cost turning "rejected" into "not_eligible" is no step forward).
+_RANK = {
+    "disqualified": 0,
+    "excluded": 0,
+    "out_of_period": 0,
+    "not_eligible": 1,
+    "needs_data": 1,
+    "rejected": 2,
+    "superseded": 2,
+    "pending_assessment": 3,
+    "granted": 3,
+}
 #: Points evaluated per round of the boundary search.
 SEARCH_POINTS = 24
 #: The grid of decimals: the places the loader accepts.
@@ -250,8 +265,12 @@ def slots(company: Company, schema: Schema, year: int) -> list[Slot]:
     return out
 
 
-def _numbers(policy: Policy, company: Company, city: City) -> dict[str, set[Fraction]]:
-    """Every number of a kind the parameters, the city figures and the enterprise's data hold (the thresholds)."""
+def _numbers(policy: Policy, city: City) -> dict[str, set[Fraction]]:
+    """Every number of each kind the parameters and the city figures hold (the thresholds), money in fen.
+
+    The enterprise's own amounts are not needed: a threshold relative to one (another policy's support, a
+    share of revenue) is reached by the ladder of changes, then cut to the last unit by the boundary search.
+    """
     found: dict[str, set[Fraction]] = {"money": set(), "decimal": set(), "integer": set()}
     kinds = {"yuan": "money", "decimal": "decimal", "int": "integer"}
 
@@ -276,20 +295,6 @@ def _numbers(policy: Policy, company: Company, city: City) -> dict[str, set[Frac
         raw = city.values.get(f.name)
         for value in raw.values() if isinstance(raw, dict) else [raw]:
             add(f.kind, value, fen=True)
-    for f in policy.schema.fields:
-        raw = company.values.get(f.name)
-        if f.shape == "records" and isinstance(raw, list):
-            for rec in raw:
-                for r in f.records:
-                    add(r.kind, rec.get(r.name), fen=True)
-        elif isinstance(raw, dict):
-            for value in raw.values():
-                add(f.kind, value, fen=True)
-        elif isinstance(raw, list):
-            for value in raw:
-                add(f.kind, value, fen=True)
-        else:
-            add(f.kind, raw, fen=True)
     return found
 
 
@@ -475,7 +480,7 @@ class _Search:
         )
 
     def search(self) -> list[Suggestion]:
-        numbers = _numbers(self.owner.policy, self.company, self.city)
+        numbers = _numbers(self.owner.policy, self.city)
         candidates = [_candidates(s, numbers) for s in self.slots]
         found: list[Assignment] = []
         frontier: list[Assignment] = [()]
@@ -487,8 +492,9 @@ class _Search:
                     if pos not in used:
                         level.extend(tuple(sorted((*base, (pos, v)))) for v in values)
             level = list(dict.fromkeys(level))
-            if self.evaluated + len(level) > MAX_EVALUATIONS:
-                level = level[: max(0, MAX_EVALUATIONS - self.evaluated)]
+            budget = MAX_EVALUATIONS if not frontier[0] else MAX_EVALUATIONS_MORE // len(frontier)
+            if len(level) > budget:  # the nearest candidates of every value first
+                level = sorted(level, key=lambda a: (self.cost(a), a))[:budget]
             results = self.evaluate(level)
             found = [a for a, r in zip(level, results, strict=True) if r is not None and r.pays]
             if found or not level:
@@ -510,6 +516,8 @@ class _Search:
             sig = _signature(r)
             parent = [b for b in frontier if set(b) <= set(a)]
             if not parent or sig in (before[p] for p in parent):
+                continue
+            if any(_rank(r) < _rank(self.memo.get(p)) for p in parent):
                 continue
             key = (frozenset(pos for pos, _ in a), sig)
             cost = self.cost(a)
@@ -634,6 +642,13 @@ class _Search:
 
 
 _UNTOUCHED = Result(None, 0, None, "数据未涉及该年度的该条款", "nothing in the data touches the item in the year")
+
+
+def _rank(result: Result | None) -> int:
+    """How close a result is to paying (-1: the data does not touch the item; -2: refused)."""
+    if result is None:
+        return -2
+    return -1 if result.status is None else _RANK.get(result.status, 1)
 
 
 def _signature(result: Result | None) -> tuple[str, ...]:
