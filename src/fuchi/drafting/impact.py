@@ -292,13 +292,21 @@ class Run:
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add_warnings(self, results: Sequence[BatchResult]) -> None:
-        """Keep every warning once (the same data warns alike under each policy), in order."""
-        for result in results:
-            texts = [*result.warnings, *(d.render() for d in result.diagnostics)]
-            for text in texts:
-                if text not in self._seen:
-                    self._seen.add(text)
-                    self.warnings.append(text)
+        """Keep every warning once (the same data warns alike under each policy), in input order.
+
+        The warnings of one batch are merged by enterprise (then policy, then their own order), so that the
+        result does not depend on how the input was cut into batches; the policies' diagnostics follow.
+        """
+        about = sorted(
+            (at, n, k, text)
+            for n, result in enumerate(results)
+            for k, (at, text) in enumerate(zip(result.warning_at, result.warnings, strict=True))
+        )
+        texts = [text for *_, text in about] + [d.render() for result in results for d in result.diagnostics]
+        for text in texts:
+            if text not in self._seen:
+                self._seen.add(text)
+                self.warnings.append(text)
 
 
 def diff(

@@ -135,7 +135,8 @@ def apply_overrides(policy: Policy, texts: Sequence[str], option: str = "--set")
             raise OverrideError(text, expected, option) from None
         applied = [a for a in applied if (a.name, a.key) != (o.name, o.key)]
         applied.append(o)
-    return current.with_overrides(tuple(applied))
+    # (distinct entries commute: in a fixed order, the same overrides give the same digest and output)
+    return current.with_overrides(tuple(sorted(applied, key=lambda a: (a.name, str(a.key)))))
 
 
 def sweep_values(policy: Policy, assignment: str) -> tuple[str, list[str], list[Policy]]:

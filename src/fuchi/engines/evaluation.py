@@ -66,6 +66,9 @@ class BatchResult:
     flags: list[tuple[str, str]] = field(default_factory=list)
     #: (id, file, line, index) of every enterprise of the batch, selected or not, for the duplicate check.
     seen: list[tuple[str, str, int | None, int]] = field(default_factory=list)
+    #: For each of ``warnings``, the position in the batch of the enterprise it is about (to merge the
+    #: warnings of several policies in input order).
+    warning_at: list[int] = field(default_factory=list)
 
 
 # A raw batch is either validated companies (YAML/JSON files) or raw JSON Lines (file, line, text).
@@ -145,7 +148,8 @@ class Evaluator:
         if self.explainer is not None:
             rows = self._explained(rows, companies, city)
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
-        return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags)
+        at = [f.company for f in outcome.warnings]
+        return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at)
 
     def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
         from dataclasses import replace
