@@ -397,3 +397,21 @@ def test_text_escapes_the_data(tmp_path: Path) -> None:
     write_text(buffer, q)
     first = buffer.getvalue().splitlines()[0]
     assert "\x1b" not in buffer.getvalue() and "evil\\n" in first
+
+
+def test_out_of_period_cannot_qualify() -> None:
+    """91310230MA1K0K0L1M's 2025 event: data year 2025 is outside the window; no number of 2025 changes that."""
+    q, _ = qualify([CITY, COMPANIES], "91310230MA1K0K0L1M", "2.9", 2025)
+    assert q.current.status == "out_of_period" and q.verdict == "cannot_qualify"
+    assert q.reason is not None and q.current.reason_en in q.reason[1]
+
+
+def test_only_the_values_of_the_year_are_searched() -> None:
+    """Records of other years (history) are never changed: 2027 searches dc-2 (2027), not dc-1 (2026)."""
+    q, co = qualify([CITY, COMPANIES], "91310230MA1K0A1B2C", "2.4.b", 2027)
+    projects = co.values["compute_projects"]
+    assert isinstance(projects, list)
+    for k, project in enumerate(projects):
+        assert (f"compute_projects[{k}].pue" in q.searched) == (project.year == 2027)
+    assert all(p.endswith(".2027") or "[" in p for p in q.searched)
+    assert not any(p.startswith(("prior_awards", "assessments", "other_support", "city_support")) for p in q.searched)

@@ -13,10 +13,10 @@ batch of candidates is solved in one ``Engine.solve`` (enterprises are independe
 
 1. Candidate values of each adjustable value, on the field's grid (a fen for money, a yuan for ``whole``
    money, 10^-6 for decimals, 1 for integers): every parameter of the same kind and one unit either side
-   (the thresholds), the enterprise's other amounts of that kind and one unit either side, the bounds, and
-   a ladder of changes of 1, 2, 4, 8 … units up and down.
+   (the thresholds) and the city figures, the bounds, and a ladder of changes of 1, 2, 4, 8 … units up and
+   down (a threshold relative to another amount is reached by the ladder, then cut by the boundary search).
 2. One changed value first; when none pays, two (the first one a change that moved the outcome to another
-   reason: one condition met, the next one failing), then three.
+   reason and no further from paying: one condition met, the next one failing), then three.
 3. Each paying change is cut to the last unit by a boundary search on the grid between the current value
    and the paying one (the other changes held), and a change that is not needed is dropped.
 4. Every suggestion is checked: the changed enterprise, evaluated again, pays (its ``result``), and the
