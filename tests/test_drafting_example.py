@@ -67,7 +67,7 @@ def apply_example(dest: Path) -> int:
 def drafted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("draft") / "policy"
     shutil.copytree(default_policy_dir(), dest)
-    assert apply_example(dest) == 7
+    assert apply_example(dest) == 8
     return dest
 
 

@@ -1,8 +1,9 @@
 """A rule added to a copy of the policy is checked, evaluated and explained without code changes.
 
-The copy gets a new item 2.11 (an open-source award): a clause in policy.yaml, two parameters, and a new rule
-file ``rules/26-open-source.lp`` with annotated rules and no ``fails`` rule at all. Everything below goes through
-the generic machinery only (instrumented why / why-not, parameter and input sources, reason rendering).
+The copy gets a new item 2.11 (an open-source award): a clause in policy.yaml and in the source text, two
+parameters, and a new rule file ``rules/26-open-source.lp`` with annotated rules and no ``fails`` rule at all.
+Everything below goes through the generic machinery only (instrumented why / why-not, parameter and input
+sources, reason rendering).
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params = root / "parameters.yaml"
     params.write_text(params.read_text(encoding="utf-8") + PARAMETERS_YAML, encoding="utf-8")
     (root / "rules" / "26-open-source.lp").write_text(RULES_LP, encoding="utf-8")
+    source = root / "source" / "chongming-digital-2025.zh.txt"  # the amended text the new rule quotes
+    showcase = next(ln for ln in source.read_text(encoding="utf-8").splitlines() if ln.startswith("（十）"))
+    _replace_once(source, showcase + "\n", showcase + "\n（十一）支持开源贡献。" + CLAUSE_ZH + "\n")
     return root
 
 

@@ -1,16 +1,18 @@
 """``fuchi check``: is a policy directory well-formed? Findings with file:line:col, severity and a hint.
 
 Checks, in order: the policy files load (metadata, parameters); every rule file parses; the program
-grounds (unsafe variables); predicates used in a body but defined nowhere (clingo's "atom does not
-occur in any rule head", usually a typo); parameters used in rules but not defined, or defined but
-unused; rules without a ``%@ rule/clause`` annotation, clause ids the metadata does not know, duplicate
-rule ids; stratification (a static predicate-dependency check: negation or an aggregate inside a
-recursive cycle, choice or disjunctive heads); the type checker (unknown ``@functions`` or wrong arity,
-and every comparison, join, arithmetic, aggregate, call and head mixing money, decimals and integers, with
-kinds flowing from inputs, parameters and signatures through derived predicates); then warnings on the
-texts: parameters whose ``text`` states another number than their value, clauses with a text that no rule
-cites, reason terms without a zh/en entry in messages.yaml; then at run time on the policy's own cases:
-every atom is a fact after grounding and there is exactly one answer set.
+grounds (unsafe variables); predicates used in a body but defined nowhere (clingo's "atom does not occur
+in any rule head", usually a typo); parameters used in rules but not defined, or defined but unused;
+rules without a ``%@ rule/clause`` annotation, clause ids the metadata does not know, duplicate rule
+ids; quote fidelity (every 「…」 of a rule comment verbatim in the source text, every clause a rule cites
+quoted whole at least once: :mod:`.quotes`); stratification (a static predicate-dependency check:
+negation or an aggregate inside a recursive cycle, choice or disjunctive heads); the type checker
+(unknown ``@functions`` or wrong arity, and every comparison, join, arithmetic, aggregate, call and head
+mixing money, decimals and integers, with kinds flowing from inputs, parameters and signatures through
+derived predicates); then warnings on the texts: parameters whose ``text`` states another number than
+their value, clauses with a text that no rule cites, reason terms without a zh/en entry in
+messages.yaml; then at run time on the policy's own cases: every atom is a fact after grounding and
+there is exactly one answer set.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def check_policy(path: str | Path) -> list[Finding]:
         return _sorted(findings)
     _annotations(policy, statements, findings)
     _uncited_clauses(policy, findings)
+    _quotes(policy, findings)
     _parameters(policy, statements, findings)
     _parameter_texts(policy, findings)
     _stratification(policy, statements, findings)
@@ -99,6 +102,13 @@ def check_policy(path: str | Path) -> list[Finding]:
     if not any(f.severity == "error" for f in findings):
         _bounded(_runtime, policy, findings)
     return _sorted(findings)
+
+
+def _quotes(policy: Policy, findings: list[Finding]) -> None:
+    """Compare the rule comments' 「…」 quotes and the clause texts with the source text (:mod:`.quotes`)."""
+    from .quotes import quote_findings
+
+    findings.extend(quote_findings(policy))
 
 
 #: Seconds a grounding step of check may take (a rule deriving ever new terms never finishes grounding).

@@ -44,6 +44,7 @@ def new_policy(target: str | Path) -> list[Path]:
         "rules/10-items.lp",
         "rules/90-status.lp",
         "cases/example.yaml",
+        "source/measures.zh.txt",
     ):
         text = (template / rel).read_text(encoding="utf-8")
         if rel == "policy.yaml":
