@@ -14,6 +14,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import wraps
 from typing import IO, Any, TypeVar, cast
 
@@ -199,6 +200,14 @@ def main() -> None:
     default=None,
     help=f"全部警告写入该文件 Write every warning to FILE, one per line (the terminal shows the first {MAX_WARNINGS}).",
 )
+@click.option(
+    "--record",
+    "record",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="审计记录 Write an audit record to FILE: every input and policy file with its sha256, the parameters in "
+    "force, every row with its one-line explanation; `fuchi verify FILE` re-runs it (docs/auditing.md).",
+)
 @set_option
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
@@ -216,6 +225,7 @@ def evaluate(
     warnings_file: str | None,
     overrides: tuple[str, ...],
     debug: bool,
+    record: str | None = None,
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
 
@@ -231,10 +241,13 @@ def evaluate(
     engine_name, notice = resolve_engine(policy, engine)
     if notice is not None:
         messages.info(notice)
-    source = evaluation.open_inputs(list(files), policy.schema)
-    totals = Totals(items=policy.items)
-    year_set, item_set = set(years), set(items)
-    seen_diagnostics: set[str] = set()
+    recorder = None
+    if record is not None:
+        from .output.record import Recorder, options_entry
+
+        _record_path_free(record, files, output, warnings_file)
+        options = options_entry(companies, years, items, engine_name)
+        recorder = Recorder(policy, policy_dir, files, options, ["fuchi", *sys.argv[1:]])
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         raw = cast(IO[bytes], buffer.buffer)
         writer: Writer
@@ -246,47 +259,97 @@ def evaluate(
             writer = TableWriter(buffer, policy, terminal=False)
         else:
             writer = WRITERS[fmt](buffer, policy)
-        warnings: list[str] = []
-        with progress(source.count_hint, "评估 evaluating") as advance:
 
-            def on_batch(result: evaluation.BatchResult) -> None:
-                totals.companies += result.companies
-                for ident, kind in result.flags:
-                    totals.flags.setdefault(kind, []).append(ident)
-                for row in result.rows:
-                    if (year_set and row.year not in year_set) or (item_set and row.item not in item_set):
-                        continue
-                    writer.row(row)
-                    totals.add(row.status, row.item, row.amount, row.payable_year)
-                warnings.extend(result.warnings)
-                for d in result.diagnostics:
-                    text = d.render()
-                    if text not in seen_diagnostics:
-                        seen_diagnostics.add(text)
-                        warnings.append(text)
-                advance(len(result.seen))
+        def sink(row: evaluation.Row) -> None:
+            if recorder is not None:  # the record always carries the one-liners; stdout only with --explain
+                recorder.row(row)
+                if not explain_rows:
+                    row = replace(row, explanation=None)
+            writer.row(row)
 
-            seen_ids: set[str] = set()
-
-            def on_batch_seen(result: evaluation.BatchResult) -> None:
-                seen_ids.update(ident for ident, *_ in result.seen if ident in companies)
-                on_batch(result)
-
-            evaluation.evaluate(
-                policy,
-                source,
-                on_batch_seen,
-                companies=frozenset(companies) if companies else None,
-                workers=workers,
-                explain=explain_rows,
-                engine=engine_name,
+        try:
+            totals, warnings = _run_evaluation(
+                policy, files, sink, companies, years, items, workers, explain_rows or recorder is not None, engine_name
             )
-        for ident in companies:
-            if ident not in seen_ids:
-                warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
-        writer.finish(totals, warnings)
+            writer.finish(totals, warnings)
+            if recorder is not None and record is not None:
+                recorder.finish(totals, warnings)
+                recorder.write(record)  # only a run that succeeded leaves a record (whole or not at all)
+        finally:
+            if recorder is not None:
+                recorder.close()
         _report_warnings(messages, warnings, warnings_file)
         _emit(buffer, output)
+
+
+def _record_path_free(record: str, files: Sequence[str], output: str | None, warnings_file: str | None) -> None:
+    """``--record FILE`` must not be an input, ``--output`` or ``--warnings`` (it would overwrite it)."""
+    import os
+
+    target = os.path.abspath(record)
+    for option, path in [*(("FILES", f) for f in files), ("--output", output), ("--warnings", warnings_file)]:
+        if path is not None and os.path.abspath(path) == target:
+            raise click.UsageError(f"--record {record!r} 与 {option} 是同一文件 / is the same file as {option}")
+
+
+def _run_evaluation(
+    policy: Policy,
+    files: Sequence[str],
+    sink: Callable[[evaluation.Row], None],
+    companies: Sequence[str],
+    years: Sequence[int],
+    items: Sequence[str],
+    workers: int | None,
+    explain: bool,
+    engine_name: str,
+) -> tuple[Totals, list[str]]:
+    """Evaluate FILES as ``evaluate`` does: each kept row to ``sink``; return the totals and every warning.
+
+    ``verify`` re-runs a record through this same loop, so that what it compares is what evaluate wrote.
+    """
+    source = evaluation.open_inputs(list(files), policy.schema)
+    totals = Totals(items=policy.items)
+    year_set, item_set = set(years), set(items)
+    seen_diagnostics: set[str] = set()
+    warnings: list[str] = []
+    with progress(source.count_hint, "评估 evaluating") as advance:
+
+        def on_batch(result: evaluation.BatchResult) -> None:
+            totals.companies += result.companies
+            for ident, kind in result.flags:
+                totals.flags.setdefault(kind, []).append(ident)
+            for row in result.rows:
+                if (year_set and row.year not in year_set) or (item_set and row.item not in item_set):
+                    continue
+                sink(row)
+                totals.add(row.status, row.item, row.amount, row.payable_year)
+            warnings.extend(result.warnings)
+            for d in result.diagnostics:
+                text = d.render()
+                if text not in seen_diagnostics:
+                    seen_diagnostics.add(text)
+                    warnings.append(text)
+            advance(len(result.seen))
+
+        seen_ids: set[str] = set()
+
+        def on_batch_seen(result: evaluation.BatchResult) -> None:
+            seen_ids.update(ident for ident, *_ in result.seen if ident in companies)
+            on_batch(result)
+
+        evaluation.evaluate(
+            policy,
+            source,
+            on_batch_seen,
+            companies=frozenset(companies) if companies else None,
+            workers=workers,
+            explain=explain,
+            engine=engine_name,
+        )
+    for ident in companies:
+        if ident not in seen_ids:
+            warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
+    return totals, warnings
 
 
 def _report_warnings(messages: Messages, warnings: Sequence[str], warnings_file: str | None) -> None:
@@ -314,6 +377,68 @@ def _emit(buffer: IO[str], output: str | None) -> None:
     buffer.seek(0)
     shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()
+
+
+@main.command("verify")
+@click.argument("record_file", metavar="RECORD", type=click.Path(dir_okay=False))
+@click.option(
+    "--engine",
+    type=click.Choice(["recorded", "auto", "sql", "clingo"]),
+    default="recorded",
+    show_default=True,
+    help="求解引擎 Engine of the re-run: the recorded one, or another to cross-check (results are the same).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="工作进程数 Worker processes (default: up to 2; 0 = in this process).",
+)
+@click.option("--debug", is_flag=True, hidden=True)
+@handle_errors
+def verify_command(record_file: str, engine: str, workers: int | None, debug: bool) -> None:
+    """核验审计记录 Verify an audit record (evaluate --record): re-run it and compare. Exit 0 when all matches.
+
+    \b
+    In order: the record's own sha256 (an edited record fails); every policy file and input file it
+    names, by sha256 (the first missing or changed file is named, recorded vs now); the policy re-loaded
+    with the recorded overrides (files, digests, parameters in force); then the evaluation re-run with
+    the recorded options, row by row (the first differing row: enterprise, year, item, field, recorded
+    vs now), the totals and the warnings. Exit 1 at the first difference.
+    """
+    from .drafting.overrides import apply_overrides
+    from .output import record as rec
+
+    messages = Messages()
+    doc = rec.read_record(record_file)
+    rec.check_files(record_file, doc)
+    root = rec.policy_root(doc)
+    policy = apply_overrides(load_policy(root), doc["policy"]["overrides"])
+    rec.check_policy(record_file, doc, policy)
+    if doc["fuchi"] != rec.fuchi_version():
+        messages.warning(
+            f"记录由 fuchi {doc['fuchi']} 生成，现为 {rec.fuchi_version()} / recorded with fuchi {doc['fuchi']}, "
+            f"verifying with {rec.fuchi_version()}"
+        )
+    options = doc["options"]
+    engine_name, notice = resolve_engine(policy, options["engine"] if engine == "recorded" else engine)
+    if notice is not None:
+        messages.info(notice)
+    inputs = [rec.input_path(e) for e in doc["inputs"]]
+    unknown = [i for i in options["items"] if i not in policy.items]
+    if unknown:
+        raise rec.VerifyError(record_file, f"options.items: 未知条款 unknown item {unknown[0]!r}")
+    checker = rec.RowChecker(record_file, doc["results"])
+    filters = (options["companies"], options["years"], options["items"])
+    totals, warnings = _run_evaluation(policy, inputs, checker.row, *filters, workers, True, engine_name)
+    checker.finish(doc, totals, warnings, rec.localiser(doc, root, inputs))
+    rec.check_files(record_file, doc)  # and nothing changed while it ran
+    click.echo(
+        f"核验通过 verified {record_file}: 政策 policy {policy.id} {policy.version} {policy.digest}; "
+        f"{len(doc['policy']['files'])} 个政策文件 policy files, {len(doc['inputs'])} 个输入文件 input files "
+        f"unchanged; {checker.count} 行 rows, 合计 totals and {len(warnings)} 条警告 warnings identical "
+        f"(engine {engine_name})"
+    )
 
 
 def _population_options(func: F) -> F:

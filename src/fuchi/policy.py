@@ -129,6 +129,8 @@ class Policy:
     overrides: tuple[Override, ...] = ()
     #: The digest of the policy's files alone (``digest`` without the overrides).
     files_digest: str = ""
+    #: Every file the digest covers, in digest order (:func:`digest_files`): what decided the results.
+    files: tuple[Path, ...] = ()
 
     def program(self) -> str:
         """Return the concatenated rule text (for tools that want one string)."""
@@ -514,6 +516,7 @@ def load_policy(path: str | Path) -> Policy:
         digest=_digest(root, [*rule_files, *(f for f in included if f not in rule_files)]),
         schema=load_schema(root, tuple(str(i) for i in items)),
         meta=meta,
+        files=tuple(digest_files(root, [*rule_files, *(f for f in included if f not in rule_files)])),
     )
     for p in parameters.values():  # type-check every parameter now, not mid-run
         try:
@@ -731,20 +734,32 @@ def included_files(root: Path, rule_files: list[Path]) -> list[Path]:
     return out
 
 
+def digest_files(root: Path, rule_files: list[Path]) -> list[Path]:
+    """The files that decide results, in digest order: metadata, parameters, messages, inputs, rules.
+
+    ``rule_files`` holds the rule files and every file they ``#include``; absent optional files are left out.
+    """
+    files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", root / "inputs.yaml", *rule_files]
+    return [f for f in files if f.exists()]
+
+
+def digest_of(contents: list[tuple[str, bytes]]) -> str:
+    """The policy digest of ``(path relative to the policy directory, bytes)`` pairs, in digest order."""
+    h = hashlib.sha256()
+    for rel, data in contents:
+        h.update(rel.encode())
+        h.update(b"\0")
+        h.update(data)
+        h.update(b"\0")
+    return "sha256:" + h.hexdigest()
+
+
 def _digest(root: Path, rule_files: list[Path]) -> str:
-    """sha256 over the files that decide results (metadata, parameters, messages, inputs, rules).
+    """sha256 over the files that decide results (:func:`digest_files`).
 
     ``rule_files`` holds the rule files and every file they ``#include``.
     """
-    h = hashlib.sha256()
-    files = [root / "policy.yaml", root / "parameters.yaml", root / "messages.yaml", root / "inputs.yaml", *rule_files]
-    for f in files:
-        if f.exists():
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(b"\0")
-            h.update(f.read_bytes())
-            h.update(b"\0")
-    return "sha256:" + h.hexdigest()
+    return digest_of([(f.relative_to(root).as_posix(), f.read_bytes()) for f in digest_files(root, rule_files)])
 
 
 def default_policy_dir() -> Path:
