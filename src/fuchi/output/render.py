@@ -863,10 +863,9 @@ class DiffTableWriter:
         data = totals.as_json()
         grid = Table(box=box.SIMPLE, title=Text("合计 Totals (原 base → 草案 draft)"))
         grid.add_column("")
-        for status in ("granted", "pending_assessment"):
-            label = "予以扶持 granted" if status == "granted" else "待评估（上限）pending (max)"
+        for label in ("予以扶持 granted", "待评估 pending (max)"):
             for side in ("原 base", "草案 draft", "差额 delta"):
-                grid.add_column(f"{label}\n{side}", justify="right")
+                grid.add_column(f"{side}\n{label}", justify="right")
 
         def cells(t: dict[str, dict[str, int]]) -> list[str]:
             out = []
