@@ -10,6 +10,7 @@ equal ``budget --set`` with that value.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -252,3 +253,22 @@ def test_sweep_refuses_bad_values(assignment: str, needle: str) -> None:
     assert result.exit_code == 1
     assert needle in result.stderr
     assert result.stdout == ""
+
+
+def test_diff_of_an_edited_rule_in_a_policy_copy(tmp_path: Path, population: list[str]) -> None:
+    """A drafter's edit of a rule (PUE ≤ 1.25 becomes PUE < 1.25) priced against the shipped policy."""
+    draft = tmp_path / "draft"
+    shutil.copytree(default_policy_dir(), draft)
+    rules = draft / "rules" / "24-compute.lp"
+    text = rules.read_text(encoding="utf-8")
+    assert "U > Max." in text
+    rules.write_text(text.replace("U > Max.", "U >= Max."), encoding="utf-8")
+    doc = ok_json("diff", *population, "--policy", str(draft), "--format", "json", "--workers", "0")
+    base = ok_json("evaluate", *population, "--format", "json", "--workers", "0")
+    edited = ok_json("evaluate", *population, "--policy", str(draft), "--format", "json", "--workers", "0")
+    assert doc["changes"] == _hand_diff(base, edited)
+    assert doc["changes"], "the generated population has projects at PUE exactly 1.25"
+    assert {c["item"] for c in doc["changes"]} == {"2.4.b"}
+    assert all(c["policy"]["status"] == "not_eligible" for c in doc["changes"])
+    assert doc["totals"]["enterprises"]["gain"] == 0
+    assert doc["policy"]["digest"] != doc["base"]["digest"]
