@@ -395,19 +395,95 @@ def test_duplicate_year_keys(tmp_path: Path) -> None:
     )
 
 
-def test_duplicate_keys_in_yaml_and_json(tmp_path: Path) -> None:
-    path = write(tmp_path, "d.yaml", "companies:\n  - id: A\n    name: x\n    name: y\n")
+_DUP = "键重复：同一映射中每个键只能出现一次"
+_DUP_EN = "duplicate key: each key at most once in a mapping"
+
+
+def dup(first: int | None = None) -> str:
+    """The expected text of a duplicate key (``first``: the line of the first occurrence, when shown)."""
+    if first is None:
+        return f"{_DUP} / {_DUP_EN}"
+    return f"{_DUP}（首次在第 {first} 行） / {_DUP_EN} (first at line {first})"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "who", "field", "got"),
+    [
+        # YAML: a field of an enterprise, a year of a by-year map, a field of a record, a city figure.
+        ("d.yaml", "companies:\n  - id: A\n    name: x\n    name: y\n", 4, "A", "name", f"{dup(3)}, got 'name'"),
+        ("d.yaml", "companies:\n  - id: A\n    revenue: {2026: 1, 2026: 2}\n", 3, "A", "revenue.2026",
+         f"{dup()}, got 2026"),
+        (
+            "d.yaml",
+            "companies:\n  - id: A\n  - id: B\n    events:\n      - {id: e, year: 2026}\n"
+            "      - id: f\n        cost: 1\n        cost: 2\n",
+            8, "B", "events[1].cost", f"{dup(7)}, got 'cost'",
+        ),
+        ("d.yaml", "city:\n  avg_growth: {2025: 0.1, 2025: 0.2}\n", 2, None, "city.avg_growth.2025",
+         f"{dup()}, got 2025"),
+        # No usable id: the enterprise is named by its position.
+        ("d.yaml", "companies:\n  - id: A\n  - id: B\n    id: C\n", 4, None, "companies[1].id", f"{dup(3)}, got 'id'"),
+        ("d.yaml", "companies:\n  - name: x\n    revenue: {2026: 1, 2026: 2}\n", 3, None,
+         "companies[0].revenue.2026", f"{dup()}, got 2026"),
+        ("d.yaml", "city: {}\ncity: {}\n", 2, None, "city", f"{dup(1)}, got 'city'"),
+        # JSON: the same places, the lines found too.
+        ("d.json", '{"companies": [{"id": "A", "revenue": {"2026": 1, "2026": 2}}]}', 1, "A", "revenue.2026",
+         f"{dup()}, got '2026'"),
+        (
+            "d.json",
+            '{"companies": [\n {"id": "A"},\n {"id": "B",\n  "events": [{"id": "e"},\n'
+            '   {"id": "f", "cost": 1,\n    "cost": 2}]}]}',
+            6, "B", "events[1].cost", f"{dup(5)}, got 'cost'",
+        ),
+        ("d.json", '{"companies": [{"id": "A"}, {"id": "A", "id": "B"}]}', 1, None, "companies[1].id",
+         f"{dup()}, got 'id'"),
+        ("d.json", '{"city": {"avg_growth": {"2025": 0.1,\n "2025": 0.2}}}', 2, None, "city.avg_growth.2025",
+         f"{dup(1)}, got '2025'"),
+        # JSON Lines: the line is the enterprise's.
+        ("d.jsonl", '{"id": "A"}\n{"id": "B", "revenue": {"2026": 1, "2026": 2}}\n', 2, "B", "revenue.2026",
+         f"{dup()}, got '2026'"),
+        ("d.jsonl", '{"id": "A", "name": "x", "name": "y"}\n', 1, "A", "name", f"{dup()}, got 'name'"),
+        ("d.jsonl", '{"id": "A"}\n\n{"id": "B", "events": [{"id": "e", "cost": 1, "cost": 2}]}\n', 3, "B",
+         "events[0].cost", f"{dup()}, got 'cost'"),
+        ("d.jsonl", '{"id": "C", "id": "D"}\n', 1, None, "id", f"{dup()}, got 'id'"),
+    ],
+)  # fmt: skip
+def test_duplicate_keys_name_the_enterprise_and_field(
+    tmp_path: Path, name: str, text: str, where: int, who: str | None, field: str, got: str
+) -> None:
+    path = write(tmp_path, name, text)
     with pytest.raises(InputError) as info:
         loader.read_document(path)
-    assert str(info.value) == (
-        f"{path}:4: 文件 file: 字段 field (top level): 同一映射中键重复 / duplicate key in one mapping, got 'name'"
-    )
-    path = write(tmp_path, "d.json", '{"companies": [{"id": "A", "revenue": {"2026": 1, "2026": 2}}]}')
-    with pytest.raises(InputError) as info:
-        loader.read_document(path)
-    assert str(info.value) == (
-        f"{path}: 文件 file: 字段 field (top level): 同一映射中键重复 / duplicate key in one mapping, got '2026'"
-    )
+    err = info.value
+    assert (err.file, err.line, err.company, err.field) == (path, where, who, field)
+    assert err.expected == f"{got} twice"
+    person = f"企业 enterprise {who!r}" if who is not None else "文件 file"
+    assert str(err) == f"{path}:{where}: {person}: 字段 field {field}: {got} twice"
+
+
+def test_duplicate_keys_in_policy_files(tmp_path: Path) -> None:
+    import shutil
+
+    from fuchi.errors import PolicyError
+    from fuchi.policy import default_policy_dir, load_policy
+
+    root = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), root)
+    params = root / "parameters.yaml"
+    lines = params.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.startswith("registered_district:"))
+    clause = next(n for n in range(at, len(lines)) if lines[n].startswith("  clause:"))
+    lines.insert(clause + 1, '  clause: "9"\n')
+    params.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(root)
+    assert (info.value.file, info.value.line) == (str(params), clause + 2)
+    assert info.value.text == (f"registered_district.clause: {dup(clause + 1)}, got 'clause' twice")
+    meta = root / "policy.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8") + "id: again\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(root)
+    assert info.value.file == str(meta) and info.value.text.startswith("id: 键重复")
 
 
 def test_lists_and_maps_must_be_lists_and_maps(tmp_path: Path) -> None:

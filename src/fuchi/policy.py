@@ -289,7 +289,8 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 
 def _load_yaml(path: Path) -> Any:
-    from .inputs.loader import StrictLoader  # decimals exactly as written (no binary floats), strict booleans
+    # Decimals exactly as written (no binary floats), strict booleans, no key given twice.
+    from .inputs.loader import DuplicateKeyError, duplicate_text, load_yaml_data
 
     try:
         data = path.read_bytes()
@@ -305,9 +306,11 @@ def _load_yaml(path: Path) -> Any:
             f"not valid UTF-8 text (byte {data[exc.start]:#04x}) / 不是有效的 UTF-8 文本", str(path), line
         ) from None
     try:
-        doc = yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+        doc = load_yaml_data(text.removeprefix("\ufeff"))
         _valid_text(doc, path)
         return doc
+    except DuplicateKeyError as exc:
+        raise PolicyError(f"{exc.field}: {duplicate_text(exc)}", str(path), exc.line) from None
     except RecursionError:
         raise PolicyError("nesting too deep / 嵌套过深", str(path)) from None
     except yaml.YAMLError as exc:

@@ -41,10 +41,14 @@ from .schema import Field, Schema, Text
 __all__ = [
     "HugeNumber",
     "IdRegistry",
+    "DuplicateKeyError",
     "StrictLoader",
+    "duplicate_text",
     "exact_decimal",
+    "field_path",
     "iter_jsonl",
     "load_yaml",
+    "load_yaml_data",
     "merge_city",
     "parse_city",
     "parse_company",
@@ -102,7 +106,8 @@ _TOO_MANY = (
 _ITEM_TYPE = '应为加引号的条款编号，如 "2.9" / expected a clause id as a quoted string, e.g. "2.9"'
 _ID_MISSING = "缺少企业 id / the enterprise has no id"
 _ID_BAD = "企业 id 应为不含 NUL 的非空字符串 / the enterprise id must be a non-empty string without NUL"
-_DUP_KEY = "同一映射中键重复 / duplicate key in one mapping"
+_DUP_KEY = "键重复：同一映射中每个键只能出现一次"
+_DUP_KEY_EN = "duplicate key: each key at most once in a mapping"
 _DOCUMENT = "应为含 city 和/或 companies 的映射 / expected a mapping with city and/or companies"
 _JSONL_OBJECT = "应为一个 JSON 对象（一个企业） / expected a JSON object (one enterprise)"
 _JSONL_ONE = (
@@ -721,11 +726,65 @@ class IdRegistry:
 
 
 class _DuplicateKeyError(yaml.constructor.ConstructorError):
-    """A mapping that gives the same key twice."""
+    """A mapping that gives the same key twice (raised while constructing; located by :func:`load_yaml_data`)."""
 
-    def __init__(self, key: object, mark: yaml.Mark | None) -> None:
-        super().__init__("while constructing a mapping", None, f"found duplicate key {_show(key)}", mark)
+    def __init__(self, key: object, node: yaml.MappingNode, first: yaml.Node, second: yaml.Node) -> None:
+        super().__init__("while constructing a mapping", None, f"found duplicate key {_show(key)}", second.start_mark)
         self.key = key
+        self.node = node
+        self.first = first
+        self.second = second
+
+
+class DuplicateKeyError(Exception):
+    """A key given twice in one mapping of a YAML or JSON document, located from the document's root.
+
+    Attributes:
+        key: The key as read (a string, or an int for an unquoted YAML ``2026``).
+        path: The keys and list indices from the root to the key, the key last (``("companies", 3, "revenue",
+            "2026")``).
+        ids: For each prefix of ``path`` (``ids[n]`` for ``path[:n]``), the ``id`` of the mapping found there when
+            it has exactly one string ``id`` and that is not the key given twice, else None.
+        line: The line of the second occurrence (1-based), when known.
+        first_line: The line of the first occurrence, when known.
+
+    """
+
+    def __init__(
+        self,
+        key: object,
+        path: tuple[str | int, ...],
+        ids: tuple[str | None, ...],
+        line: int | None,
+        first_line: int | None,
+    ) -> None:
+        super().__init__(key, path)
+        self.key = key
+        self.path = path
+        self.ids = ids
+        self.line = line
+        self.first_line = first_line
+
+    @property
+    def field(self) -> str:
+        """The path as text: ``companies[3].revenue.2026``."""
+        return field_path(self.path)
+
+
+def field_path(path: tuple[str | int, ...]) -> str:
+    """Write a document path as a field path: keys joined by ``.``, list indices as ``[k]``.
+
+    Args:
+        path: Keys and list indices from the root.
+
+    Returns:
+        The text, e.g. ``events[1].cost``; a key that is not short printable text is shown quoted.
+
+    """
+    out = ""
+    for part in path:
+        out = f"{out}[{part}]" if isinstance(part, int) else _key_path(out, part)
+    return out
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -742,17 +801,68 @@ class StrictLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Build a mapping, refusing a key given twice."""
-        seen: set[object] = set()
+        seen: dict[object, yaml.Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             try:
-                duplicate = key in seen
+                first = seen.get(key)
             except TypeError:  # unhashable: the base class reports it
                 break
-            if duplicate:
-                raise _DuplicateKeyError(key, key_node.start_mark)
-            seen.add(key)
+            if first is not None:
+                raise _DuplicateKeyError(key, node, first, key_node)
+            seen[key] = key_node
         return super().construct_mapping(node, deep)
+
+
+def _node_key(node: yaml.Node) -> str:
+    """A key node as a path component: its text as written (``2026``, ``name``), ``{…}``/``[…]`` if not a scalar."""
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return "{…}" if isinstance(node, yaml.MappingNode) else "[…]"
+
+
+def _node_id(node: yaml.MappingNode, duplicated: object) -> str | None:
+    """The ``id`` of a mapping node: its one string ``id`` value (None if absent, not text, or given twice)."""
+    values = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"]
+    if len(values) != 1 or duplicated == "id" or not isinstance(values[0], yaml.ScalarNode):
+        return None
+    value = values[0]
+    if value.tag != "tag:yaml.org,2002:str" or not value.value or "\x00" in value.value:
+        return None
+    return str(value.value)
+
+
+def _locate_yaml(root: yaml.Node, exc: _DuplicateKeyError) -> DuplicateKeyError:
+    """Find the mapping of ``exc`` under ``root`` (depth first, aliases visited once) and name its path."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...], tuple[yaml.Node, ...]]] = [(root, (), ())]
+    seen: set[int] = set()
+    found: tuple[tuple[str | int, ...], tuple[yaml.Node, ...]] = ((), ())
+    while stack:
+        node, path, nodes = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node is exc.node:
+            found = (path, (*nodes, node))
+            break
+        if isinstance(node, yaml.MappingNode):
+            children = [(v, (*path, _node_key(k)), (*nodes, node)) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(v, (*path, k), (*nodes, node)) for k, v in enumerate(node.value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    path, nodes = found
+    ids = tuple(
+        _node_id(n, exc.key if n is exc.node else None) if isinstance(n, yaml.MappingNode) else None for n in nodes
+    )
+    return DuplicateKeyError(
+        exc.key,
+        (*path, _node_key(exc.first)),
+        (*ids, None),
+        exc.second.start_mark.line + 1,
+        exc.first.start_mark.line + 1,
+    )
 
 
 _YAML_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
@@ -846,6 +956,34 @@ StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
+def load_yaml_data(text: str) -> object:
+    """Parse YAML text with :class:`StrictLoader`, locating a key given twice from the document's root.
+
+    Args:
+        text: The YAML text (one document).
+
+    Returns:
+        The document: dicts, lists, str, int, Decimal, bool, None.
+
+    Raises:
+        DuplicateKeyError: A mapping gives a key twice (with its path and both lines).
+        yaml.YAMLError: A syntax error.
+        RecursionError: Nesting too deep.
+
+    """
+    loader = StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        try:
+            return loader.construct_document(root)
+        except _DuplicateKeyError as exc:
+            raise _locate_yaml(root, exc) from None
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, file: str) -> object:
     """Parse YAML text with :class:`StrictLoader` (also for other modules holding contract data in YAML).
 
@@ -857,14 +995,14 @@ def load_yaml(text: str, file: str) -> object:
         The document: dicts, lists, str, int, Decimal, bool, None.
 
     Raises:
-        InputError: Syntax error or duplicate key (with the line when known).
+        InputError: Syntax error or duplicate key (with the line when known; a duplicate key names the
+            enterprise and field path).
 
     """
     try:
-        return yaml.load(text, Loader=StrictLoader)
-    except _DuplicateKeyError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise InputError(file, None, "", f"{_DUP_KEY}, got {_show(exc.key)}", line) from None
+        return load_yaml_data(text)
+    except DuplicateKeyError as exc:
+        raise _duplicate(exc, file, jsonl=False) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -879,37 +1017,142 @@ def load_yaml(text: str, file: str) -> object:
         raise InputError(file, None, "", _TOO_DEEP) from None
 
 
+def duplicate_text(exc: DuplicateKeyError) -> str:
+    """What a duplicate key message says was expected and found (Chinese, then English).
+
+    Args:
+        exc: The duplicate key.
+
+    Returns:
+        ``键重复：每个键只能出现一次 / duplicate key: each key at most once, got 'name' twice (first at line 3)``.
+
+    """
+    first = exc.first_line
+    where = "" if first is None or first == exc.line else f"（首次在第 {first} 行）"
+    where_en = "" if not where else f" (first at line {first})"
+    return f"{_DUP_KEY}{where} / {_DUP_KEY_EN}{where_en}, got {_show(exc.key)} twice"
+
+
+def _duplicate(exc: DuplicateKeyError, file: str, *, jsonl: bool, line: int | None = None) -> InputError:
+    """The input error of a duplicate key: the enterprise by id (else by position) and the field path.
+
+    ``jsonl``: the document is one enterprise (a JSON Lines line); else a document of ``city`` and
+    ``companies``, whose ``companies[k]`` are the enterprises.
+    """
+    path = exc.path
+    at: int | None = None
+    if jsonl:
+        at = 0
+    elif len(path) > 2 and path[0] == "companies" and isinstance(path[1], int):
+        at = 2
+    ident = exc.ids[at] if at is not None and at < len(exc.ids) else None
+    if ident is not None and at is not None:
+        company, field = ident, field_path(path[at:])
+    else:
+        company, field = None, field_path(path)
+    return InputError(file, company, field, duplicate_text(exc), line if line is not None else exc.line)
+
+
 # ---- JSON -------------------------------------------------------------------------------------------------
 
 
-class _JsonDuplicateKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class _JsonDuplicateAt(Exception):
+    """The positions of a key given twice (the second pass of :func:`_json_lines_of`)."""
+
+    def __init__(self, first: int, second: int) -> None:
+        super().__init__(first, second)
+        self.first = first
+        self.second = second
 
 
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _JsonDuplicateKeyError(key)
-        out[key] = value
-    return out
+def _json_options(hook: Callable[[list[tuple[str, Any]]], dict[str, Any]]) -> dict[str, Any]:
+    # NaN/Infinity become non-finite Decimals so that validation rejects them naming the field.
+    return {"parse_float": exact_decimal, "parse_int": _int_of, "parse_constant": Decimal, "object_pairs_hook": hook}
 
 
-def _load_json(text: str, file: str, line: int | None) -> object:
-    """Parse JSON exactly; ``line`` is the JSON Lines line (None: a whole .json file)."""
+def _json_lines_of(text: str) -> tuple[int, int] | None:
+    """The lines of the second and first occurrence of the first key given twice (None if not found).
+
+    Only on the error path: the text is parsed again by :mod:`json`'s pure-Python scanner, whose object
+    parser is wrapped to see where each value starts (the C scanner tells no positions). Objects close in the
+    same order in both scanners, so the object found is the one :func:`_load_json` found.
+    """
+    decoder = json.JSONDecoder(**_json_options(dict))
+    parse = json.decoder.JSONObject  # type: ignore[attr-defined]
+
+    def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any, *rest: Any) -> Any:
+        starts: list[int] = []
+
+        def scan(string: str, idx: int) -> Any:
+            starts.append(idx)
+            return scan_once(string, idx)
+
+        def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            first: dict[str, int] = {}
+            for (key, _), at in zip(pairs, starts, strict=False):
+                if key in first:
+                    raise _JsonDuplicateAt(first[key], at)
+                first[key] = at
+            return dict(pairs)
+
+        object_hook, _pairs_hook, *memo = rest
+        return parse(s_and_end, strict, scan, object_hook, hook, *memo)
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     try:
-        # NaN/Infinity become non-finite Decimals so that validation rejects them naming the field.
-        return json.loads(
-            text,
-            parse_float=exact_decimal,
-            parse_int=_int_of,
-            parse_constant=Decimal,
-            object_pairs_hook=_json_object,
-        )
-    except _JsonDuplicateKeyError as exc:
-        raise InputError(file, None, "", f"{_DUP_KEY}, got {_show(exc.key)}", line) from None
+        decoder.decode(text)
+    except _JsonDuplicateAt as at:
+        # The line of the colon before each value (a key's line: JSON strings hold no raw line break).
+        return tuple(text.count("\n", 0, text.rindex(":", 0, v)) + 1 for v in (at.second, at.first))  # type: ignore[return-value]
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _locate_json(doc: object, target: dict[str, Any], key: str) -> tuple[tuple[str | int, ...], tuple[str | None, ...]]:
+    """The path from ``doc`` to the dict ``target`` (found by identity, depth first) and the ids along it."""
+    stack: list[tuple[object, tuple[str | int, ...], tuple[object, ...]]] = [(doc, (), ())]
+    while stack:
+        value, path, values = stack.pop()
+        if value is target:
+            found = (*values, value)
+            ids = tuple(
+                v["id"]
+                if isinstance(v, dict) and isinstance(v.get("id"), str) and v["id"] and "\x00" not in v["id"]
+                and not (v is target and key == "id")
+                else None
+                for v in found
+            )  # fmt: skip
+            return (*path, key), (*ids, None)
+        if isinstance(value, dict):
+            stack.extend(reversed([(v, (*path, k), (*values, value)) for k, v in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(v, (*path, k), (*values, value)) for k, v in enumerate(value)]))
+    return (key,), (None, None)
+
+
+def _load_json(text: str, file: str, line: int | None, *, jsonl: bool | None = None) -> object:
+    """Parse JSON exactly; ``line`` is the JSON Lines line (None: a whole .json file).
+
+    A key given twice is an :class:`InputError` naming the enterprise (``jsonl``: the document is one
+    enterprise; default: when ``line`` is given) and the field path, e.g. ``revenue.2026``.
+    """
+    duplicated: list[tuple[dict[str, Any], str]] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs) and not duplicated:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicated.append((out, key))
+                    break
+                seen.add(key)
+        return out
+
+    try:
+        doc = json.loads(text, **_json_options(hook))
     except json.JSONDecodeError as exc:
         raise InputError(
             file,
@@ -920,6 +1163,13 @@ def _load_json(text: str, file: str, line: int | None) -> object:
         ) from None
     except RecursionError:
         raise InputError(file, None, "", _TOO_DEEP, line) from None
+    if duplicated:
+        target, key = duplicated[0]
+        path, ids = _locate_json(doc, target, key)
+        lines = _json_lines_of(text) if line is None else None
+        dup = DuplicateKeyError(key, path, ids, *(lines or (line, None)))
+        raise _duplicate(dup, file, jsonl=line is not None if jsonl is None else jsonl)
+    return doc
 
 
 def parse_jsonl_line(text: str, file: str, line: int, schema: Schema | None = None) -> Company:
