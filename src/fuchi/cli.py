@@ -482,6 +482,20 @@ def _population_options(func: F) -> F:
     return func
 
 
+def _write_report(
+    write: Callable[[IO[str]], None],
+    messages: Messages,
+    warnings: Sequence[str],
+    warnings_file: str | None,
+    output: str | None,
+) -> None:
+    """Write a finished report to a temporary file, report the warnings, then deliver it whole."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
+        write(buffer)
+        _report_warnings(messages, warnings, warnings_file)
+        _emit(buffer, output)
+
+
 def _engine_for(policy: Policy, engine: str, messages: Messages) -> tuple[Policy, str]:
     name, notice = resolve_engine(policy, engine)
     if notice is not None:
@@ -603,10 +617,7 @@ def budget_command(
         "html": budget_html,
         "table": write_budget_table,
     }
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
-        writers[fmt](buffer, policy, budget, warnings)
-        _report_warnings(messages, warnings, warnings_file)
-        _emit(buffer, output)
+    _write_report(lambda out: writers[fmt](out, policy, budget, warnings), messages, warnings, warnings_file, output)
 
 
 @main.command("sweep")
@@ -649,10 +660,11 @@ def sweep_command(
     with progress(source.count_hint, "评估 evaluating"):
         results, warnings = budgets(runs, source, workers=workers)
     writers = {"json": sweep_json, "csv": sweep_csv, "markdown": sweep_markdown, "table": write_sweep_table}
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
-        writers[fmt](buffer, policy, name, values, results, warnings)
-        _report_warnings(messages, warnings, warnings_file)
-        _emit(buffer, output)
+
+    def write(out: IO[str]) -> None:
+        writers[fmt](out, policy, name, values, results, warnings)
+
+    _write_report(write, messages, warnings, warnings_file, output)
 
 
 @main.command(name="compile")
