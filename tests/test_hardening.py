@@ -536,6 +536,61 @@ def test_table_of_few_rows_is_unchanged_by_chunking(monkeypatch: pytest.MonkeyPa
     assert chunked.stdout == whole.stdout
 
 
+def test_table_of_a_population_is_aligned_and_the_same_for_both_engines(tmp_path: Path) -> None:
+    """The rows laid out line by line (issue 11.10): aligned columns whatever the chunk, any engine, same bytes."""
+    import json
+    import re
+
+    from rich.cells import cell_len
+
+    path = tmp_path / "p.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "250", str(path), "--seed", "7"], check=True)
+    with path.open("a", encoding="utf-8") as fh:  # CJK, escapes and a long id among the generated ones
+        fh.write(json.dumps({"id": "宽字符企业" * 3, "name": "上海", "fraud": True}, ensure_ascii=False) + "\n")
+        fh.write(json.dumps({"id": "Z\x1b[31m\nZ", "fraud": True}) + "\n")
+    outs = {}
+    for engine in ("sql", "clingo"):
+        result = subprocess.run(
+            [FUCHI, "evaluate", CITY, str(path), "--engine", engine, "--workers", "0", "--format", "table"],
+            capture_output=True,
+        )
+        assert result.returncode == 0, result.stderr.decode()
+        outs[engine] = result.stdout
+    assert outs["sql"] == outs["clingo"]  # byte-identical across engines
+    text = outs["sql"].decode("utf-8")
+    rows = subprocess.run(
+        [FUCHI, "evaluate", CITY, str(path), "--workers", "0", "--format", "csv"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    n = len(rows.splitlines()) - 1
+    assert n > 1000  # more than one chunk
+    lines = text.split("\n")
+    head = next(k for k, line in enumerate(lines) if line.lstrip().startswith("━"))
+    end = next(k for k in range(head + 1, len(lines)) if not lines[k].strip())
+    body = lines[head + 1 : end]
+    width = cell_len(lines[head])
+    assert {cell_len(line) for line in body} == {width}  # every line as wide as the header rule
+
+    def cells(line: str, start: int, stop: int) -> str:  # the characters at cells [start, stop)
+        out, at = "", 0
+        for ch in line:
+            if start <= at < stop:
+                out += ch
+            at += cell_len(ch)
+        return out
+
+    # The columns never move: a row's first line has its year at the same cells as the header's "Year", and
+    # between every two columns the same three cells are blank on every line.
+    header = next(line for line in lines if "Enterprise" in line)
+    year = header.index("Year")  # (ASCII before it: characters are cells)
+    firsts = [line for line in body if re.fullmatch(r"20\d\d", cells(line, year, year + 4))]
+    assert len(firsts) == n  # one first line per row; the others continue a wrapped cell
+    gaps = [m.start() for m in re.finditer(r"   (?=\S)", header)]
+    assert len(gaps) >= 6
+    for line in body:
+        assert all(cells(line, g, g + 3) == "   " for g in gaps), line
+    assert "\x1b" not in text and "Z\\x1b[31m\\nZ" in text and "宽字符企业宽字符企业" in text
+
+
 # ---- 11. smaller: directories, FIFOs, encodings, output files, booleans, years ------------------------------
 
 

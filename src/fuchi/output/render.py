@@ -7,12 +7,14 @@ never interpreted as rich markup: cells are ``Text`` objects and messages are pr
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, Protocol
 
 from rich import box
+from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -211,12 +213,63 @@ def _csv_line(cells: Sequence[str]) -> str:
     return ",".join('"' + c.replace('"', '""') + '"' if any(x in c for x in ',"\r\n') else c for c in cells) + "\n"
 
 
-class TableWriter:
-    """Prints the rows as a rich table, then the totals by item and payable year.
+_WORD = re.compile(r"\s*\S+\s*")
 
-    Memory stays bounded whatever the number of rows: they are printed in chunks of :attr:`CHUNK`. Up to
-    that many rows make one table, as wide as its content; beyond, the first chunk's column widths are kept
-    for every later chunk, printed without the title and header, so the table reads as one.
+
+def _divide(text: str, width: int) -> list[str]:
+    """Split one line of text into pieces of at most ``width`` cells, as rich wraps a cell (``overflow="fold"``).
+
+    Words (a run of non-space with the spaces after it) go whole onto a line when they fit, else onto the
+    next; a word wider than a line is folded by cells (a CJK character is two cells and never split). The
+    same breaks as rich's own wrapping, so the table looks as it did when rich laid out every row.
+    """
+    breaks: list[int] = []
+    offset = 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group(0)
+        size = cell_len(word.rstrip())
+        if width - offset >= size:
+            offset += cell_len(word)
+        elif size > width:
+            pieces = chop_cells(word, width)
+            for k, piece in enumerate(pieces):
+                if start:
+                    breaks.append(start)
+                if k == len(pieces) - 1:
+                    offset = cell_len(piece)
+                else:
+                    start += len(piece)
+        elif offset and start:
+            breaks.append(start)
+            offset = cell_len(word)
+    if not breaks:
+        return [text]
+    bounds = [0, *breaks, len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _cell_lines(text: str, width: int, right: bool) -> list[str]:
+    """A cell's lines, each exactly ``width`` cells: wrapped, then padded (``right``: on the left)."""
+    pieces = [text] if cell_len(text) <= width else _divide(text, width)
+    if not right:
+        return [set_cell_size(p, width) for p in pieces]  # (crops the space ending a full line; pads)
+    out = []
+    for piece in pieces:
+        piece = piece.rstrip()
+        size = cell_len(piece)
+        out.append(set_cell_size(piece, width) if size > width else " " * (width - size) + piece)
+    return out
+
+
+class TableWriter:
+    """Prints the rows as a table, then the totals by item and payable year.
+
+    Memory stays bounded whatever the number of rows: they are printed in chunks of :attr:`CHUNK`. The
+    column widths are rich's layout of the first chunk (as wide as its content, within :data:`TABLE_WIDTH`)
+    and kept for every later chunk, so the table reads as one. Rich prints the title, the header and the
+    totals; the data rows are laid out here, line by line, with rich's wrapping and cell widths (CJK
+    characters take two cells): rich's table layout costs about a millisecond per row, ten times the
+    evaluation itself, and every row of one table has the same columns anyway.
     """
 
     CHUNK = 1000
@@ -237,9 +290,10 @@ class TableWriter:
         self.rows: list[Row] = []
         self.console: Console | None = None
         self.chunks = 0
-        self.widths: list[int] | None = None  # of every column but the last, once a chunk has been printed
+        self.widths: list[int] | None = None  # of every column, once the first chunk has been measured
         self.bottom = ""  # the table's bottom edge, printed after the last chunk
         self.explained = False
+        self.styled: dict[tuple[str, str], str] = {}  # (status, padded text) -> the text in its colour
 
     def row(self, row: Row) -> None:
         """Keep one row; print the chunk when it is full."""
@@ -267,52 +321,83 @@ class TableWriter:
         extra = overrides_line(self.policy.override_map())
         return f"{title}\n{extra}" if extra else title
 
+    def _cells(self, r: Row) -> list[str]:
+        cells = [
+            clean(r.company),
+            str(r.year),
+            clean(r.item),
+            STATUS_LABELS.get(r.status, r.status),
+            f"{r.amount:,}",
+            "" if r.payable_year is None else str(r.payable_year),
+            clean(r.reason),
+        ]
+        if self.explained:
+            cells.append(clean(r.explanation or ""))
+        return cells
+
+    def _table(self, columns: list[tuple[str, str]], widths: list[int] | None, rows: list[list[str]]) -> Table:
+        table = Table(title=Text(clean_lines(self._title())), box=box.SIMPLE_HEAVY, show_lines=False)
+        for k, (header, justify) in enumerate(columns):
+            width = widths[k] if widths is not None else None
+            table.add_column(header, justify=justify, overflow="fold", width=width)  # type: ignore[arg-type]
+        for cells in rows:
+            table.add_row(*(Text(c) for c in cells))
+        return table
+
+    def _measure(self, console: Console, columns: list[tuple[str, str]], rows: list[list[str]]) -> list[int]:
+        """The column widths of the first chunk: rich's own layout of those rows (content, within the width)."""
+        table = self._table(columns, None, rows)
+        measure = getattr(table, "_calculate_column_widths", None)  # (rich's private layout, to keep its look)
+        if measure is not None:
+            padding = 2  # one space each side of a cell
+            edges = 1 + len(columns)  # the box: an edge each side and a divider between columns, one cell each
+            options = console.options.update_width(console.options.max_width - edges)  # (as Table does)
+            return [w - padding for w in measure(console, options)]
+        # Without it: each column as wide as its widest line; the last takes what is left, at least 20 cells.
+        widths = [max(cell_len(line) for c in [h, *(r[k] for r in rows)] for line in c.split("\n"))
+                  for k, (h, _) in enumerate(columns)]  # fmt: skip
+        room = console.width - sum(widths[:-1]) - 3 * len(widths) - 1
+        return [*widths[:-1], max(20, min(widths[-1], room))]
+
     def _flush(self, last: bool) -> None:
         console = self._get_console()
-        first = self.chunks == 0
-        table = Table(
-            title=Text(clean_lines(self._title())) if first else None,
-            box=box.SIMPLE_HEAVY,
-            show_lines=False,
-            show_header=first,
-        )
         columns = list(self.COLUMNS) + ([("解释\nExplanation", "left")] if self.explained else [])
-        for k, (header, justify) in enumerate(columns):
-            width = self.widths[k] if self.widths is not None and k < len(self.widths) else None
-            table.add_column(header, justify=justify, overflow="fold", width=width)  # type: ignore[arg-type]
-        for r in self.rows:
-            cells: list[Any] = [
-                Text(clean(r.company)),
-                str(r.year),
-                r.item,
-                Text(STATUS_LABELS.get(r.status, r.status), style=STATUS_STYLE.get(r.status, "")),
-                f"{r.amount:,}",
-                "" if r.payable_year is None else str(r.payable_year),
-                Text(clean(r.reason)),
-            ]
-            if self.explained:
-                cells.append(Text(clean(r.explanation or "")))
-            table.add_row(*cells)
+        rows = [self._cells(r) for r in self.rows]
+        statuses = [r.status for r in self.rows]
         self.rows = []
+        if self.widths is None:
+            self.widths = self._measure(console, columns, rows)
+            with console.capture() as capture:  # title, header and edges: rich's, at these widths
+                console.print(self._table(columns, self.widths, []))
+            lines = capture.get().splitlines(keepends=True)
+            if lines and not lines[-1].strip():
+                self.bottom = lines.pop()  # printed once, after the last chunk
+            self.out.write("".join(lines))
         self.chunks += 1
-        if first and last:  # one chunk: the whole table, as it always was
-            console.print(table)
-            return
-        if first:
-            measure = getattr(table, "_calculate_column_widths", None)  # (rich's own layout, to keep it)
-            if measure is not None:
-                padding = 2  # one space each side of a cell
-                self.widths = [w - padding for w in measure(console, console.options)[:-1]]
-        with console.capture() as capture:
-            console.print(table)
-        lines = capture.get().splitlines(keepends=True)
-        if not first and lines and not lines[0].strip():
-            lines = lines[1:]  # the top edge: the previous chunk continues here
-        if lines and not lines[-1].strip():
-            self.bottom = lines.pop()  # printed once, after the last chunk
-        self.out.write("".join(lines))
+        widths = self.widths
+        right = [justify == "right" for _, justify in columns]
+        styled = console.is_terminal and not console.no_color
+        out: list[str] = []
+        for status, cells in zip(statuses, rows, strict=True):
+            parts = [_cell_lines(c, w, j) for c, w, j in zip(cells, widths, right, strict=True)]
+            if styled and status in STATUS_STYLE:
+                parts[3] = [self._styled(console, status, piece) for piece in parts[3]]
+            height = max(len(p) for p in parts)
+            for k in range(height):
+                line = "   ".join(p[k] if k < len(p) else " " * w for p, w in zip(parts, widths, strict=True))
+                out.append(f"  {line}  \n")
+        self.out.write("".join(out))
         if last:
             self.out.write(self.bottom)
+
+    def _styled(self, console: Console, status: str, piece: str) -> str:
+        """A status cell line in its colour (on a terminal; rendered by rich once per status and text)."""
+        key = (status, piece)
+        if key not in self.styled:
+            with console.capture() as capture:
+                console.print(Text(piece, style=STATUS_STYLE[status]), end="", soft_wrap=True)
+            self.styled[key] = capture.get()
+        return self.styled[key]
 
 
 def _totals_tables(totals: Totals) -> Table:
