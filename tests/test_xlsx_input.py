@@ -153,3 +153,79 @@ def test_unreadable_workbooks_refused(tmp_path: Path, name: str, content: bytes,
     assert result.stdout == ""
     assert result.stderr.startswith(f"错误 error: {path}: 文件 file: ")
     assert expected in result.stderr
+
+
+# ---- the city sheet: a year's cell is located like any other ----------------------------------------------
+
+CITY_SHEET = "城市数据 City"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (_set(CITY_SHEET, "A3", None), f"{CITY_SHEET}!A3: 缺少年度 / missing the year"),
+        (_set(CITY_SHEET, "A3", 1800), f"{CITY_SHEET}!A3: 应为 1900 至 2200 之间的年份 / expected a year from 1900"),
+        (
+            lambda wb: wb[CITY_SHEET].cell(3, 1, wb[CITY_SHEET]["A2"].value),
+            f"{CITY_SHEET}!B3: ",
+        ),
+        (_set(CITY_SHEET, "A3", "2026年"), f"{CITY_SHEET}!A3: 应为年份（数字） / expected a year (a number)"),
+    ],
+)
+def test_city_year_cells_are_named(tmp_path: Path, template: Path, edit: Any, expected: str) -> None:
+    result = _one(template, tmp_path, edit)
+    assert result.exit_code == 1
+    assert expected in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_city_figure_given_twice_names_both_cells(tmp_path: Path, template: Path) -> None:
+    result = _one(template, tmp_path, lambda wb: wb[CITY_SHEET].cell(3, 1, wb[CITY_SHEET]["A2"].value))
+    assert "重复，首次在 城市数据 City!B2 / " in result.stderr and "is given twice, first at 城市数据 City!B2" in (
+        result.stderr
+    ), result.stderr
+
+
+# ---- streaming: big workbooks are read row by row -------------------------------------------------------
+
+
+def test_workbooks_are_read_streaming(tmp_path: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """openpyxl's read-only mode (one row at a time), closed afterwards; results as before."""
+    opened: list[Any] = []
+    real = openpyxl.load_workbook
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        wb = real(*args, **kwargs)
+        opened.append((kwargs, wb))
+        return wb
+
+    path = fill(template, _shipped(), tmp_path / "filled.xlsx")
+    monkeypatch.setattr(openpyxl, "load_workbook", spy)
+    streamed = results(str(path))
+    assert opened and all(kw.get("read_only") is True and kw.get("data_only") is False for kw, _ in opened)
+    assert all(wb._archive.fp is None for _, wb in opened)  # closed
+    monkeypatch.undo()
+    assert streamed["results"] == results(str(ROOT / "facts/city.yaml"), str(ROOT / "facts/companies.yaml"))["results"]
+
+
+def test_a_wrong_sheet_dimension_loses_no_row(tmp_path: Path, template: Path) -> None:
+    """Read-only mode trusts a sheet's ``<dimension>``; some writers get it wrong: every row is read anyway."""
+    import re
+    import zipfile
+
+    path = fill(template, _shipped(), tmp_path / "filled.xlsx")
+    wrong = tmp_path / "wrong.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(wrong, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data, n = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+                assert n == 1
+            dst.writestr(info, data)
+    assert results(str(wrong))["results"] == results(str(path))["results"]
+
+
+def test_merged_cells_are_found_in_any_sheet(tmp_path: Path, template: Path) -> None:
+    result = _one(template, tmp_path, lambda wb: wb["活动（2.9）"].merge_cells("C7:D9"))
+    assert result.exit_code == 1
+    assert "活动（2.9）!C7:D9: 不支持合并单元格" in result.stderr, result.stderr

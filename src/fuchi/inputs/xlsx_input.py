@@ -6,20 +6,26 @@ then become the same document a YAML file gives and go through the same validati
 (:func:`fuchi.inputs.loader.parse_company`), whose messages also name the cell. Formulas, merged cells, a
 legacy ``.xls``, an encrypted (password-protected) or corrupt file are refused.
 
-Read with openpyxl: it reports what a strict reader must see — formulas as formulas (not their cached
-results), merged ranges, and which numbers are dates.
+Read with openpyxl in read-only mode, which streams each sheet's XML row by row (a 100,000-row workbook
+is read without a cell object per cell kept in memory): it reports what a strict reader must see —
+formulas as formulas (not their cached results) and which numbers are dates. Merged ranges, which
+read-only mode does not parse, are found by scanning the sheet's XML for ``<mergeCell>`` before any row
+is read. (python-calamine reads faster but gives formulas' cached results, so a formula would pass for
+a value.)
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .records import City, Company
+from .records import MAX_YEAR, MIN_YEAR, City, Company
 from .schema import Schema
 from .workbook import NOTES, VALUES, Column, Sheet, layout
 
@@ -36,7 +42,7 @@ def _at(path: str, ref: str, text: str) -> InputError:
 
 
 def _open(path: str) -> Any:
-    """The workbook (formulas kept as formulas), or a clear refusal."""
+    """The workbook, read-only (streamed; formulas kept as formulas), or a clear refusal."""
     import openpyxl
 
     p = Path(path)
@@ -54,7 +60,7 @@ def _open(path: str) -> Any:
             "an encrypted (password-protected) or legacy .xls workbook: remove the password, save as .xlsx",
         )
     try:
-        return openpyxl.load_workbook(path, data_only=False)
+        return openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise _refuse(
             path, f"不是可读的 .xlsx 工作簿（文件损坏？） / not a readable .xlsx workbook (corrupt?): {exc}"
@@ -78,13 +84,17 @@ def read_workbook(path: str, schema: Schema) -> tuple[City | None, list[Company]
     """
     from .loader import parse_city, parse_company
 
-    city, companies, city_cells, cells = _document(path, schema)
-    out = []
-    for n, (ident, data) in enumerate(companies.items()):
+    city, companies, city_cells, _ = _document(path, schema)
+    out: list[Company] = []
+    for n, ident in enumerate(list(companies)):
+        data = companies.pop(ident)  # (the raw values go as the enterprises are made)
         try:
             out.append(parse_company(data, path, n, None, schema))
         except InputError as exc:
-            at = _cell_of(exc.field, cells[ident])
+            # The cells of one enterprise are found by reading the workbook again, for it alone: a
+            # cell reference kept for every value of every enterprise would double the memory of a big file.
+            _, _, _, cells = _document(path, schema, track=ident)
+            at = _cell_of(exc.field, cells.get(ident, {}))
             raise InputError(exc.file, exc.company, f"{at} {exc.field}" if at else exc.field, exc.expected) from None
     parsed_city = None
     if city:
@@ -108,21 +118,41 @@ def workbook_document(path: str, schema: Schema) -> dict[str, Any]:
     return doc
 
 
+class _NoCells(dict[str, str]):
+    """Where the cells of an enterprise not tracked go: nowhere."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        pass
+
+    def setdefault(self, key: str, default: str = "", /) -> str:
+        return default
+
+
 def _document(
-    path: str, schema: Schema
+    path: str, schema: Schema, track: str | None = None
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, str]]]:
-    """City figures, enterprises by id, and the cell of every value (city's; each enterprise's)."""
+    """City figures, enterprises by id, the city's cells, and the cell of every value of enterprise ``track``."""
     wb = _open(path)
+    try:
+        return _read(path, wb, schema, track)
+    finally:
+        wb.close()  # (read-only mode keeps the file open)
+
+
+def _read(
+    path: str, wb: Any, schema: Schema, track: str | None
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, str]]]:
     sheets = {s.name: s for s in layout(schema)}
     for ws in wb.worksheets:
         if ws.title not in sheets and ws.title not in (NOTES, VALUES):
             expected = "、".join(sheets)
             raise _refuse(path, f"未知工作表 unknown sheet {ws.title!r}; 应为 expected one of: {expected}")
-        if ws.merged_cells.ranges:
-            first = sorted(str(r) for r in ws.merged_cells.ranges)[0]
-            raise _at(path, f"{ws.title}!{first}", "不支持合并单元格 / merged cells are not accepted")
+        merged = _merged_ranges(wb, ws)
+        if merged:
+            raise _at(path, f"{ws.title}!{min(merged)}", "不支持合并单元格 / merged cells are not accepted")
     companies: dict[str, dict[str, Any]] = {}
-    cells: dict[str, dict[str, str]] = {}  # enterprise -> field path -> cell
+    cells: dict[str, dict[str, str]] = {}  # enterprise -> field path -> cell (of ``track`` only)
+    nowhere = _NoCells()
     city: dict[str, Any] = {}
     city_cells: dict[str, str] = {}
     for sheet in sheets.values():
@@ -130,7 +160,7 @@ def _document(
             continue
         for _row_number, row in _rows(path, wb[sheet.name], sheet):
             if sheet.shape in ("city", "city_values"):
-                _city_row(sheet, row, city, city_cells)
+                _city_row(path, sheet, row, city, city_cells)
                 continue
             ident, ident_cell = row[0]
             if ident is None:
@@ -139,11 +169,13 @@ def _document(
                 if ident in companies:
                     raise _at(path, ident_cell, f"企业 enterprise {ident!r} 重复 / appears twice")
                 companies[ident] = {"id": ident}
-                cells[ident] = {"id": ident_cell}
+                if ident == track:
+                    cells[ident] = {"id": ident_cell}
+                where = cells.get(ident, nowhere)
                 for column, (value, cell) in zip(sheet.columns[1:], row[1:], strict=True):
                     if value is not None:
                         companies[ident][column.key] = value
-                        cells[ident][column.key] = cell
+                        where[column.key] = cell
                 continue
             if ident not in companies:
                 raise _at(
@@ -151,7 +183,7 @@ def _document(
                     ident_cell,
                     f"企业 enterprise {ident!r} 不在 is not in 企业 Enterprises（请先在该表登记 add it there）",
                 )
-            _detail_row(path, sheet, row, companies[ident], cells[ident])
+            _detail_row(path, sheet, row, companies[ident], cells.get(ident, nowhere))
     return city, companies, city_cells, cells
 
 
@@ -166,8 +198,37 @@ def _cell_of(field: str, cells: dict[str, str]) -> str | None:
     return None
 
 
-def _rows(path: str, ws: Any, sheet: Sheet) -> list[tuple[int, list[tuple[Any, str]]]]:
-    """The filled rows of a sheet, each cell converted for its column, after checking the header."""
+_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=[\"']([^\"']*)[\"']")
+_SCAN = 1 << 20
+
+
+def _merged_ranges(wb: Any, ws: Any) -> list[str]:
+    """The merged ranges of a sheet, from its XML (streamed in 1 MiB pieces; a read-only sheet has none)."""
+    part = getattr(ws, "_worksheet_path", None)
+    archive = getattr(wb, "_archive", None)
+    if part is None or archive is None:  # (not a read-only sheet: openpyxl parsed them)
+        return sorted(str(r) for r in ws.merged_cells.ranges)
+    found: list[str] = []
+    tail = b""
+    with archive.open(part) as fh:
+        while True:
+            chunk = fh.read(_SCAN)
+            data = tail + chunk
+            end = len(data) if not chunk else max(0, data.rfind(b"<"))  # a tag cut by the piece waits
+            found.extend(m.group(1).decode("ascii", "replace") for m in _MERGE.finditer(data, 0, end))
+            if not chunk:
+                return found
+            tail = data[end:]
+
+
+def _rows(path: str, ws: Any, sheet: Sheet) -> Iterator[tuple[int, list[tuple[Any, str]]]]:
+    """The filled rows of a sheet, each cell converted for its column, after checking the header.
+
+    Streamed: one row at a time (read-only cells; a cell left empty is openpyxl's ``EMPTY_CELL``, which has
+    no coordinate, so cells are named by their column and row number).
+    """
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # read every row, whatever the (writer-given) dimension claims
     header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), ())]
     for n, column in enumerate(sheet.columns):
         got = header[n] if n < len(header) else None
@@ -177,21 +238,21 @@ def _rows(path: str, ws: Any, sheet: Sheet) -> list[tuple[int, list[tuple[Any, s
     extra = [v for v in header[len(sheet.columns) :] if v is not None]
     if extra:
         raise _at(path, f"{ws.title}!{_letter(len(sheet.columns))}1", f"多余的列 unexpected column {extra[0]!r}")
-    out = []
-    for cells in ws.iter_rows(min_row=2):
+    width = len(sheet.columns)
+    letters = [f"{ws.title}!{_letter(k)}" for k in range(width)]
+    for number, cells in enumerate(ws.iter_rows(min_row=2), start=2):
         if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
             continue
-        for c in cells[len(sheet.columns) :]:
+        for k, c in enumerate(cells[width:], start=width):
             if c.value is not None:
-                raise _at(path, f"{ws.title}!{c.coordinate}", "表头之外的数据 / a value outside the columns")
+                raise _at(path, f"{ws.title}!{_letter(k)}{number}", "表头之外的数据 / a value outside the columns")
         row = []
-        for column, c in zip(sheet.columns, cells, strict=False):
-            ref = f"{ws.title}!{c.coordinate}"
+        for column, c, letter in zip(sheet.columns, cells, letters, strict=False):
+            ref = f"{letter}{number}"
             row.append((_value(path, ref, c, column), ref))
-        while len(row) < len(sheet.columns):
-            row.append((None, f"{ws.title}!{_letter(len(row))}{cells[0].row}"))
-        out.append((cells[0].row, row))
-    return out
+        while len(row) < width:
+            row.append((None, f"{letters[len(row)]}{number}"))
+        yield number, row
 
 
 def _letter(col: int) -> str:
@@ -297,7 +358,8 @@ def _detail_row(
         by_year[year] = value
 
 
-def _city_row(sheet: Sheet, row: list[tuple[Any, str]], city: dict[str, Any], cells: dict[str, str]) -> None:
+def _city_row(path: str, sheet: Sheet, row: list[tuple[Any, str]], city: dict[str, Any], cells: dict[str, str]) -> None:
+    """Add one row of the city sheet: a row of values, or a year's figures (the year located like any cell)."""
     if sheet.shape == "city_values":
         for column, (value, cell) in zip(sheet.columns, row, strict=True):
             name = column.key.removeprefix("city.")
@@ -305,10 +367,26 @@ def _city_row(sheet: Sheet, row: list[tuple[Any, str]], city: dict[str, Any], ce
             if value is not None:
                 city[name] = value
         return
-    year, _ = row[0]
+    year, year_cell = row[0]
+    if year is None:
+        raise _at(path, year_cell, "缺少年度 / missing the year")
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise _bad(
+            path,
+            year_cell,
+            f"应为 {MIN_YEAR} 至 {MAX_YEAR} 之间的年份 / expected a year from {MIN_YEAR} to {MAX_YEAR}",
+            year,
+        )
     for column, (value, cell) in zip(sheet.columns[1:], row[1:], strict=True):
         name = column.key.removeprefix("city.")
         if value is not None:
+            first = cells.get(f"{name}.{year}")
+            if first is not None:
+                raise _at(
+                    path,
+                    cell,
+                    f"{year} 年的该数值重复，首次在 {first} / the figure of {year} is given twice, first at {first}",
+                )
             city.setdefault(name, {})[year] = value
             cells.setdefault(name, cell)
             cells[f"{name}.{year}"] = cell
