@@ -203,7 +203,7 @@ def test_recursion_through_negation_is_not_stratified(tmp_path: Path) -> None:
     line = line_of(rules, LOOP_RULE)
 
     findings = check_policy(policy)
-    assert not [f for f in findings if f.code not in ("not-stratified",)], findings
+    assert not [f for f in findings if f.code not in ("not-stratified", "no-sentence")], findings
     at_rule = [f for f in findings if same_file(f, rules) and f.line == line]
     assert len(at_rule) == 1, findings
     f = at_rule[0]
@@ -351,7 +351,7 @@ def test_unknown_clause_id(tmp_path: Path) -> None:
     f = only_finding(findings, "unknown-clause")
     assert f.severity == "error"
     assert same_file(f, rules)
-    assert rule_line - 4 <= f.line <= rule_line  # within the annotated block
+    assert rule_line - 6 <= f.line <= rule_line  # within the annotated block
     assert "'9.9'" in f.message
     assert f.hint
     assert run_check(policy).exit_code == 1
@@ -479,7 +479,8 @@ def test_integer_literal_compared_with_money_is_caught(tmp_path: Path) -> None:
         "utf-8",
     )
     findings = [f for f in check_policy(policy) if f.code == "number-kinds"]
-    assert [(f.line, "R > 20000000" in f.message) for f in findings] == [(16, True)]
+    line = line_of(rules, "R > 20000000.")
+    assert [(f.line, "R > 20000000" in f.message) for f in findings] == [(line, True)]
 
 
 def test_shipped_policy_compares_like_with_like() -> None:

@@ -845,10 +845,12 @@ def test_explain_one_liner_names_the_deciding_rule_for_precedence_statuses(expla
     for r in doc["results"]:
         rule = deciding.get(r["status"])
         if r["status"] == "not_eligible" and "eligibility gate" in r["reason"]:
-            rule = "E1.gate"
+            rule = "1.gate."  # the gate condition that failed (E1.gate only maps it to its stage)
+        if r["status"] == "superseded":
+            rule = "P2.superseded"
         if rule is None:
             continue
-        if rule not in r["explanation"] and r["reason"] not in r["explanation"]:
+        if not r["explanation"].startswith(rule):
             wrong.append(f"{r['company']} {r['year']} {r['item']} {r['status']}: {r['explanation']}")
     assert wrong == []
 

@@ -6,7 +6,8 @@ For every shipped example enterprise (facts/companies.yaml) and every row it has
 
     fuchi explain <id> <item> --year <year> facts/city.yaml facts/companies.yaml --format markdown
 
-is compared with ``tests/golden/explain/<id>_<year>_<item>.md``. After an intended change to the policy, its
+is compared with ``tests/golden/explain/<id>_<year>_<item>.md`` with ``--proof`` (the full chain) and with
+``tests/golden/page/<id>_<year>_<item>.md`` without it (the auditor's page). After an intended change to the policy, its
 messages or the renderer (the digest and rule file:line references are part of each golden), rewrite them with
 
     FUCHI_UPDATE_GOLDEN=1 python -m pytest tests/test_cli_explain.py
@@ -87,8 +88,14 @@ def explain(*args: str) -> str:
 
 @functools.cache
 def markdown(company: str, item: str, year: int) -> str:
-    """The Markdown explanation of one row (cached: the goldens and the asserts below read the same text)."""
-    return explain(company, item, CITY, COMPANIES, "--year", str(year), "--format", "markdown")
+    """The Markdown proof (``--proof``) of one row (cached: the goldens and the asserts below read the same text)."""
+    return explain(company, item, CITY, COMPANIES, "--year", str(year), "--format", "markdown", "--proof")
+
+
+@functools.cache
+def page(company: str, item: str, year: int, fmt: str = "markdown") -> str:
+    """The auditor's page of one row (the default of ``explain ENTERPRISE ITEM``)."""
+    return explain(company, item, CITY, COMPANIES, "--year", str(year), "--format", fmt)
 
 
 def golden_name(row: evaluation.Row) -> str:
@@ -157,7 +164,7 @@ def test_summary_markdown_and_year_filter() -> None:
 
 
 def test_item_tree() -> None:
-    out = explain("91310230MA1K0A1B2C", "2.4.b", CITY, COMPANIES, "--year", "2027")
+    out = explain("91310230MA1K0A1B2C", "2.4.b", CITY, COMPANIES, "--year", "2027", "--proof")
     assert "2027 2.4.b  不符合条件 not_eligible  0 元" in out
     assert "条款 clause 2.4.b" in out
     assert POLICY.clauses["2.4.b"].zh in out and POLICY.clauses["2.4.b"].en in out
@@ -169,7 +176,7 @@ def test_item_tree() -> None:
 
 
 def test_item_without_year_gives_every_year_of_the_item() -> None:
-    out = explain("91310230MA1K0A1B2C", "2.4.a", CITY, COMPANIES, "--format", "markdown")
+    out = explain("91310230MA1K0A1B2C", "2.4.a", CITY, COMPANIES, "--format", "markdown", "--proof")
     assert [line for line in out.splitlines() if line.startswith("## ")] == [
         "## 2026 2.4.a: 予以扶持 granted, 1,500,000 元, 兑付 payable 2027",
         "## 2027 2.4.a: 予以扶持 granted, 2,000,000 元, 兑付 payable 2028",
@@ -193,7 +200,9 @@ def _check_step(step: dict[str, Any], depth: int = 0) -> int:
 
 
 def test_item_json_schema() -> None:
-    doc = json.loads(explain("91310230MA1K0B2C3D", "2.2.b", CITY, COMPANIES, "--year", "2026", "--format", "json"))
+    doc = json.loads(
+        explain("91310230MA1K0B2C3D", "2.2.b", CITY, COMPANIES, "--year", "2026", "--format", "json", "--proof")
+    )
     assert list(doc) == ["policy", "company", "name", "source", "detailed", "rows"]
     assert list(doc["policy"]) == ["id", "version", "digest"]
     assert doc["policy"]["digest"] == POLICY.digest
@@ -219,7 +228,9 @@ def test_item_json_schema() -> None:
 
 
 def test_item_json_for_a_granted_row_has_no_why_not() -> None:
-    doc = json.loads(explain("91310230MA1K0A1B2C", "2.4.a", CITY, COMPANIES, "--year", "2027", "--format", "json"))
+    doc = json.loads(
+        explain("91310230MA1K0A1B2C", "2.4.a", CITY, COMPANIES, "--year", "2027", "--format", "json", "--proof")
+    )
     [row] = doc["rows"]
     assert row["status"] == "granted" and row["why_not"] == []
     _check_step(row["why"])
@@ -510,6 +521,178 @@ def test_explain_one_of_20000_enterprises(tmp_path: Path, monkeypatch: pytest.Mo
         assert [(r["year"], r["item"], r["status"], r["amount"]) for r in doc["rows"]] == [
             (2026, "2.4.a", "granted", amount)
         ]
-    md = explain("E12345", "2.4.a", "big.jsonl", "--format", "markdown")
+    md = explain("E12345", "2.4.a", "big.jsonl", "--format", "markdown", "--proof")
     assert "← big.jsonl:12346: 企业 enterprise E12345: city_support[0]" in md
     assert "`@share(13,345 元, 0.5) = 6,672 元`" in md
+
+
+# ---- the auditor's page (explain ENTERPRISE ITEM without --proof) ------------------------------------------------
+
+PAGE_GOLDEN = Path(__file__).resolve().parent / "golden" / "page"
+#: One row of each status an auditor signs off, with the rule that decided it.
+AUDITED = {
+    ("91310230MA1K0A1B2C", 2027, "2.4.a"): "I1.amount",  # granted, the cap binds
+    ("91310230MA1K0A1B2C", 2026, "2.4.b"): "P1.approved",  # granted by an assessment
+    ("91310230MA1K0B2C3D", 2026, "2.2.b"): "I4.growth_too_low",  # not_eligible, a condition of the clause
+    ("91310115MA1H9J8K2L", 2026, "2.4.a"): "1.gate.registered",  # not_eligible, the gate
+    ("91310230MA1K0C3D4E", 2027, "2.9"): "P2.superseded",  # superseded (3.4)
+    ("91310230MA1K0C3D4E", 2027, "2.10"): "P1.pending",  # pending_assessment
+    ("91310230MA1K0C3D4E", 2026, "2.10"): "P1.rejected",  # rejected
+    ("91310230MA1K0D4E5F", 2027, "2.1.b"): "T2.used_up_earlier",  # used up by 2026
+    ("91310230MA1K0M2N3P", 2026, "2.2.a"): "T2.used_up_prior",  # used up by a prior award
+    ("91310230MA1K0H8J9K", 2026, "2.1.a"): "E2.fraud",  # disqualified
+    ("91310230MA1K0J9K0L", 2026, "2.3"): "E3.market",  # excluded
+    ("91310230MA1K0K0L1M", 2025, "2.9"): "T1.out_of_period",  # out_of_period
+    ("91310230MA1K0G7H8J", 2026, "2.2.a"): "I3.previous_year_missing",  # needs_data
+}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[golden_name(r)[:-3] for r in ROWS])
+def test_golden_page(row: evaluation.Row) -> None:
+    out = page(row.company, row.item, row.year)
+    path = PAGE_GOLDEN / golden_name(row)
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(out, encoding="utf-8", newline="")
+    assert path.exists(), f"missing golden {path}; run with FUCHI_UPDATE_GOLDEN=1 and review it"
+    assert out == path.read_text(encoding="utf-8")
+
+
+def test_no_stale_page_goldens() -> None:
+    expected = {golden_name(r) for r in ROWS}
+    present = {p.name for p in PAGE_GOLDEN.glob("*.md")}
+    if UPDATE:
+        for name in present - expected:
+            (PAGE_GOLDEN / name).unlink()
+        present &= expected
+    assert present == expected
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[golden_name(r)[:-3] for r in ROWS])
+def test_page_is_short_and_names_the_deciding_rule(row: evaluation.Row) -> None:
+    out = page(row.company, row.item, row.year, "tree")
+    lines = out.splitlines()
+    # At most 40 lines, except a row summing many records (one line of arithmetic per record).
+    many = {("91310230MA1K0C3D4E", 2026, "2.9")}  # seven events
+    assert len(lines) <= (50 if (row.company, row.year, row.item) in many else 40), out
+    assert len(out.encode()) < 8000
+    clause = POLICY.clauses[row.item]
+    assert clause.zh in out and clause.en in out
+    decided = next(line for line in lines if line.startswith("  决定 decided by: "))
+    assert re.search(r"\[\S+ (条款 clause \S+ )?rules/\d\d-[a-z]+\.lp:\d+\]$", decided), decided
+    assert "⇐ 决定 decides" in out
+    # The status layer's plumbing never shows: no money limbs, no reason-term ordering.
+    for noise in ("smaller_reason", "first_stage", "money_sum(", "SB", "R0 < R", "P3.open", "P3.decision_stage"):
+        assert noise not in out, noise
+
+
+@pytest.mark.parametrize("key", list(AUDITED), ids=["_".join(map(str, k)) for k in AUDITED])
+def test_decided_by_names_the_rule_with_clause_and_file_line(key: tuple[str, int, str]) -> None:
+    company, year, item = key
+    doc = json.loads(page(company, item, year, "json"))
+    [row] = doc["rows"]
+    rule = row["decided_by"]
+    assert rule["id"] == AUDITED[key]
+    info = next(r for r in POLICY.rules if r.id == rule["id"])
+    assert rule["file"] == info.file and info.line <= rule["line"] <= info.end_line
+    assert rule["clauses"] == list(info.clauses) and rule["clauses"]
+    # The clause's rule, or the gate / status rule that truly decided (3.2, 3.3, 3.4, clause 1, P1 of the item).
+    assert item in rule["clauses"] or set(rule["clauses"]) & {"1", "3.2", "3.3", "3.4"}, rule
+    said = row["decided"]
+    assert said["zh"] and said["en"] and "{" not in said["zh"] + said["en"]
+
+
+def test_decided_by_is_set_for_every_row() -> None:
+    for r in ROWS:
+        doc = json.loads(page(r.company, r.item, r.year, "json"))
+        [row] = doc["rows"]
+        assert row["decided_by"] is not None, (r.company, r.year, r.item)
+        assert row["decided_by"]["id"] not in ("P3.condition", "P3.decision_stage", "P3.decision_paid")
+
+
+def test_page_granted_shows_the_arithmetic_as_one_chain_with_sources() -> None:
+    out = page("91310230MA1K0A1B2C", "2.4.a", 2027, "tree")
+    assert "ƒ 5,000,000 元 × 0.5 = 2,500,000 元 > 上限 cap 2,000,000 元 ⟹ 2,000,000 元（上限生效 cap binds）" in out
+    assert "city_support[1]" in out and "parameters.yaml: match_cap (条款 clause" in out
+    assert out.count("param(match_cap, 2.4.a, 2,000,000 元)") == 1  # each parameter once
+    assert "按市级资助 5,000,000 元 × 配套比例 0.5，上限 2,000,000 元" in out
+    assert "city grants 5,000,000 元 × matching ratio 0.5, capped at 2,000,000 元" in out
+
+
+def test_page_assessed_row_names_the_approval_and_the_boundary_conditions() -> None:
+    out = page("91310230MA1K0A1B2C", "2.4.b", 2026, "tree")
+    assert "综合评估核定 12,000,000 元（assessments 第 0 条），不高于最高额 15,000,000 元" in out
+    assert "ƒ 150,000,000 元 × 0.1 = 15,000,000 元 ≤ 上限 cap 20,000,000 元" in out
+    # PFLOPS exactly 2000 and PUE exactly 1.25: the denials did not hold, shown with their values.
+    assert "✗ 项目 0 算力 2,000 Pflops 低于 2,000" in out and "不成立 fails: 2,000 < 2,000" in out
+    assert "✗ 项目 0 PUE 1.25 高于 1.25" in out and "不成立 fails: 1.25 > 1.25" in out
+
+
+def test_page_not_eligible_shows_the_failed_condition_with_values_and_sources() -> None:
+    out = page("91310230MA1K0B2C3D", "2.2.b", 2026, "tree")
+    assert "决定 decided by: 增速 0.12 未超过 1.2 × 0.1 = 0.12" in out
+    assert "≟ 0.12 <= 0.12" in out
+    assert "ƒ (112,000,000 元 − 100,000,000 元) ÷ 100,000,000 元 = 0.12" in out
+    assert "city_avg_growth(2026, 0.1) ← facts/city.yaml: city.avg_growth.2026" in out
+    assert "revenue.2025" in out and "revenue.2026" in out
+
+
+def test_page_superseded_names_the_other_policy_and_its_amount() -> None:
+    out = page("91310230MA1K0C3D4E", "2.9", 2027, "tree")
+    assert "其他政策（other_support 第 0 条）给予 450,000 元，不低于本办法的 400,000 元" in out
+    assert "other_support[0]" in out and "≟ 400,000 元 <= 450,000 元" in out
+    assert "ƒ 800,000 元 × 0.5 = 400,000 元 ≤ 上限 cap 500,000 元" in out
+
+
+def test_page_used_up_names_the_year_that_used_it() -> None:
+    out = page("91310230MA1K0D4E5F", "2.1.b", 2027, "tree")
+    assert "决定 decided by: 一次性事项已在 2026 年度使用" in out
+    assert "2026 年度 2.1.b 符合条件（100,000 元），一次性事项用掉" in out
+    assert "honours[1]" in out
+
+
+def test_page_gate_and_window_show_the_failing_input() -> None:
+    out = page("91310115MA1H9J8K2L", "2.4.a", 2026, "tree")
+    assert "registered_in(91310115MA1H9J8K2L, pudong) ← facts/companies.yaml" in out
+    assert "不成立 fails: 无 no param(registered_district, pudong)" in out
+    out = page("91310230MA1K0K0L1M", "2.9", 2025, "tree")
+    assert "2025 年度不在有效期（2026–2027）内" in out and "无 no param(window_year, 2025)" in out
+
+
+def test_page_rejected_and_pending() -> None:
+    out = page("91310230MA1K0C3D4E", "2.10", 2026, "tree")
+    assert "综合评估未通过（assessments 第 0 条）" in out and "assessments[0]" in out
+    out = page("91310230MA1K0C3D4E", "2.10", 2027, "tree")
+    assert "2.10 待综合评估，暂按最高额 2,000,000 元" in out
+    assert "2027 年度数据于 2028 年兑付 2,000,000 元" in out
+
+
+def _findings(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for n in nodes:
+        out.append(n)
+        out += _findings(n["children"])
+    return out
+
+
+@pytest.mark.parametrize("key", list(AUDITED)[:6], ids=["_".join(map(str, k)) for k in list(AUDITED)[:6]])
+def test_page_json_and_markdown_carry_the_same_structure(key: tuple[str, int, str]) -> None:
+    company, year, item = key
+    doc = json.loads(page(company, item, year, "json"))
+    md = page(company, item, year)
+    [row] = doc["rows"]
+    assert list(row) == [
+        "company", "year", "item", "status", "amount", "payable_year", "reason", "clause", "decided_by", "decided",
+        "line", "findings", "omitted",
+    ]  # fmt: skip
+    found = _findings(row["findings"])
+    assert found
+    for f in found:
+        assert list(f) == ["rule", "holds", "decides", "zh", "en", "arithmetic", "checks", "facts", "children"]
+        mark = "✓" if f["holds"] else "✗"
+        assert f"- {mark} {f['zh']} / {f['en']}  [{f['rule']['id']}" in md or f"- {mark} {f['zh']}  [" in md
+        for x in f["facts"]:
+            assert f"← {x['source']}" in md
+        if f["arithmetic"]:
+            assert f"ƒ `{f['arithmetic']}`" in md
+    assert sum(f["decides"] for f in found) == 1

@@ -357,7 +357,7 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 BROKEN_POLICIES = {
-    "rule file not UTF-8": (lambda p: _append(p / "rules" / "10-gate.lp", b"\n% \xff\n"), "rules/10-gate.lp:50"),
+    "rule file not UTF-8": (lambda p: _append(p / "rules" / "10-gate.lp", b"\n% \xff\n"), "rules/10-gate.lp:64"),
     "parameters not UTF-8": (lambda p: _append(p / "parameters.yaml", b"\n# \xff\n"), "parameters.yaml:"),
     "policy.yaml not UTF-8": (lambda p: _append(p / "policy.yaml", b"\n# \xff\n"), "policy.yaml:"),
     "messages not UTF-8": (lambda p: _append(p / "messages.yaml", b"\n# \xff\n"), "messages.yaml:"),

@@ -57,12 +57,16 @@ RULES_LP = """% ================================================================
 %@ rule: 2.11.touch
 %@ clause: 2.11
 %@ ruling: P3
+%@ zh: {Y} 年度有算力项目，涉及 2.11
+%@ en: a computing project in {Y} touches 2.11
 %  An enterprise with a compute project in Y has something to say about 2.11 in Y.
 touched(C, Y, "2.11") :- compute_project(C, _, _, Y, _, _, _, _).
 
 %@ rule: 2.11.grant
 %@ clause: 2.11
 %@ ruling: W1 T2
+%@ zh: 重点企业，算力 {F} Pflops 达到 {M}，给予 {A}
+%@ en: a key enterprise with {F} PFLOPS, at least {M}: {A}
 %  「对开源贡献突出、算力达到2000Pflops以上的重点企业，给予10万元扶持」: 以上 includes the number (≥).
 amount_max(C, Y, "2.11", A) :-
     compute_project(C, _, _, Y, _, F, _, _), param(min_pflops_2_11, M), F >= M,
@@ -118,7 +122,7 @@ def fuchi(*args: str) -> Result:
 
 
 def explain_json(copy: Path, data: Path, company: str) -> dict[str, Any]:
-    result = fuchi("explain", company, "2.11", str(data), "--policy", str(copy), "--format", "json")
+    result = fuchi("explain", company, "2.11", str(data), "--policy", str(copy), "--format", "json", "--proof")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["company"] == company
@@ -251,7 +255,7 @@ def test_why_granted(copy: Path, data: Path) -> None:
 
 
 def test_why_granted_tree(copy: Path, data: Path) -> None:
-    result = fuchi("explain", "OSS-OK", "2.11", str(data), "--policy", str(copy))
+    result = fuchi("explain", "OSS-OK", "2.11", str(data), "--policy", str(copy), "--proof")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "2026 2.11  予以扶持 granted  100,000 元  兑付 payable 2027" in out
@@ -301,7 +305,7 @@ def test_why_not_below_the_pflops_threshold(copy: Path, data: Path) -> None:
 
 
 def test_why_not_below_the_pflops_threshold_tree(copy: Path, data: Path) -> None:
-    result = fuchi("explain", "OSS-SMALL", "2.11", str(data), "--policy", str(copy))
+    result = fuchi("explain", "OSS-SMALL", "2.11", str(data), "--policy", str(copy), "--proof")
     assert result.exit_code == 0, result.output
     out = result.stdout
     why_not = out.split("为什么没有 why not", 1)[1]
@@ -321,7 +325,7 @@ def test_why_not_missing_key_enterprise(copy: Path, data: Path) -> None:
 
 
 def test_why_not_missing_key_enterprise_tree(copy: Path, data: Path) -> None:
-    result = fuchi("explain", "OSS-NOTKEY", "2.11", str(data), "--policy", str(copy), "--format", "markdown")
+    result = fuchi("explain", "OSS-NOTKEY", "2.11", str(data), "--policy", str(copy), "--format", "markdown", "--proof")
     assert result.exit_code == 0, result.output
     assert "key_enterprise(OSS-NOTKEY)" in result.stdout
     assert "2.11.grant" in result.stdout
@@ -332,3 +336,71 @@ def test_unknown_item_still_refused_on_the_shipped_policy(data: Path) -> None:
     result = fuchi("explain", "OSS-OK", "2.11", str(data), "--policy", str(SHIPPED))
     assert result.exit_code == 2
     assert "2.11" in result.stderr
+
+
+# ---- the auditor's page and the one-liner: the new rule's sentence, no code -------------------------------------
+
+
+def page_json(copy: Path, data: Path, company: str) -> dict[str, Any]:
+    result = fuchi("explain", company, "2.11", str(data), "--policy", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.output
+    row: dict[str, Any] = json.loads(result.stdout)["rows"][0]
+    return row
+
+
+def test_page_tells_the_new_rule_by_its_sentence(copy: Path, data: Path) -> None:
+    row = page_json(copy, data, "OSS-OK")
+    grant_line = line_of(copy / "rules" / "26-open-source.lp", 'amount_max(C, Y, "2.11", A) :-')
+    assert row["decided_by"] == {"id": "2.11.grant", "file": "rules/26-open-source.lp", "line": grant_line,
+                                 "clauses": ["2.11"]}  # fmt: skip
+    assert row["decided"] == {
+        "zh": "重点企业，算力 2,400 Pflops 达到 2,000，给予 100,000 元",
+        "en": "a key enterprise with 2,400 PFLOPS, at least 2,000: 100,000 元",
+    }
+    assert row["line"] == (
+        f"2.11.grant (rules/26-open-source.lp:{grant_line}): 重点企业，算力 2,400 Pflops 达到 2,000，给予 100,000 元 / "
+        "a key enterprise with 2,400 PFLOPS, at least 2,000: 100,000 元; 2,400 >= 2,000"
+    )
+    result = fuchi("explain", "OSS-OK", "2.11", str(data), "--policy", str(copy))
+    out = result.stdout
+    assert "✓ 2026 年度有算力项目，涉及 2.11 / a computing project in 2026 touches 2.11" in out
+    assert "≟ 2,400 >= 2,000" in out
+    assert "▣ key_enterprise(OSS-OK) ← " in out
+    assert len(out.splitlines()) <= 40
+
+
+def test_page_tells_why_not_by_the_sentence_and_the_failed_condition(copy: Path, data: Path) -> None:
+    result = fuchi("explain", "OSS-SMALL", "2.11", str(data), "--policy", str(copy))
+    out = result.stdout
+    assert (
+        "✗ 重点企业，算力 1,500 Pflops 达到 2,000，给予 ? / a key enterprise with 1,500 PFLOPS, at least 2,000: ?"
+        in out
+    )
+    assert "不成立 fails: 1,500 >= 2,000" in out
+    row = page_json(copy, data, "OSS-SMALL")
+    assert row["decided_by"]["id"] == "P3.conditions_not_met"
+
+
+def test_evaluate_explain_uses_the_new_sentence(copy: Path, data: Path) -> None:
+    result = fuchi("evaluate", str(data), "--policy", str(copy), "--format", "json", "--workers", "0", "--explain")
+    assert result.exit_code == 0, result.output
+    rows = {(r["company"], r["item"]): r for r in json.loads(result.stdout)["results"]}
+    assert rows[("OSS-OK", "2.11")]["explanation"].startswith("2.11.grant (rules/26-open-source.lp:")
+    assert "给予 100,000 元" in rows[("OSS-OK", "2.11")]["explanation"]
+
+
+def test_check_warns_about_a_rule_without_a_sentence_and_refuses_an_unknown_variable(
+    copy: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "policy-bad"
+    shutil.copytree(copy, bad)
+    lp = bad / "rules" / "26-open-source.lp"
+    text = lp.read_text(encoding="utf-8")
+    text = text.replace("%@ zh: {Y} 年度有算力项目，涉及 2.11\n%@ en: a computing project in {Y} touches 2.11\n", "")
+    text = text.replace("给予 {A}\n", "给予 {Amount}\n")
+    lp.write_text(text, encoding="utf-8")
+    findings = {(f.code, f.severity) for f in check_policy(bad)}
+    assert ("no-sentence", "warning") in findings
+    assert ("sentence-unknown-variable", "error") in findings
+    messages = [f.message for f in check_policy(bad) if f.code == "sentence-unknown-variable"]
+    assert any("{Amount}" in m and "2.11.grant" in m for m in messages)

@@ -281,3 +281,17 @@ def test_check_warns_of_a_clause_never_quoted_whole_and_exits_0(tmp_path: Path) 
     result = CliRunner().invoke(main, ["check", "--policy", str(policy)])
     assert result.exit_code == 0, result.output
     assert "clause 2.4.b is never quoted whole" in result.output
+
+
+def test_explanation_sentences_are_not_quotes() -> None:
+    """``%@ zh:`` / ``%@ en:`` lines are the drafter's own text: a 「…」 there is not compared with the source."""
+    text = (
+        "%@ rule: x.y\n%@ clause: 2.8\n%@ ruling: I8\n%@ zh: 「不是原文」{Y} 年度\n%@ en: 「not the source」\n"
+        "%  「按照研发投入」\np(1).\n"
+    )
+    quotes, unclosed = scan_quotes(text, "rules/x.lp", [])
+    assert [q.text for q in quotes] == ["按照研发投入"]
+    assert unclosed == []
+    # An unclosed 「 in a sentence neither opens a quote nor swallows the comment lines below it.
+    quotes, unclosed = scan_quotes("%@ zh: 「开\n%  「原文」\np(1).\n", "rules/x.lp", [])
+    assert [q.text for q in quotes] == ["原文"] and unclosed == []

@@ -704,6 +704,11 @@ def compile_command(policy_dir: str | None) -> None:
     is_flag=True,
     help="最小调整 The smallest changes to the enterprise's numbers of --year that make ITEM pay.",
 )
+@click.option(
+    "--proof",
+    is_flag=True,
+    help="完整推理链 With ITEM: the full rule chain down to every input fact and every why-not (not the page).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
 def explain(
@@ -715,14 +720,17 @@ def explain(
     overrides: tuple[str, ...],
     debug: bool,
     how_to_qualify: bool = False,
+    proof: bool = False,
 ) -> None:
     """解释结论 Explain why (or why not) ENTERPRISE gets what it gets.
 
     \b
     fuchi explain ENTERPRISE [ITEM] FILES... [--year Y] [--format tree|json|markdown]
     Without ITEM: every item of the enterprise with status, amount and reason.
-    With ITEM (a clause id such as 2.2.b): the rule chain down to the input facts (why) and each
-    failing condition with its values (why not).
+    With ITEM (a clause id such as 2.2.b): the auditor's page — the decision, the clause text, the rule
+    that decided, each condition held or not with its values and their sources, the arithmetic as one
+    chain. With ITEM and --proof: the full rule chain down to the input facts (why) and each failing
+    condition with its values (why not).
     With ITEM, --year Y and --how-to-qualify: the smallest changes to the enterprise's own numbers of Y
     (inputs.yaml's adjustable fields) that make ITEM pay, each checked by the engine, or why none can.
     """
@@ -759,7 +767,12 @@ def explain(
         when = f"{year} " if year else ""
         Messages().info(f"数据未涉及该企业的{when}{what}事项 / nothing in the data touches {what}{when}of {enterprise}")
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
-        EXPLAIN_WRITERS[fmt](buffer, exp)
+        if exp.detailed and not proof:
+            from .output.render import PAGE_WRITERS
+
+            PAGE_WRITERS[fmt](buffer, exp)
+        else:
+            EXPLAIN_WRITERS[fmt](buffer, exp)
         buffer.seek(0)
         shutil.copyfileobj(buffer, sys.stdout)
     sys.stdout.flush()

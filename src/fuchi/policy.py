@@ -69,6 +69,11 @@ class RuleInfo:
         line: The 1-based line of the rule's first statement.
         end_line: The last line of the statements the annotation covers.
         quote: The comment lines under the annotations (clause text quoted, notes).
+        says_zh: The ``%@ zh:`` sentence that explains a firing of the rule, with ``{Var}`` placeholders
+            for the rule's variables (``fuchi explain``'s auditor page; docs/drafting.md).
+        says_en: The ``%@ en:`` sentence, the same in English.
+        internal: ``%@ internal:`` was given: the rule is plumbing (status layer, exact sums) and collapses in
+            the auditor page into the conditions it reads.
 
     """
 
@@ -81,6 +86,11 @@ class RuleInfo:
     quote: tuple[str, ...]
     #: The line of the ``%@ clause:`` annotation (the rule's first line when there is none).
     clause_line: int = 0
+    says_zh: str = ""
+    says_en: str = ""
+    internal: bool = False
+    #: The lines of the ``%@ zh:`` and ``%@ en:`` annotations (0 when absent).
+    says_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -362,12 +372,15 @@ def scan_annotations(text: str, file: str) -> list[RuleInfo]:
         fields: dict[str, str] = {}
         quote: list[str] = []
         clause_line = 0
+        says_line = 0
         while i < len(lines) and lines[i].startswith("%"):
             m = _ANNOTATION.match(lines[i])
             if m:
                 fields[m.group(1)] = m.group(2)
                 if m.group(1) == "clause":
                     clause_line = i + 1
+                if m.group(1) in ("zh", "en") and not says_line:
+                    says_line = i + 1
             else:
                 quote.append(lines[i].lstrip("%").strip())
             i += 1
@@ -386,6 +399,10 @@ def scan_annotations(text: str, file: str) -> list[RuleInfo]:
                 end_line=max(start + 1, end),
                 quote=tuple(q for q in quote if q),
                 clause_line=clause_line or start + 1,
+                says_zh=fields.get("zh", ""),
+                says_en=fields.get("en", ""),
+                internal="internal" in fields,
+                says_line=says_line,
             )
         )
         i = end

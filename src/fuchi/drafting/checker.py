@@ -88,6 +88,7 @@ def check_policy(path: str | Path) -> list[Finding]:
     if any(f.code in ("unsafe", "ground", "ground-timeout") for f in findings):
         return _sorted(findings)
     _annotations(policy, statements, findings)
+    _sentences(policy, statements, findings)
     _uncited_clauses(policy, findings)
     _quotes(policy, findings)
     _parameters(policy, statements, findings)
@@ -524,6 +525,88 @@ def _body_deps(body: Any) -> list[tuple[str, int, str]]:
                     sig = sym_sig(cond.atom) if cond.ast_type == ast.ASTType.Literal else None
                     if sig is not None:
                         out.append((*sig, "agg"))
+    return out
+
+
+def _sentences(policy: Policy, statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    """The ``%@ zh:`` / ``%@ en:`` sentences of the auditor's page (docs/drafting.md).
+
+    A rule that is not ``%@ internal:`` and has no sentence is a warning (the page then shows its atom); a
+    placeholder naming no variable of the rule's statements, or with an unknown format, is an error.
+    """
+    from ..explanation.page import FORMATS, placeholders
+
+    names: dict[str, set[str]] = {}
+    for file, stm in statements:
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        rel = Path(file).resolve().relative_to(policy.root.resolve()).as_posix()
+        info = policy.rule_at(rel, stm.location.begin.line)
+        if info is not None:
+            names.setdefault(info.id, set()).update(_variable_names(stm))
+    for info in policy.rules:
+        where = _rel(str(policy.root / info.file), policy.root)
+        line = info.says_line or info.clause_line
+        if info.internal:
+            continue
+        if not info.says_zh or not info.says_en:
+            missing = "zh and en" if not info.says_zh and not info.says_en else "zh" if not info.says_zh else "en"
+            findings.append(
+                Finding(
+                    where,
+                    line,
+                    1,
+                    "warning",
+                    f"rule {info.id!r} has no {missing} sentence for the auditor's page / 规则缺少说明句",
+                    "add `%@ zh: …` and `%@ en: …` with {Var} placeholders (or `%@ internal: why` for plumbing)",
+                    "no-sentence",
+                )
+            )
+        for text in (info.says_zh, info.says_en):
+            for var, fmt in placeholders(text):
+                if var not in names.get(info.id, set()):
+                    findings.append(
+                        Finding(
+                            where,
+                            line,
+                            1,
+                            "error",
+                            f"sentence of rule {info.id!r} names {{{var}}}, not a variable of the rule / "
+                            "说明句中的变量不在规则中",
+                            f"use one of: {', '.join(sorted(names.get(info.id, set()))) or '(the rule has none)'}",
+                            "sentence-unknown-variable",
+                        )
+                    )
+                elif fmt and fmt not in FORMATS:
+                    findings.append(
+                        Finding(
+                            where,
+                            line,
+                            1,
+                            "error",
+                            f"sentence of rule {info.id!r}: unknown format {{{var}:{fmt}}} / 未知格式",
+                            f"formats: {', '.join(FORMATS)}",
+                            "sentence-unknown-format",
+                        )
+                    )
+
+
+def _variable_names(node: Any) -> set[str]:
+    """Every variable name under a clingo AST node."""
+    out: set[str] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, ast.AST):
+            if n.ast_type == ast.ASTType.Variable:
+                out.add(n.name)
+                return
+            for key in n.child_keys:
+                walk(getattr(n, key))
+        elif isinstance(n, list | tuple | ast.ASTSequence):
+            for child in n:
+                walk(child)
+
+    walk(node)
     return out
 
 

@@ -29,6 +29,8 @@ ELISION = "……"
 _CLAUSE_END = "。；;.，,"
 _SPACE = re.compile(r"\s+")
 _RULE = re.compile(r"^%@\s*rule\s*:")
+#: The explanation sentences of a rule (text after the ``%`` of a comment line).
+_SAYS = re.compile(r"^@\s*(zh|en)\s*:")
 _HINT = (
     "quote the source word for word (line breaks and spaces do not matter, punctuation does); mark an "
     "omission with ……; write text that is not the source's (a ruling, a paraphrase, 1:x) outside 「」, "
@@ -154,6 +156,11 @@ def scan_quotes(text: str, file: str, rules: list[RuleInfo]) -> tuple[list[Quote
     for line, column, comment in _comments(text):
         if run and line != run[-1][0] + 1:
             flush()
+        if _SAYS.match(comment):
+            # An explanation sentence (``%@ zh:`` / ``%@ en:``) is the drafter's text, never the source's: a
+            # 「 in it is not a quote (and does not open one across the lines around it).
+            flush()
+            continue
         run.append((line, column, comment))
     flush()
     return quotes, unclosed

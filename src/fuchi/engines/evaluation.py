@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import clingo
 
@@ -131,6 +132,7 @@ class Evaluator:
         self.engine, self.notice = make_engine(policy, engine, threads)
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
+        self.lines: Any = None
         if explain:
             from ..explanation.explain import Explainer
 
@@ -139,8 +141,8 @@ class Evaluator:
     def run(self, companies: Sequence[Company], city: City) -> BatchResult:
         """Solve one batch and return its rows (input order, then year, then item).
 
-        With ``explain``, each row also gets the one-line explanation of :func:`fuchi.explanation.explain.one_line`
-        (an instrumented solve per enterprise: slower, opt-in).
+        With ``explain``, each row also gets its one-line explanation (:mod:`fuchi.explanation.lines`: one more
+        solve of the batch recording the rules' bindings, then the deciding rule's sentence per row).
         """
         outcome = self.engine.solve(companies, city)
         warnings = check_flags(outcome, companies, self.renderer)
@@ -154,14 +156,13 @@ class Evaluator:
     def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
         from dataclasses import replace
 
-        from ..explanation.explain import one_line
+        from ..explanation.lines import LineExplainer
 
         assert self.explainer is not None
-        lines: dict[tuple[str, int, str], str] = {}
-        for co in companies:
-            for r in self.explainer.explain(co, city, detailed=True).rows:
-                lines[(co.id, r.year, r.item)] = one_line(r)
-        return [replace(r, explanation=lines.get((r.company, r.year, r.item))) for r in rows]
+        if self.lines is None:
+            self.lines = LineExplainer(self.explainer)
+        lines = self.lines.lines(companies, city)
+        return [replace(r, explanation=lines.get((r.company, r.year, r.item), r.reason)) for r in rows]
 
 
 # ---- worker processes -----------------------------------------------------------------------------------

@@ -35,6 +35,20 @@ from .instrument import (
     match,
     parse_policy,
 )
+from .page import (
+    DENIAL_DEPTH,
+    MAX_PAGE_DENIALS,
+    Fact,
+    Finding,
+    Page,
+    chain,
+    comparison_text,
+    decider,
+    head_calls,
+    tell,
+)
+from .page import checks as numeric_checks
+from .page import one_line as _line_of
 from .reasons import ReasonRenderer
 
 MAX_DEPTH = 14
@@ -108,9 +122,13 @@ class RowExplanation:
     why: Step
     why_not: list[Step] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
-    #: For a row decided before the item's own outcome (fraud, market, window, gate, used up, a condition):
-    #: the rule that derived the decisive stage.
+    #: The rule that decided the row (:func:`fuchi.explanation.page.decider`): the clause's rule, not the
+    #: status layer's plumbing; set for every status of a detailed row.
     decided_by: RuleRef | None = None
+    #: The auditor's page (detailed rows).
+    page: Page | None = None
+    #: The one-line explanation (the deciding rule's sentence and arithmetic), as ``evaluate --explain`` gives it.
+    line: str | None = None
 
 
 @dataclass
@@ -264,6 +282,224 @@ class _Run:
             (_Decision(sym) for sym in outcome_decisions),
             key=lambda d: (d.year, ex.engine._item_rank(d.item)),
         )
+
+    # ---- the Model protocol of fuchi.explanation.page ----------------------------------------------------
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """The program's ``#const`` definitions."""
+        return self.ex.program.constants
+
+    def derivation(self, sym: clingo.Symbol) -> tuple[InstrumentedRule, dict[str, clingo.Symbol]] | None:
+        """The first recorded rule instance deriving ``sym``."""
+        found = self.derivations.get(sym)
+        return found[0] if found else None
+
+    # ---- the auditor's page ----------------------------------------------------------------------------
+
+    def page(self, dec: _Decision) -> Page:
+        """The auditor's page of a row: the deciding rule and every rule instance that led to the decision."""
+        found = decider(self, dec.sym)
+        clauses = {dec.item}
+        if found is not None and found[0].info is not None and dec.item not in found[0].info.clauses:
+            clauses |= set(found[0].info.clauses)  # a gate or status rule decided: its conditions too
+        ctx = _PageContext(clauses, found[2] if found else None)
+        findings, _ = self.findings(dec.sym, ctx)
+        if found is None:
+            return Page(None, "", "", findings, ctx.omitted)
+        zh, en = tell(found[0], found[1], self)
+        return Page(self.ex.rule_ref(found[0]), zh, en, findings, ctx.omitted)
+
+    def findings(self, sym: clingo.Symbol, ctx: _PageContext) -> tuple[list[Finding], list[Fact]]:
+        """The findings of a derived atom (internal rules collapsed into what they read) and loose facts."""
+        found = self.derivation(sym)
+        if found is None or sym in ctx.seen:
+            return [], []
+        ctx.seen.add(sym)
+        rule, binding = found
+        kids: list[Finding] = []
+        facts: list[Fact] = []
+
+        def read(m: clingo.Symbol) -> None:
+            fact = self.fact(m, ctx)
+            if fact is not None:
+                facts.append(fact)
+            elif m not in self.sources and m not in self.params:
+                sub, loose = self.findings(m, ctx)
+                kids.extend(sub)
+                facts.extend(loose)
+
+        for lit in rule.body:
+            atom = lit.atom
+            if atom.ast_type == ast.ASTType.SymbolicAtom:
+                if lit.sign == ast.Sign.NoSign:
+                    for m in self.matching(atom.symbol, binding)[:MAX_INSTANCES]:
+                        read(m)
+                else:
+                    kids.extend(self.denials(atom.symbol, binding, ctx, DENIAL_DEPTH))
+            elif atom.ast_type == ast.ASTType.BodyAggregate:
+                for el in atom.elements:
+                    for cond in el.condition:
+                        if (
+                            cond.ast_type == ast.ASTType.Literal
+                            and cond.atom.ast_type == ast.ASTType.SymbolicAtom
+                            and cond.sign == ast.Sign.NoSign
+                        ):
+                            for m in sorted(set(self.matching(cond.atom.symbol, binding))):
+                                read(m)
+        info = rule.info
+        if info is None or info.internal:
+            return kids, facts
+        checks = numeric_checks(rule, binding, self)
+        zh, en = tell(rule, binding, self)
+        arithmetic = chain(head_calls(rule, binding, self))
+        merged: list[Finding] = []
+        for kid in kids:
+            twin = next(
+                (
+                    m
+                    for m in merged
+                    if m.holds and kid.holds and m.rule.id == kid.rule.id and m.rule.line != kid.rule.line
+                ),
+                None,
+            )
+            if twin is not None:
+                # Two statements of one annotated block read side by side (one sentence): one finding.
+                twin.facts.extend(kid.facts)
+                twin.checks.extend(c for c in kid.checks if c not in twin.checks)
+                twin.children.extend(kid.children)
+            elif kid.holds and kid.rule.id == info.id:
+                # Another statement of the same annotated block (one sentence): one finding.
+                arithmetic = "; ".join(a for a in (kid.arithmetic, arithmetic) if a) or None
+                checks = kid.checks + checks
+                facts = kid.facts + facts
+                merged.extend(kid.children)
+            else:
+                merged.append(kid)
+        finding = Finding(
+            self.ex.rule_ref(rule),
+            True,
+            zh,
+            en,
+            arithmetic,
+            checks,
+            facts,
+            merged,
+            decides=sym == ctx.decisive,
+        )
+        return [finding], []
+
+    def fact(self, sym: clingo.Symbol, ctx: _PageContext) -> Fact | None:
+        """An input fact or parameter, the first time the page shows it (None: derived, or shown above)."""
+        if sym in self.sources:
+            kind, source = "input", self.sources[sym]
+        elif sym in self.params:
+            name = sym.arguments[0].name if sym.arguments else ""
+            p = self.ex.policy.parameters.get(name)
+            kind = "parameter"
+            source = f"parameters.yaml: {name} (条款 clause {', '.join(p.clauses)})" if p else "parameters.yaml"
+        else:
+            return None
+        if sym in ctx.facts:
+            return None
+        ctx.facts.add(sym)
+        return Fact(kind, self.show(sym), source)
+
+    def denials(self, pattern: Any, binding: dict[str, clingo.Symbol], ctx: _PageContext, depth: int) -> list[Finding]:
+        """For a negated atom that holds: the rules of the row's clause that could derive it and did not.
+
+        Internal rules on the way are looked through, ``depth`` levels; rules of other clauses (the gate,
+        fraud, the window) are not listed: the page is about the row's clause (and the deciding rule's).
+        """
+        sig = _pattern_signature(pattern)
+        if sig is None:
+            return []
+        args = self.partial_args(pattern, binding)
+        out: list[Finding] = []
+        consts = self.ex.program.constants
+        for rule in self.ex.by_head.get(sig, []):
+            start: dict[str, clingo.Symbol] | None = {}
+            for pat, val in zip(rule.head.atom.symbol.arguments, args, strict=True):
+                if val is None or start is None:
+                    continue
+                if (
+                    pat.ast_type == ast.ASTType.Variable
+                    or pat.ast_type == ast.ASTType.SymbolicTerm
+                    or (pat.ast_type == ast.ASTType.Function and not pat.external)
+                ):
+                    start = match(pat, start, val, consts)
+            if start is None or rule.index in ctx.tried:
+                continue
+            ctx.tried.add(rule.index)
+            info = rule.info
+            if info is not None and not info.internal and ctx.clauses & set(info.clauses):
+                finding = self.not_held(rule, start, ctx)
+                if finding is None:
+                    continue
+                if ctx.denials >= MAX_PAGE_DENIALS:
+                    ctx.omitted += 1
+                    continue
+                ctx.denials += 1
+                out.append(finding)
+            elif depth > 0 and (info is None or info.internal):
+                for lit in rule.body:
+                    if lit.atom.ast_type == ast.ASTType.SymbolicAtom and lit.sign == ast.Sign.NoSign:
+                        out.extend(self.denials(lit.atom.symbol, start, ctx, depth - 1))
+        return out
+
+    def not_held(self, rule: InstrumentedRule, start: dict[str, clingo.Symbol], ctx: _PageContext) -> Finding | None:
+        """A rule that did not fire for these values: its sentence and the first condition that failed.
+
+        None when it fired after all (with other values), or failed at its first condition (not applicable).
+        """
+        for values in self.fired.get(rule.index, []):
+            b = bind(rule.variables, values)
+            if all(b.get(v, s) == s for v, s in start.items()):
+                return None
+        best_k = 0
+        binding = start
+        for k in range(len(rule.body) - 1, 0, -1):
+            names = rule.prefix_vars[k - 1]
+            if names is None:
+                continue
+            for values in self.reach.get((rule.index, k), []):
+                b = bind(names, values)
+                if all(b.get(v, s) == s for v, s in start.items()):
+                    best_k, binding = k, {**start, **b}
+                    break
+            if best_k:
+                break
+        if best_k == 0:
+            first = rule.body[0] if rule.body else None
+            if first is None or not set(_variable_names(first)) <= set(start):
+                return None  # failed at a condition with open values: not applicable here
+        facts = []
+        for lit in rule.body[:best_k]:
+            if lit.atom.ast_type == ast.ASTType.SymbolicAtom and lit.sign == ast.Sign.NoSign:
+                for m in self.matching(lit.atom.symbol, binding)[:1]:
+                    fact = self.fact(m, ctx)
+                    if fact is not None:
+                        facts.append(fact)
+        lit = rule.body[best_k]
+        atom = lit.atom
+        if atom.ast_type == ast.ASTType.Comparison:
+            text, _holds = comparison_text(atom, binding, self)
+            check = f"不成立 fails: {text}"
+        elif atom.ast_type == ast.ASTType.SymbolicAtom and lit.sign != ast.Sign.NoSign:
+            held = self.matching(atom.symbol, binding)
+            if held and held[0] not in self.sources and held[0] not in self.params:
+                return None  # blocked by a derived atom the page explains where it is read
+            check = f"不成立 fails: {self.pattern_text(atom.symbol, binding)} 成立 holds"
+        elif atom.ast_type == ast.ASTType.SymbolicAtom:
+            sig = _pattern_signature(atom.symbol)
+            rules = self.ex.by_head.get(sig, []) if sig is not None else []
+            if rules and all(r.info is None or r.info.internal for r in rules):
+                return None  # an internal atom (an exact sum) is missing: its own conditions are listed
+            check = f"不成立 fails: 无 no {self.pattern_text(atom.symbol, binding)}"
+        else:
+            check = f"不成立 fails: {lit}"
+        zh, en = tell(rule, binding, self)
+        return Finding(self.ex.rule_ref(rule), False, zh, en, None, [check], facts, [])
 
     # ---- helpers ---------------------------------------------------------------------------------------
 
@@ -575,9 +811,9 @@ class _Run:
             return row
         seen: set[clingo.Symbol] = set()
         row.why = self.why(dec.sym, MAX_DEPTH, seen)
-        decisive = [s for s in stages if s.arguments[4] == dec.sym.arguments[3] and s.arguments[5] == dec.reason]
-        if decisive and self.derivations.get(decisive[0]):
-            row.decided_by = self.ex.rule_ref(self.derivations[decisive[0]][0][0])
+        row.page = self.page(dec)
+        row.decided_by = row.page.decided_by
+        row.line = _line_of(self, dec.sym, self.ex.rule_ref)
         if dec.status not in PAID:
             # Every stage that applies (not only the decisive one): each failing condition with its values.
             for s in stages:
@@ -592,6 +828,34 @@ class _Run:
             if not has_amount and ("amount_max", 4) in self.ex.by_head:
                 row.why_not.append(self.why_not("amount_max", [c, year, item, None], MAX_DEPTH))
         return row
+
+
+@dataclass
+class _PageContext:
+    """What one page has shown so far (atoms, facts, rules tried for denials)."""
+
+    #: The row's clause and the deciding rule's clauses: the rules whose unmet conditions the page lists.
+    clauses: set[str]
+    decisive: clingo.Symbol | None
+    seen: set[clingo.Symbol] = field(default_factory=set)
+    facts: set[clingo.Symbol] = field(default_factory=set)
+    tried: set[int] = field(default_factory=set)
+    denials: int = 0
+    omitted: int = 0
+
+
+def _variable_names(node: Any) -> Iterable[str]:
+    """The named variables under an AST node (``_`` excluded)."""
+    if isinstance(node, ast.AST):
+        if node.ast_type == ast.ASTType.Variable:
+            if node.name != "_":
+                yield node.name
+            return
+        for key in node.child_keys:
+            yield from _variable_names(getattr(node, key))
+    elif isinstance(node, list | tuple | ast.ASTSequence):
+        for child in node:
+            yield from _variable_names(child)
 
 
 @dataclass(frozen=True)
@@ -678,52 +942,6 @@ def flatten(steps: Iterable[Step]) -> Iterable[Step]:
         yield from flatten(s.children)
 
 
-def one_line(row: RowExplanation, limit: int = 3) -> str:
-    """A one-line explanation of a detailed row, taken from its why / why-not trees.
-
-    From the rules citing the row's clause it picks, in this order: for a denial, the conditions that
-    decided it (the why-not trees, with values); for a payment, the arithmetic (with the binding cap
-    marked) and the denial conditions that did *not* hold (shown as ``not (…)``); then other comparisons.
-    At most ``limit`` entries; falls back to the reason.
-    """
-    first: list[str] = []
-    second: list[str] = []
-    rest: list[str] = []
-
-    def cites(step: Step) -> bool:
-        return step.rule is not None and any(c.id == row.item for c in step.rule.clauses)
-
-    def walk(step: Step, denial: bool) -> None:
-        if cites(step):
-            assert step.rule is not None
-            calls = [c.text + (f" ({c.note})" if c.note else "") for c in step.children if c.kind == "call"]
-            held = [c.text.split("⟹", 1)[-1].strip() for c in step.children if c.kind == "comparison" and c.holds]
-            failed = [
-                f"not ({c.text.split('⟹', 1)[-1].strip()})"
-                for c in step.children
-                if c.kind == "comparison" and not c.holds
-            ]
-            rid = step.rule.id
-            if denial and held:
-                first.append(f"{rid}: " + "; ".join(held))
-            elif calls:
-                first.append(f"{rid}: " + "; ".join(calls))
-            if failed and step.kind == "failed":
-                second.append(f"{rid}: " + "; ".join(failed))
-            elif held and not denial:
-                rest.append(f"{rid}: " + "; ".join(held))
-        for child in step.children:
-            walk(child, denial)
-
-    rule = row.decided_by
-    if rule is not None and row.why_not and not any(c.id == row.item for c in rule.clauses):
-        # Decided before the item's own conditions (fraud, market rules, the window, the gate, a used-up item).
-        first.append(f"{rule.id}: {row.why_not[0].text}")
-    for root in row.why_not:
-        walk(root, True)
-    walk(row.why, False)
-    entries: list[str] = []
-    for e in (*first, *second, *rest):
-        if e not in entries:
-            entries.append(e)
-    return " | ".join(entries[:limit]) if entries else row.reason
+def one_line(row: RowExplanation) -> str:
+    """The one-line explanation of a detailed row (:func:`fuchi.explanation.page.one_line`), else its reason."""
+    return row.line or row.reason

@@ -70,6 +70,8 @@ class Program:
     statements: list[AST]
     rules: list[InstrumentedRule]
     constants: dict[str, AST] = field(default_factory=dict)
+    #: Whether the rewrite adds the ``_reach`` prefix rules (why-not); the one-liners need ``_fired`` only.
+    reach: bool = True
 
 
 def _variables(node: AST) -> Iterator[str]:
@@ -255,6 +257,8 @@ def instrumented_statements(program: Program) -> Iterator[AST]:
         loc = rule.node.location
         idx = _num(loc, rule.index)
         yield ast.Rule(loc, _head(loc, "_fired", [idx, _tuple(loc, rule.variables)]), list(rule.body))
+        if not program.reach:
+            continue
         for k, names in enumerate(rule.prefix_vars, start=1):
             if names is None:
                 continue

@@ -497,7 +497,7 @@ def explanation_dict(exp: Any) -> dict[str, Any]:
         "name": exp.name,
         "source": exp.source,
         "detailed": exp.detailed,
-        "rows": [asdict(r) for r in exp.rows],
+        "rows": [{k: v for k, v in asdict(r).items() if k not in ("page", "line")} for r in exp.rows],
     }
 
 
@@ -636,6 +636,160 @@ EXPLAIN_WRITERS = {
     "json": write_explanation_json,
     "markdown": write_explanation_markdown,
 }
+
+
+# ---- the auditor's page (explain ENTERPRISE ITEM; the full chain is --proof) -----------------------------------
+
+
+def _rule_dict(rule: Any) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    return {"id": rule.id, "file": rule.file, "line": rule.line, "clauses": [c.id for c in rule.clauses]}
+
+
+def _finding_dict(f: Any) -> dict[str, Any]:
+    return {
+        "rule": _rule_dict(f.rule),
+        "holds": f.holds,
+        "decides": f.decides,
+        "zh": f.zh,
+        "en": f.en,
+        "arithmetic": f.arithmetic,
+        "checks": list(f.checks),
+        "facts": [{"kind": x.kind, "text": x.text, "source": x.source} for x in f.facts],
+        "children": [_finding_dict(c) for c in f.children],
+    }
+
+
+def page_dict(exp: Any) -> dict[str, Any]:
+    """The JSON form of the auditor's pages of an explanation (docs/auditing.md).
+
+    Markdown and the tree render the same structure.
+    """
+    header: dict[str, Any] = {"id": exp.policy_id, "version": exp.policy_version, "digest": exp.policy_digest}
+    if exp.policy_overrides:
+        header["overrides"] = dict(exp.policy_overrides)
+    rows = []
+    for r in exp.rows:
+        page = r.page
+        rows.append(
+            {
+                "company": r.company,
+                "year": r.year,
+                "item": r.item,
+                "status": r.status,
+                "amount": r.amount,
+                "payable_year": r.payable_year,
+                "reason": r.reason,
+                "clause": None
+                if r.clause is None
+                else {"id": r.clause.id, "title": r.clause.title, "zh": r.clause.zh, "en": r.clause.en},
+                "decided_by": _rule_dict(r.decided_by),
+                "decided": None if page is None else {"zh": page.decided_zh, "en": page.decided_en},
+                "line": r.line,
+                "findings": [] if page is None else [_finding_dict(f) for f in page.findings],
+                "omitted": 0 if page is None else page.omitted,
+            }
+        )
+    return {"policy": header, "company": exp.company, "name": exp.name, "source": exp.source, "rows": rows}
+
+
+def write_page_json(out: IO[str], exp: Any) -> None:
+    """Write the auditor's pages as one JSON document."""
+    out.write(json.dumps(page_dict(exp), ensure_ascii=False, indent=1).translate(_JSON_UNSAFE) + "\n")
+
+
+def _rule_label(rule: dict[str, Any] | None) -> str:
+    if rule is None:
+        return ""
+    clauses = ",".join(rule["clauses"])
+    return f"{rule['id']}" + (f" 条款 clause {clauses}" if clauses else "") + f" {rule['file']}:{rule['line']}"
+
+
+def _said(zh: str, en: str) -> str:
+    return clean(zh) if zh == en else f"{clean(zh)} / {clean(en)}"
+
+
+def _code(text: str, md: bool) -> str:
+    return f"`{clean(text).replace('`', chr(39))}`" if md else clean(text)
+
+
+def _finding_lines(f: dict[str, Any], depth: int, md: bool, lines: list[str]) -> None:
+    """One finding (its sentence, arithmetic, checks, facts) and those under it, as page lines."""
+    pad = "  " * depth if md else "  " * (depth + 2)
+    bullet = "- " if md else ""
+    mark = "✓" if f["holds"] else "✗"
+    decides = "  ⇐ 决定 decides" if f["decides"] else ""
+    lines.append(f"{pad}{bullet}{mark} {_said(f['zh'], f['en'])}  [{_rule_label(f['rule'])}]{decides}")
+    sub = pad + ("  - " if md else "    ")
+    if f["arithmetic"]:
+        lines.append(f"{sub}ƒ {_code(f['arithmetic'], md)}")
+    for check in f["checks"]:
+        lines.append(f"{sub}≟ {_code(check, md)}")
+    for x in f["facts"]:
+        mark_x = "▣" if x["kind"] == "input" else "⚙"
+        lines.append(f"{sub}{mark_x} {_code(x['text'], md)} ← {clean(x['source'])}")
+    for child in f["children"]:
+        _finding_lines(child, depth + 1, md, lines)
+
+
+def _page_lines(doc: dict[str, Any], md: bool) -> list[str]:
+    """The page as lines; ``md``: Markdown (headings, bullets, code spans), else indented plain text."""
+    head = f"企业 enterprise {clean(doc['company'])}" + (f"  {clean(doc['name'])}" if doc["name"] else "")
+    policy = doc["policy"]
+    lines = [f"# {head}" if md else head, ""] if md else [head]
+    where = f"来源 source: {clean(doc['source'])}; 政策 policy: {policy['id']} {policy['version']}"
+    lines += [f"- {where} ({policy['digest']})", ""] if md else [f"  {where}"]
+    if policy.get("overrides"):
+        lines.append(("- " if md else "  ") + clean(overrides_line(policy["overrides"])))
+    for r in doc["rows"]:
+        payable = f"  兑付 payable {r['payable_year']}" if r["payable_year"] is not None else ""
+        status = STATUS_LABELS.get(r["status"], r["status"])
+        title = f"{r['year']} {r['item']}  {status}  {r['amount']:,} 元{payable}"
+        lines += ["", f"## {title}", "", f"理由 reason: {clean(r['reason'])}", ""] if md else ["", title]
+        if not md:
+            lines.append(f"  理由 reason: {clean(r['reason'])}")
+        clause = r["clause"]
+        if clause is not None:
+            if md:
+                lines += [f"> 条款 {clause['id']} {clause['title']}", ">", f"> {clause['zh']}", ">"]
+                lines += [f"> {clause['en']}", ""]
+            else:
+                lines += [f"  条款 clause {clause['id']} {clean(clause['title'])}"]
+                lines += [f"    {clean_lines(clause['zh'])}", f"    {clean_lines(clause['en'])}"]
+        if r["decided_by"] is not None and r["decided"] is not None:
+            said = _said(r["decided"]["zh"], r["decided"]["en"])
+            text = f"决定 decided by: {said}  [{_rule_label(r['decided_by'])}]"
+            lines += [f"**{text}**", ""] if md else [f"  {text}"]
+        if md and r["findings"]:
+            lines += ["### 依据 Grounds", ""]
+        elif r["findings"]:
+            lines.append("  依据 grounds (✓ 成立 holds, ✗ 不成立 does not hold):")
+
+        for f in r["findings"]:
+            _finding_lines(f, 0, md, lines)
+        if r["omitted"]:
+            n = r["omitted"]
+            more = f"另有 {n} 条未成立的条件从略（--proof 全部列出） {n} more conditions not shown (--proof)"
+            lines.append(("- " if md else "    ") + more)
+    return lines
+
+
+def write_page_tree(out: IO[str], exp: Any) -> None:
+    """Write the auditor's pages as indented text."""
+    out.write("\n".join(_page_lines(page_dict(exp), md=False)) + "\n")
+
+
+def write_page_markdown(out: IO[str], exp: Any) -> None:
+    """Write the auditor's pages as Markdown."""
+    lines: list[str] = []
+    for line in _page_lines(page_dict(exp), md=True):
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    out.write("\n".join(lines).rstrip() + "\n")
+
+
+PAGE_WRITERS = {"tree": write_page_tree, "json": write_page_json, "markdown": write_page_markdown}
 
 
 # ---- policy tests, coverage, checks ---------------------------------------------------------------------
