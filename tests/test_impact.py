@@ -255,6 +255,13 @@ def test_sweep_refuses_bad_values(assignment: str, needle: str) -> None:
     assert result.stdout == ""
 
 
+def test_sweep_of_a_parameter_also_set_is_refused() -> None:
+    result = run("sweep", "growth_factor=1.5", *EXAMPLE, "--set", "growth_factor=2.0")
+    assert result.exit_code == 1
+    assert "also given by --set" in result.stderr
+    assert result.stdout == ""
+
+
 def test_diff_of_an_edited_rule_in_a_policy_copy(tmp_path: Path, population: list[str]) -> None:
     """A drafter's edit of a rule (PUE ≤ 1.25 becomes PUE < 1.25) priced against the shipped policy."""
     draft = tmp_path / "draft"
@@ -272,3 +279,32 @@ def test_diff_of_an_edited_rule_in_a_policy_copy(tmp_path: Path, population: lis
     assert all(c["policy"]["status"] == "not_eligible" for c in doc["changes"])
     assert doc["totals"]["enterprises"]["gain"] == 0
     assert doc["policy"]["digest"] != doc["base"]["digest"]
+
+
+def test_changes_come_in_input_order_even_when_one_side_has_no_rows() -> None:
+    """An enterprise only the draft decides anything about (a new item) keeps its place in the input."""
+    from fuchi.drafting.impact import Differ
+    from fuchi.engines.evaluation import BatchResult, Row
+
+    policy = load_policy(default_policy_dir())
+
+    def row(company: str, amount: int) -> Row:
+        return Row(company, 2026, "2.1.b", "granted", amount, 2027, "r")
+
+    seen = [(c, "f", n, n) for n, c in enumerate("ABC")]
+    base = BatchResult(rows=[row("A", 1), row("C", 1)], companies=3, seen=seen)
+    draft = BatchResult(rows=[row("A", 2), row("B", 2), row("C", 2)], companies=3, seen=seen)
+    changes: list[str] = []
+    Differ(policy, policy, lambda c: changes.append(c.company)).add(base, draft)
+    assert changes == ["A", "B", "C"]
+
+
+def test_an_input_error_under_one_policy_names_it(population: list[str]) -> None:
+    """Lowering a maximum below an approved assessment makes that record an input error (ruling P1) under
+    the draft only: the message says which policy and which overrides refused it."""
+    result = run("sweep", "ratio_2_8=0.01,0.2", *population, "--workers", "0")
+    if result.exit_code == 0:
+        pytest.skip("no approved 2.8 assessment in this population exceeds the lowered maximum")
+    assert result.exit_code == 1
+    assert "assessments[" in result.stderr
+    assert "overrides ratio_2_8=0.01" in result.stderr

@@ -50,12 +50,12 @@ def test_values_are_typed_like_parameters_yaml(text: str, name: str, value: Any)
 
 
 def test_a_table_entry_existing_or_new() -> None:
-    policy = apply_overrides(POLICY, ["match_ratio.2.1.a=0.6", "tier_2_2_b.100000000.00=150000", "match_cap.2.11=5"])
+    policy = apply_overrides(POLICY, ["match_ratio.2.1.a=0.6", "tier_2_2_b.100000000.00=150000", "tier_2_2_b.1=5"])
     assert policy.parameters["match_ratio"].value["2.1.a"] == Decimal("0.6")
     assert policy.parameters["match_ratio"].value["2.3"] == POLICY.parameters["match_ratio"].value["2.3"]
     assert policy.parameters["tier_2_2_b"].value[100000000] == 150000  # the key as written in parameters.yaml
-    assert len(policy.parameters["tier_2_2_b"].value) == len(POLICY.parameters["tier_2_2_b"].value)
-    assert policy.parameters["match_cap"].value["2.11"] == 5
+    assert policy.parameters["tier_2_2_b"].value[1] == 5  # a new numeric key adds a tier
+    assert len(policy.parameters["tier_2_2_b"].value) == len(POLICY.parameters["tier_2_2_b"].value) + 1
 
 
 @pytest.mark.parametrize(
@@ -76,6 +76,7 @@ def test_a_table_entry_existing_or_new() -> None:
         ("match_ratio.2.1.a=x", "match_ratio"),
         ("growth_factor.a=1", "is not a table"),
         ("honour_lists=Not-A-Symbol", "lower-case identifier"),
+        ("match_ratio.2.1a=0.9", "has no entry '2.1a' (keys: 2.1.a"),  # a typo in a text key: never a silent no-op
     ],
 )
 def test_bad_overrides_name_the_parameter_and_the_expectation(text: str, needle: str) -> None:
@@ -139,3 +140,10 @@ def test_policy_tests_under_an_override_report_what_breaks() -> None:
     result = run("test", "--set", "award_2_1_b=150000")
     assert result.exit_code == 3
     assert "2.1.b" in result.stdout
+
+
+def test_policy_tests_say_which_overrides_were_in_force() -> None:
+    doc = json.loads(run("test", "--format", "json", "--set", "growth_factor=1.2").stdout)
+    assert doc["overrides"] == {"growth_factor": "1.2"}
+    assert "overrides" not in json.loads(run("test", "--format", "json").stdout)
+    assert run("test", "--set", "growth_factor=1.2").stdout.startswith("参数覆盖 overrides: growth_factor=1.2")

@@ -24,7 +24,7 @@ from .engines import evaluation
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
 from .output.files import atomic_output
-from .output.render import WRITERS, Messages, TableWriter, Writer, clean, progress
+from .output.render import WRITERS, Messages, TableWriter, Writer, clean, overrides_line, progress
 from .output.totals import Totals
 from .policy import Policy, default_policy_dir, load_policy
 
@@ -876,10 +876,14 @@ def test_cmd(
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         if fmt == "json":
             doc = test_results_dict(results, explanations)
+            if policy.overrides:  # (the cases ran under a changed policy: say so in the result itself)
+                doc = {"overrides": policy.override_map(), **doc}
             if report is not None:
                 doc["coverage"] = coverage_dict(report)
             buffer.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
         else:
+            if policy.overrides:
+                buffer.write(clean(overrides_line(policy.override_map())) + "\n")
             write_test_table(buffer, results, explanations)
             if report is not None:
                 write_coverage(buffer, report)

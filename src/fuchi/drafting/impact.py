@@ -255,7 +255,10 @@ class Differ:
         self.totals.policy.companies += draft.companies
         theirs = dict(_by_company(draft.rows))
         ours = dict(_by_company(base.rows))
-        order = list(dict.fromkeys([*ours, *theirs]))  # (same enterprises; ids are unique across the input)
+        # input order (an enterprise only one side decides anything about keeps its place)
+        order = [c for c in dict.fromkeys(ident for ident, *_ in draft.seen) if c in ours or c in theirs]
+        placed = set(order)
+        order += [c for c in dict.fromkeys([*ours, *theirs]) if c not in placed]
         for company in order:
             b_rows, p_rows = ours.get(company, []), theirs.get(company, [])
             self.totals.base.add_company(b_rows)

@@ -88,7 +88,16 @@ def parse_override(policy: Policy, text: str) -> Override:
         if key is None or value is None:
             raise OverrideError(text, f"参数 parameter {name}: {expectation(p)}")
         # ``100000000.00`` names the entry ``100000000``
-        key = next((k for k in p.value if _same(k, key)), key)
+        existing = next((k for k in p.value if _same(k, key)), None)
+        if existing is None and p.key_type in ("string", "symbol"):
+            # a new text key is almost always a typo (``2.1a``); a new numeric key adds a tier or a year
+            keys = ", ".join(str(k) for k in p.value)
+            raise OverrideError(
+                text,
+                f"参数 parameter {name} 没有该项 has no entry {key_text!r} (keys: {keys}); 新增项请编辑 "
+                "parameters.yaml / to add an entry, edit parameters.yaml",
+            )
+        key = key if existing is None else existing
         return Override(name, key, value_text.strip(), {**p.value, key: value})
     if dot:
         expected = f"expected {name}=VALUE, {expectation(p)}"
@@ -156,6 +165,9 @@ def sweep_values(policy: Policy, assignment: str) -> tuple[str, list[str], list[
         raise OverrideError(
             assignment, f"列表参数不能扫描 / a list parameter cannot be swept: use --set {name}=…", "sweep"
         )
+    if name.strip() in policy.override_map():
+        expected = f"该参数已由 --set 设定 / {name.strip()} is also given by --set: sweep it or set it, not both"
+        raise OverrideError(assignment, expected, "sweep")
     if len(set(values)) != len(values):
         raise OverrideError(assignment, "值重复 / a value is given twice", "sweep")
     variants = [apply_overrides(policy, [f"{name.strip()}={v}"], "sweep") for v in values]

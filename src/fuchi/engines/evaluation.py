@@ -192,15 +192,32 @@ def _run_all(
     """Solve one batch under every policy; each policy's schema validates it (parsed once per distinct schema)."""
     parsed: list[tuple[Schema, list[Company]]] = []
     results = []
-    for ev in evaluators:
-        companies = next((cos for schema, cos in parsed if schema == ev.policy.schema), None)
-        if companies is None:
-            companies = [_company_of(item, ev.policy.schema) for item in batch]
-            parsed.append((ev.policy.schema, companies))
-        result = ev.run(_select(companies, wanted), city)
+    for n, ev in enumerate(evaluators):
+        try:
+            companies = next((cos for schema, cos in parsed if schema == ev.policy.schema), None)
+            if companies is None:
+                companies = [_company_of(item, ev.policy.schema) for item in batch]
+                parsed.append((ev.policy.schema, companies))
+            result = ev.run(_select(companies, wanted), city)
+        except InputError as exc:
+            if len(evaluators) == 1 and not ev.policy.overrides:
+                raise
+            raise _under(exc, ev.policy, n) from None
         result.seen = [(c.id, c.file, c.line, c.index) for c in companies]
         results.append(result)
     return results
+
+
+def _under(exc: InputError, policy: Policy, n: int) -> InputError:
+    """The input error, saying under which of several policies (or which overrides) it arose.
+
+    A draft can refuse data the shipped policy accepts: e.g. an approved assessment above the maximum a
+    lowered cap allows (ruling P1) is an input error under that draft only.
+    """
+    overrides = ", ".join(o.label() for o in policy.overrides)
+    which = f"{policy.id} {policy.version}" + (f"，参数覆盖 overrides {overrides}" if overrides else "")
+    note = f"（第 {n + 1} 个政策 policy #{n + 1}: {which} ({policy.root})）"
+    return InputError(exc.file, exc.company, exc.field, f"{exc.expected} {note}", exc.line)
 
 
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> list[BatchResult] | FuchiError:
@@ -338,7 +355,10 @@ def evaluate_many(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if batch_size is None:
-        batch_size = SQL_BATCH if all(engine == "sql" for _, engine in policies) else BATCH
+        # With --explain the one-liners cost about as much per enterprise as the clingo solve: batches of the
+        # clingo size, so that the workers share them.
+        sql = all(engine == "sql" for _, engine in policies)
+        batch_size = SQL_BATCH if sql and not explain else BATCH
     batches = _batches(source.items, batch_size)
 
     def deliver(results: list[BatchResult]) -> None:
