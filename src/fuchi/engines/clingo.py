@@ -205,7 +205,7 @@ class Engine:
         models: list[list[clingo.Symbol]] = []
         with ctl.solve(yield_=True) as handle:
             for m in handle:
-                models.append(m.symbols(shown=True) if program is None else m.symbols(atoms=True))
+                models.append(m.symbols(shown=True) if program is None or not program.atoms else m.symbols(atoms=True))
         if len(models) != 1:
             raise PolicyError(
                 f"the program has {'no' if not models else 'more than one'} answer set; a policy must be "

@@ -34,6 +34,9 @@ from .clingo import Diagnostic, Outcome
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
 SQL_BATCH = 10_000
+#: Enterprises per batch with ``--explain``: the one-liners cost more per enterprise than the SQL solve, so
+#: batches are small enough for the workers to share them evenly (bench/explain.py).
+EXPLAIN_BATCH = 1000
 TASKS_PER_WORKER = 8
 
 
@@ -355,10 +358,8 @@ def evaluate_many(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if batch_size is None:
-        # With --explain the one-liners cost about as much per enterprise as the clingo solve: batches of the
-        # clingo size, so that the workers share them.
         sql = all(engine == "sql" for _, engine in policies)
-        batch_size = SQL_BATCH if sql and not explain else BATCH
+        batch_size = EXPLAIN_BATCH if explain else SQL_BATCH if sql else BATCH
     batches = _batches(source.items, batch_size)
 
     def deliver(results: list[BatchResult]) -> None:

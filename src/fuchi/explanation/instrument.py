@@ -21,6 +21,7 @@ from typing import Any
 
 import clingo
 from clingo import ast
+from clingo._internal import _ffi  # type: ignore[attr-defined]  # an AST node's address (its wrappers vary)
 
 from ..policy import Policy, RuleInfo
 
@@ -72,6 +73,8 @@ class Program:
     constants: dict[str, AST] = field(default_factory=dict)
     #: Whether the rewrite adds the ``_reach`` prefix rules (why-not); the one-liners need ``_fired`` only.
     reach: bool = True
+    #: Whether a solve returns every atom (explanations) or only the shown ones and ``_fired`` (one-liners).
+    atoms: bool = True
 
 
 def _variables(node: AST) -> Iterator[str]:
@@ -253,6 +256,9 @@ def parse_policy(policy: Policy) -> Program:
 def instrumented_statements(program: Program) -> Iterator[AST]:
     """Yield the program's statements followed by the ``_fired`` and ``_reach`` rules."""
     yield from program.statements
+    if not program.atoms and program.rules:
+        loc = program.rules[0].node.location
+        yield ast.ShowSignature(loc, "_fired", 2, True)
     for rule in program.rules:
         loc = rule.node.location
         idx = _num(loc, rule.index)
@@ -281,6 +287,7 @@ class TermError(ValueError):
     """A term could not be evaluated (unbound variable, undefined operation)."""
 
 
+_DIVISIONS = (ast.BinaryOperator.Division, ast.BinaryOperator.Modulo)
 _BINOPS: dict[Any, Callable[[int, int], int]] = {
     ast.BinaryOperator.Plus: lambda a, b: a + b,
     ast.BinaryOperator.Minus: lambda a, b: a - b,
@@ -288,6 +295,99 @@ _BINOPS: dict[Any, Callable[[int, int], int]] = {
     ast.BinaryOperator.Division: lambda a, b: int(a / b),
     ast.BinaryOperator.Modulo: lambda a, b: a - b * int(a / b),
 }
+
+
+#: Terms compiled from the clingo AST once (reading an AST node goes through CFFI on every access):
+#: (address of the C node, id of the constants) → (the node and the constants, kept alive so that neither
+#: address is reused; the term).
+_COMPILED: dict[tuple[int, int], tuple[AST, dict[str, AST], tuple[Any, ...]]] = {}
+
+
+def _compile(term: AST, constants: dict[str, AST]) -> tuple[Any, ...]:
+    """A term as nested tuples.
+
+    ``("v", name)``, ``("s", symbol)``, ``("f", name, args)`` (a function term), ``("x", name, args)`` (an
+    ``@function`` call), ``("b", op, divides, left, right)``, ``("u", arg)``, ``("?", text)``.
+    """
+    key = (int(_ffi.cast("uintptr_t", term._rep)), id(constants))  # the C node: stable, unlike its wrappers
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        return hit[2]
+    kind = term.ast_type
+    out: tuple[Any, ...]
+    if kind == ast.ASTType.Variable:
+        out = ("v", term.name)
+    elif kind == ast.ASTType.SymbolicTerm:
+        sym = term.symbol
+        if sym.type == clingo.SymbolType.Function and not sym.arguments and sym.name in constants:
+            out = _compile(constants[sym.name], constants)
+        else:
+            out = ("s", sym)
+    elif kind == ast.ASTType.UnaryOperation:
+        out = ("u", _compile(term.argument, constants))
+    elif kind == ast.ASTType.BinaryOperation:
+        out = ("b", _BINOPS.get(term.operator_type), term.operator_type in _DIVISIONS, _compile(term.left, constants),
+               _compile(term.right, constants))  # fmt: skip
+    elif kind == ast.ASTType.Function:
+        if not term.arguments and term.name in constants and not term.external:
+            out = _compile(constants[term.name], constants)
+        else:
+            args = tuple(_compile(a, constants) for a in term.arguments)
+            out = ("x" if term.external else "f", term.name, args)
+    elif kind == ast.ASTType.SymbolicAtom:
+        out = _compile(term.symbol, constants)
+    elif kind == ast.ASTType.Literal:
+        out = _compile(term.atom, constants)
+    else:
+        out = ("?", str(term))
+    _COMPILED[key] = (term, constants, out)
+    return out
+
+
+def compiled_term(term: AST, constants: dict[str, AST]) -> tuple[Any, ...]:
+    """The compiled form of a term (see :func:`_compile`), e.g. ``("f", name, args)`` for ``name(args)``."""
+    return _compile(term, constants)
+
+
+def _eval(
+    t: tuple[Any, ...],
+    binding: dict[str, clingo.Symbol],
+    call: Call,
+    calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None,
+) -> clingo.Symbol:
+    kind = t[0]
+    if kind == "v":
+        value = binding.get(t[1])
+        if value is None:
+            raise TermError(f"unbound variable {t[1]}")
+        return value
+    if kind == "s":
+        return t[1]  # type: ignore[no-any-return]
+    if kind == "f":
+        return clingo.Function(t[1], [_eval(a, binding, call, calls) for a in t[2]])
+    if kind == "x":
+        args = [_eval(a, binding, call, calls) for a in t[2]]
+        results = call(t[1], args)
+        if len(results) != 1:
+            raise TermError(f"@{t[1]} has no value for these arguments")
+        if calls is not None:
+            calls.append((t[1], args, results[0]))
+        return results[0]
+    if kind == "u":
+        v = _eval(t[1], binding, call, calls)
+        if v.type != clingo.SymbolType.Number:
+            raise TermError("unary operation on a non-number")
+        return clingo.Number(-v.number)
+    if kind == "b":
+        a = _eval(t[3], binding, call, calls)
+        b = _eval(t[4], binding, call, calls)
+        if a.type != clingo.SymbolType.Number or b.type != clingo.SymbolType.Number:
+            raise TermError("arithmetic on a non-number")
+        op = t[1]
+        if op is None or (b.number == 0 and t[2]):
+            raise TermError("undefined operation")
+        return clingo.Number(op(a.number, b.number))
+    raise TermError(f"cannot evaluate {t[1]}")
 
 
 def evaluate_term(
@@ -298,45 +398,7 @@ def evaluate_term(
     calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None,
 ) -> clingo.Symbol:
     """Evaluate a term under variable bindings, recording external calls in ``calls``."""
-    kind = term.ast_type
-    if kind == ast.ASTType.Variable:
-        if term.name not in binding:
-            raise TermError(f"unbound variable {term.name}")
-        return binding[term.name]
-    if kind == ast.ASTType.SymbolicTerm:
-        sym = term.symbol
-        if sym.type == clingo.SymbolType.Function and not sym.arguments and sym.name in constants:
-            return evaluate_term(constants[sym.name], binding, constants, call, calls)
-        return sym  # type: ignore[no-any-return]
-    if kind == ast.ASTType.UnaryOperation:
-        v = evaluate_term(term.argument, binding, constants, call, calls)
-        if v.type != clingo.SymbolType.Number:
-            raise TermError("unary operation on a non-number")
-        return clingo.Number(-v.number)
-    if kind == ast.ASTType.BinaryOperation:
-        a = evaluate_term(term.left, binding, constants, call, calls)
-        b = evaluate_term(term.right, binding, constants, call, calls)
-        if a.type != clingo.SymbolType.Number or b.type != clingo.SymbolType.Number:
-            raise TermError("arithmetic on a non-number")
-        op = _BINOPS.get(term.operator_type)
-        if op is None or (
-            b.number == 0 and term.operator_type in (ast.BinaryOperator.Division, ast.BinaryOperator.Modulo)
-        ):
-            raise TermError("undefined operation")
-        return clingo.Number(op(a.number, b.number))
-    if kind == ast.ASTType.Function:
-        if not term.arguments and term.name in constants and not term.external:
-            return evaluate_term(constants[term.name], binding, constants, call, calls)
-        args = [evaluate_term(a, binding, constants, call, calls) for a in term.arguments]
-        if term.external:
-            results = call(term.name, args)
-            if len(results) != 1:
-                raise TermError(f"@{term.name} has no value for these arguments")
-            if calls is not None:
-                calls.append((term.name, args, results[0]))
-            return results[0]
-        return clingo.Function(term.name, args)
-    raise TermError(f"cannot evaluate {term}")
+    return _eval(_compile(term, constants), binding, call, calls)
 
 
 def ground_atom(
@@ -347,11 +409,7 @@ def ground_atom(
     calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]] | None = None,
 ) -> clingo.Symbol:
     """Evaluate a SymbolicAtom (or a head literal) to a symbol."""
-    if atom.ast_type == ast.ASTType.Literal:
-        atom = atom.atom
-    if atom.ast_type == ast.ASTType.SymbolicAtom:
-        atom = atom.symbol
-    return evaluate_term(atom, binding, constants, call, calls)
+    return _eval(_compile(atom, constants), binding, call, calls)
 
 
 def bind(names: Sequence[str], values: clingo.Symbol) -> dict[str, clingo.Symbol]:
@@ -365,24 +423,25 @@ def match(
     """Unify a term pattern with a ground symbol, extending ``binding`` (arithmetic must be bound)."""
     out = dict(binding)
 
-    def walk(t: AST, s: clingo.Symbol) -> bool:
-        kind = t.ast_type
-        if kind == ast.ASTType.Variable:
-            if t.name == "_":
+    def walk(t: tuple[Any, ...], s: clingo.Symbol) -> bool:
+        kind = t[0]
+        if kind == "v":
+            if t[1] == "_":
                 return True
-            if t.name in out:
-                return bool(out[t.name] == s)
-            out[t.name] = s
+            if t[1] in out:
+                return bool(out[t[1]] == s)
+            out[t[1]] = s
             return True
-        if kind == ast.ASTType.SymbolicAtom:
-            return walk(t.symbol, s)
-        if kind == ast.ASTType.Function and not t.external and (t.arguments or t.name not in constants):
-            if s.type != clingo.SymbolType.Function or s.name != t.name or len(s.arguments) != len(t.arguments):
+        if kind == "f":
+            if s.type != clingo.SymbolType.Function or s.name != t[1]:
                 return False
-            return all(walk(a, b) for a, b in zip(t.arguments, s.arguments, strict=True))
+            args = s.arguments
+            if len(args) != len(t[2]):
+                return False
+            return all(walk(a, b) for a, b in zip(t[2], args, strict=True))
         try:
-            return bool(evaluate_term(t, out, constants, lambda n, a: []) == s)
+            return bool(_eval(t, out, lambda n, a: [], None) == s)
         except TermError:
             return False
 
-    return out if walk(pattern, sym) else None
+    return out if walk(_compile(pattern, constants), sym) else None

@@ -21,7 +21,7 @@ a whole batch recording only the ``_fired`` bindings (``fuchi evaluate --explain
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ from clingo import ast
 from ..compiler.program import COMPARISON
 from ..numbers import fen_of, fraction_of, is_decimal, is_money, render_decimal, render_value
 from .instrument import InstrumentedRule, TermError, evaluate_term, ground_atom
+from .reasons import parts
 
 Binding = dict[str, clingo.Symbol]
 Calls = list[tuple[str, list[clingo.Symbol], clingo.Symbol]]
@@ -252,19 +253,35 @@ def _compare(op: Any, left: clingo.Symbol, right: clingo.Symbol) -> bool:
 # ---- the deciding rule ----------------------------------------------------------------------------------------
 
 
-def _subterms(sym: clingo.Symbol) -> set[clingo.Symbol]:
+_SUBTERMS: dict[clingo.Symbol, frozenset[clingo.Symbol]] = {}
+_POSITIVE: dict[int, tuple[InstrumentedRule, list[Any]]] = {}
+_HEAD_VARS: dict[int, tuple[InstrumentedRule, list[bool]]] = {}
+
+
+def _subterms(sym: clingo.Symbol) -> frozenset[clingo.Symbol]:
+    hit = _SUBTERMS.get(sym)
+    if hit is not None:
+        return hit
     out = {sym}
-    if sym.type == clingo.SymbolType.Function and sym.name not in ("m", "d"):
-        for a in sym.arguments:
+    kind, name, args = parts(sym)
+    if kind == 0 and name not in ("m", "d"):
+        for a in args:
             out |= _subterms(a)
-    return out
+    if len(_SUBTERMS) > 200_000:
+        _SUBTERMS.clear()
+    hit = _SUBTERMS[sym] = frozenset(out)
+    return hit
 
 
-def _contains(sym: clingo.Symbol, wanted: set[clingo.Symbol]) -> bool:
-    return bool(_subterms(sym) & wanted)
+def _contains(sym: clingo.Symbol, wanted: Set[clingo.Symbol]) -> bool:
+    return not _subterms(sym).isdisjoint(wanted)
 
 
 def _positive_atoms(rule: InstrumentedRule) -> list[Any]:
+    """The positive body atoms of a rule, aggregate conditions included (cached per rule)."""
+    hit = _POSITIVE.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1]
     out = []
     for lit in rule.body:
         if lit.atom.ast_type == ast.ASTType.SymbolicAtom and lit.sign == ast.Sign.NoSign:
@@ -278,6 +295,7 @@ def _positive_atoms(rule: InstrumentedRule) -> list[Any]:
                         and cond.sign == ast.Sign.NoSign
                     ):
                         out.append(cond.atom.symbol)
+    _POSITIVE[id(rule)] = (rule, out)
     return out
 
 
@@ -336,13 +354,19 @@ def decider(model: Model, decision: clingo.Symbol) -> tuple[InstrumentedRule, Bi
     return last
 
 
-def _builds(rule: InstrumentedRule, head: clingo.Symbol, wanted: set[clingo.Symbol]) -> bool:
+def _builds(rule: InstrumentedRule, head: clingo.Symbol, wanted: Set[clingo.Symbol]) -> bool:
     """The head has a non-variable term at a position whose value is one of ``wanted``."""
-    pattern = rule.head.atom.symbol
-    if pattern.ast_type != ast.ASTType.Function:
-        return False
-    for term, value in zip(pattern.arguments, head.arguments, strict=False):
-        if term.ast_type != ast.ASTType.Variable and _contains(value, wanted):
+    hit = _HEAD_VARS.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        pattern = rule.head.atom.symbol
+        flags = (
+            [a.ast_type == ast.ASTType.Variable for a in pattern.arguments]
+            if pattern.ast_type == ast.ASTType.Function
+            else []
+        )
+        hit = _HEAD_VARS[id(rule)] = (rule, flags)
+    for is_var, value in zip(hit[1], parts(head)[2], strict=False):
+        if not is_var and _contains(value, wanted):
             return True
     return False
 

@@ -37,6 +37,11 @@ def _parts(sym: clingo.Symbol) -> tuple[int, Any, tuple[clingo.Symbol, ...]]:
     return hit
 
 
+def parts(sym: clingo.Symbol) -> tuple[int, Any, tuple[clingo.Symbol, ...]]:
+    """``(kind, name or value, arguments)`` of a symbol, cached (kind 0: a function, 1: a number, 2: a string)."""
+    return _parts(sym)
+
+
 def _key(sym: clingo.Symbol) -> str:
     kind, name, args = _parts(sym)
     if kind == _FUN:

@@ -1,0 +1,86 @@
+"""``evaluate --explain``: the fast one-liners (one ``_fired`` solve per batch, :mod:`fuchi.explanation.lines`).
+
+They must be the lines ``fuchi explain`` builds from its full instrumented solve of each enterprise alone
+(``RowExplanation.line``), and the same bytes whichever engine computed the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from fuchi.cli import main
+from fuchi.engines import evaluation
+from fuchi.explanation.explain import Explainer
+from fuchi.explanation.lines import LineExplainer
+from fuchi.policy import default_policy_dir, load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = load_policy(default_policy_dir())
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[list[Any], Any]:
+    source = evaluation.open_inputs([str(ROOT / "facts/city.yaml"), str(ROOT / "facts/companies.yaml")])
+    return [evaluation._company_of(item) for item in source.items], source.city
+
+
+def test_fast_lines_equal_the_lines_of_a_full_explain(shipped: tuple[list[Any], Any]) -> None:
+    companies, city = shipped
+    explainer = Explainer(POLICY)
+    fast = LineExplainer(explainer).lines(companies, city)
+    slow = {}
+    for co in companies:
+        for row in explainer.explain(co, city, detailed=True).rows:
+            slow[(co.id, row.year, row.item)] = row.line
+            # The line starts with the rule that decided the row (decided_by), with its file:line.
+            rule = row.decided_by
+            assert rule is not None and row.line is not None
+            assert row.line.startswith(f"{rule.id} ({rule.file}:{rule.line}): ")
+    assert len(slow) == 78
+    assert fast == slow
+
+
+def test_fast_lines_do_not_depend_on_the_batch(shipped: tuple[list[Any], Any]) -> None:
+    companies, city = shipped
+    lines = LineExplainer(Explainer(POLICY))
+    whole = lines.lines(companies, city)
+    alone: dict[tuple[str, int, str], str] = {}
+    for co in companies[::-1]:
+        alone.update(lines.lines([co], city))
+    assert alone == whole
+
+
+def _explained(engine: str, workers: str = "0") -> list[dict[str, Any]]:
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", "facts/city.yaml", "facts/companies.yaml", "--format", "json", "--explain", "--engine", engine,
+         "--workers", workers],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows: list[dict[str, Any]] = json.loads(result.stdout)["results"]
+    return rows
+
+
+def test_one_liners_are_the_same_bytes_on_both_engines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    sql, clingo = _explained("sql"), _explained("clingo")
+    assert [r["explanation"] for r in sql] == [r["explanation"] for r in clingo]
+    assert sql == clingo
+
+
+def test_one_liners_carry_the_deciding_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    rows = {(r["company"], r["year"], r["item"]): r["explanation"] for r in _explained("sql")}
+    assert rows[("91310230MA1K0C3D4E", 2027, "2.9")].startswith("P2.superseded (rules/90-status.lp:")
+    assert "给予 450,000 元，不低于本办法的 400,000 元" in rows[("91310230MA1K0C3D4E", 2027, "2.9")]
+    assert rows[("91310230MA1K0B2C3D", 2026, "2.2.b")].startswith("I4.growth_too_low (rules/22-growth.lp:")
+    assert rows[("91310230MA1K0D4E5F", 2027, "2.1.b")].startswith("T2.used_up_earlier")
+    assert "2026" in rows[("91310230MA1K0D4E5F", 2027, "2.1.b")]
+    assert rows[("91310115MA1H9J8K2L", 2026, "2.4.a")].startswith("1.gate.registered (rules/10-gate.lp:")
+    assert "12,000,000 元（assessments 第 0 条）" in rows[("91310230MA1K0A1B2C", 2026, "2.4.b")]
