@@ -29,6 +29,7 @@ from .instrument import (
     InstrumentedRule,
     Program,
     TermError,
+    _variables,
     bind,
     evaluate_term,
     ground_atom,
@@ -471,7 +472,7 @@ class _Run:
                 break
         if best_k == 0:
             first = rule.body[0] if rule.body else None
-            if first is None or not set(_variable_names(first)) <= set(start):
+            if first is None or not set(_variables(first)) <= set(start):
                 return None  # failed at a condition with open values: not applicable here
         facts = []
         for lit in rule.body[:best_k]:
@@ -842,20 +843,6 @@ class _PageContext:
     tried: set[int] = field(default_factory=set)
     denials: int = 0
     omitted: int = 0
-
-
-def _variable_names(node: Any) -> Iterable[str]:
-    """The named variables under an AST node (``_`` excluded)."""
-    if isinstance(node, ast.AST):
-        if node.ast_type == ast.ASTType.Variable:
-            if node.name != "_":
-                yield node.name
-            return
-        for key in node.child_keys:
-            yield from _variable_names(getattr(node, key))
-    elif isinstance(node, list | tuple | ast.ASTSequence):
-        for child in node:
-            yield from _variable_names(child)
 
 
 @dataclass(frozen=True)
