@@ -211,12 +211,15 @@ def test_detailed_explain_of_a_hostile_id(tmp_path: Path, hostile: str) -> None:
         write(tmp_path / "city.yaml", []),
         write(tmp_path / "d.jsonl", [template("PLAIN", "p"), template(hostile, hostile)]),
     ]
-    detailed = fuchi("explain", hostile, "2.9", *files, "--year", "2026", "--format", "json")
+    detailed = fuchi("explain", hostile, "2.9", *files, "--year", "2026", "--format", "json", "--proof")
     assert detailed.exit_code == 0, detailed.stderr
     [row] = json.loads(detailed.stdout)["rows"]
     assert (row["company"], row["status"], row["amount"]) == (hostile, "pending_assessment", 550_000)
     sources = [s["source"] for s in _steps(row["why"]) if s["source"]]
     assert any(src.endswith(f"d.jsonl:2: 企业 enterprise {hostile}: events[0]") for src in sources), sources
+    page = fuchi("explain", hostile, "2.9", *files, "--year", "2026", "--format", "json")  # the auditor's page
+    assert page.exit_code == 0, page.stderr
+    assert json.loads(page.stdout)["company"] == hostile
 
 
 def _steps(step: dict[str, Any]) -> list[dict[str, Any]]:
@@ -237,7 +240,7 @@ def test_detailed_explain_of_an_id_with_a_backslash(
     tmp_path: Path, plain_rows: list[tuple[Any, ...]], hostile: str
 ) -> None:
     path = write(tmp_path / "d.yaml", [template(hostile, hostile)])
-    detailed = fuchi("explain", hostile, "2.9", path, "--year", "2026", "--format", "json")
+    detailed = fuchi("explain", hostile, "2.9", path, "--year", "2026", "--format", "json", "--proof")
     assert detailed.exit_code == 0, detailed.stderr
     texts = [s["text"] for s in _steps(json.loads(detailed.stdout)["rows"][0]["why"])]
     assert not any("not a newline \n" in t for t in texts)  # "\\n" must not become a newline
