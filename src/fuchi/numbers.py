@@ -169,6 +169,14 @@ class Functions:
     Each method takes and returns clingo symbols; see docs/numbers.md for the vocabulary.
     """
 
+    def results(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
+        """The values of ``@name(args)`` as a list (none for an unknown name), as the grounder sees them."""
+        method = getattr(self, name, None)
+        if method is None:
+            return []
+        result = method(*args)
+        return result if isinstance(result, list) else [result]
+
     #: Largest product ``@times`` returns, in fen: 10**12 yuan, the limit of an input field. A product is
     #: thus an amount like any input, and ``lib.money_sum`` may add 20,000 of them without a limb wrapping
     #: (the range proof of docs/numbers.md); a larger product raises.

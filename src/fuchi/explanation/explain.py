@@ -505,11 +505,7 @@ class _Run:
     # ---- helpers ---------------------------------------------------------------------------------------
 
     def call(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
-        method = getattr(self.ex.functions, name, None)
-        if method is None:
-            return []
-        result = method(*args)
-        return result if isinstance(result, list) else [result]
+        return self.ex.functions.results(name, args)
 
     def show(self, sym: clingo.Symbol) -> str:
         """Render an atom for people (the enterprise term shows as its id)."""

@@ -97,11 +97,7 @@ class _Batch:
         return self.ex.program.constants
 
     def call(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
-        method = getattr(self.ex.functions, name, None)
-        if method is None:
-            return []
-        result = method(*args)
-        return result if isinstance(result, list) else [result]
+        return self.ex.functions.results(name, args)
 
     def show(self, sym: clingo.Symbol) -> str:
         if sym.type == clingo.SymbolType.Function and sym.name == "c" and len(sym.arguments) == 1:
