@@ -2,8 +2,15 @@
 
 The batch is solved once with the rules rewritten to record only their ``_fired`` bindings (no ``_reach``
 prefixes, no why-not), and each row's line is built from its decision and the rule instance that decided
-it (:func:`fuchi.explanation.page.one_line`), found by following the decision's values down the recorded
-derivations. Derivations are indexed lazily, per predicate, only for the predicates the walks visit.
+it, found by following the decision's values down the recorded derivations
+(:func:`fuchi.explanation.page.decider`), then told by :func:`fuchi.explanation.page.instance_line`.
+
+The walk runs on plain Python values, not on clingo symbols (every access to a symbol goes through CFFI):
+each recorded binding is read once into nested tuples (:class:`_Reader`), the rules' terms are evaluated
+and matched on those values (:func:`_evaluate`, :func:`_match`), and only the deciding instance of a row
+is told, with the clingo symbols the solve recorded for it. Where the walk's choice depends on the order of
+atoms (the first recorded instance, the first of equally good atoms), ties are put in clingo's order, so
+the walk picks what a walk on the symbols picks.
 
 Whatever engine computed the rows (sql or clingo), the lines come from this one solve of the same rules,
 so both engines give the same lines byte for byte; and they are the lines ``fuchi explain`` gives
@@ -14,23 +21,27 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import clingo
-from clingo import ast
+from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]  # one C call per symbol access
 
 from ..inputs.records import City, Company
-from ..numbers import render_value
+from ..numbers import fen_of, is_money, render_value
 from .explain import Explainer
-from .instrument import InstrumentedRule, TermError, bind, compiled_term, ground_atom, match
-from .page import Binding
-from .page import one_line as line_of
-from .reasons import parts
+from .instrument import InstrumentedRule, TermError, bind, compiled_term
+from .page import Binding, Terms, decider, instance_line
 
+#: A term as a plain Python value: an ``int`` (number), a ``str`` (string), or a tuple ``(name, *arguments)``
+#: (a function; ``""`` names a tuple, a constant has no arguments, a classically negated one's name starts
+#: with ``-``; ``#inf`` and ``#sup`` are the two special symbols).
+Value = Any
 _UNKNOWN = object()
-#: (head variable positions, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
-Plan = tuple[list[tuple[int, int]], list[tuple[int, clingo.Symbol]], bool, dict[tuple[clingo.Symbol, ...], list[Any]]]
+_FUNCTION = _lib.clingo_symbol_type_function
+_NUMBER = _lib.clingo_symbol_type_number
+_STRING = _lib.clingo_symbol_type_string
+_INFIMUM = _lib.clingo_symbol_type_infimum
 
 
 class LineExplainer:
@@ -44,92 +55,330 @@ class LineExplainer:
     def __init__(self, explainer: Explainer) -> None:
         self.ex = explainer
         self.program = dataclasses.replace(explainer.program, reach=False, atoms=False)
+        #: The rules' compiled terms with their constants as values (id of the compiled term → value form);
+        #: the compiled terms live as long as the process (instrument's cache), so their ids are stable.
+        self.terms: dict[int, tuple[Any, ...]] = {}
+        self.refs: dict[int, Any] = {}
 
     def lines(self, companies: Sequence[Company], city: City) -> dict[tuple[str, int, str], str]:
         """The one-liner of every row of a batch, by (enterprise id, data year, item)."""
         if not companies:
             return {}
         symbols = self.ex.engine.model(list(companies), city, program=self.program)
-        batch = _Batch(self.ex, companies, symbols)
+        batch = _Batch(self, symbols)
+        text = _Text(self.ex)
         out: dict[tuple[str, int, str], str] = {}
-        for sym in batch.decisions:
-            args = sym.arguments
-            co = companies[args[0].arguments[0].number]
-            batch.current = co.id
-            text = line_of(batch, sym, self.ex.rule_ref)
-            if text is not None:
-                out[(co.id, args[1].number, args[2].string)] = text
+        for decision in batch.decisions:
+            _, company, year, item = decision[:4]
+            found = decider(batch, decision, batch.value_terms)
+            if found is None:
+                continue
+            rule, binding, _ = found
+            co = companies[company[1]]
+            text.current = co.id
+            out[(co.id, year, item)] = instance_line(text, rule, batch.symbols(rule, binding), self.rule_ref)
         return out
+
+    def rule_ref(self, rule: InstrumentedRule) -> Any:
+        """The reference to a rule (cached)."""
+        hit = self.refs.get(rule.index)
+        if hit is None:
+            hit = self.refs[rule.index] = self.ex.rule_ref(rule)
+        return hit
+
+
+class _Reader:
+    """Reads clingo symbols into :data:`Value` once each (by the symbol's C value: clingo interns symbols)."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, Value] = {}
+        self._args = _ffi.new("clingo_symbol_t**")
+        self._size = _ffi.new("size_t*")
+        self._text = _ffi.new("char**")
+        self._number = _ffi.new("int*")
+        self._flag = _ffi.new("bool*")
+
+    def value(self, rep: int) -> Value:
+        """The value of the symbol whose C value is ``rep``."""
+        hit = self.values.get(rep)
+        if hit is not None:
+            return hit
+        kind = _lib.clingo_symbol_type(rep)
+        out: Value
+        if kind == _FUNCTION:
+            _lib.clingo_symbol_name(rep, self._text)
+            name = _ffi.string(self._text[0]).decode()
+            _lib.clingo_symbol_is_positive(rep, self._flag)
+            if not self._flag[0]:
+                name = "-" + name
+            _lib.clingo_symbol_arguments(rep, self._args, self._size)
+            args, size = self._args[0], self._size[0]
+            out = (name, *[self.value(args[i]) for i in range(size)]) if size else (name,)
+        elif kind == _NUMBER:
+            _lib.clingo_symbol_number(rep, self._number)
+            out = self._number[0]
+        elif kind == _STRING:
+            _lib.clingo_symbol_string(rep, self._text)
+            out = _ffi.string(self._text[0]).decode()
+        else:
+            out = ("#inf",) if kind == _INFIMUM else ("#sup",)
+        self.values[rep] = out
+        return out
+
+    def name(self, rep: int) -> str | None:
+        """The name of a function symbol (None for other symbols)."""
+        if _lib.clingo_symbol_type(rep) != _FUNCTION:
+            return None
+        _lib.clingo_symbol_name(rep, self._text)
+        return str(_ffi.string(self._text[0]).decode())
+
+    def arguments(self, rep: int) -> list[int]:
+        """The C values of a function symbol's arguments."""
+        _lib.clingo_symbol_arguments(rep, self._args, self._size)
+        args = self._args[0]
+        return [args[i] for i in range(self._size[0])]
+
+
+def symbol(value: Value) -> clingo.Symbol:
+    """The clingo symbol of a value."""
+    if isinstance(value, int):
+        return clingo.Number(value)
+    if isinstance(value, str):
+        return clingo.String(value)
+    name = value[0]
+    if name == "#inf":
+        return clingo.Infimum
+    if name == "#sup":
+        return clingo.Supremum
+    args = [symbol(a) for a in value[1:]]
+    return clingo.Function(name[1:], args, False) if name.startswith("-") else clingo.Function(name, args)
+
+
+def _arguments(value: Value) -> tuple[Value, ...]:
+    return value[1:] if isinstance(value, tuple) else ()
+
+
+# ---- terms on values (the compiled terms of fuchi.explanation.instrument) ------------------------------------
+
+
+def _evaluate(t: tuple[Any, ...], binding: dict[str, Value], call: Callable[[str, list[Value]], list[Value]]) -> Value:
+    """A compiled term's value under a binding (as ``instrument``'s evaluation, on values)."""
+    kind = t[0]
+    if kind == "v":
+        value = binding.get(t[1])
+        if value is None:
+            raise TermError(f"unbound variable {t[1]}")
+        return value
+    if kind == "s":
+        return t[1]
+    if kind == "f":
+        return (t[1], *[_evaluate(a, binding, call) for a in t[2]])
+    if kind == "x":
+        results = call(t[1], [_evaluate(a, binding, call) for a in t[2]])
+        if len(results) != 1:
+            raise TermError(f"@{t[1]} has no value for these arguments")
+        return results[0]
+    if kind == "u":
+        v = _evaluate(t[1], binding, call)
+        if not isinstance(v, int):
+            raise TermError("unary operation on a non-number")
+        return -v
+    if kind == "b":
+        a = _evaluate(t[3], binding, call)
+        b = _evaluate(t[4], binding, call)
+        if not isinstance(a, int) or not isinstance(b, int):
+            raise TermError("arithmetic on a non-number")
+        op = t[1]
+        if op is None or (b == 0 and t[2]):
+            raise TermError("undefined operation")
+        return op(a, b)
+    raise TermError(f"cannot evaluate {t[1]}")
+
+
+def _no_call(name: str, args: list[Value]) -> list[Value]:
+    return []
+
+
+def _match(t: tuple[Any, ...], binding: Binding, value: Value) -> dict[str, Value] | None:
+    """Unify a compiled pattern with a value, extending ``binding`` (as ``instrument.match``, on values)."""
+    out = dict(binding)
+
+    def walk(t: tuple[Any, ...], v: Value) -> bool:
+        kind = t[0]
+        if kind == "v":
+            if t[1] == "_":
+                return True
+            if t[1] in out:
+                return bool(out[t[1]] == v)
+            out[t[1]] = v
+            return True
+        if kind == "f":
+            if not isinstance(v, tuple) or v[0] != t[1] or len(v) != len(t[2]) + 1:
+                return False
+            return all(walk(a, b) for a, b in zip(t[2], v[1:], strict=True))
+        try:
+            return bool(_evaluate(t, out, _no_call) == v)
+        except TermError:
+            return False
+
+    return out if walk(t, value) else None
+
+
+# ---- the batch -------------------------------------------------------------------------------------------
+
+
+#: (head variable positions, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
+Plan = tuple[list[tuple[int, int]], list[tuple[int, Value]], bool, dict[tuple[Value, ...], list[tuple[Value, int]]]]
 
 
 class _Batch:
-    """One ``_fired`` solve of a batch, as the :class:`fuchi.explanation.page.Model` of the walk.
+    """One ``_fired`` solve of a batch, as the :class:`fuchi.explanation.page.Model` of the walk, on values.
 
     The solve returns only the shown atoms and the ``_fired`` bindings: an atom is known through the rule
-    instance that derived it (every atom the walk follows is derived), looked up by the head's first argument
-    (the enterprise, for nearly every predicate).
+    instance that derived it (every atom the walk follows is derived), looked up by the head's variables
+    (or its first argument, the enterprise for nearly every predicate).
     """
 
-    def __init__(self, ex: Explainer, companies: Sequence[Company], symbols: list[clingo.Symbol]) -> None:
-        self.ex = ex
-        self.current = ""
-        self.decisions: list[clingo.Symbol] = []
-        self.fired: dict[int, list[clingo.Symbol]] = defaultdict(list)
+    def __init__(self, owner: LineExplainer, symbols: list[clingo.Symbol]) -> None:
+        self.ex = owner.ex
+        self.owner = owner
+        self.reader = reader = _Reader()
+        self.decisions: list[Value] = []
+        #: rule index → C values of the recorded tuples, in the solve's order (read into values when the walk
+        #: first looks at the rule: :meth:`entries`)
+        self.recorded_by_rule: dict[int, list[int]] = defaultdict(list)
+        self.read: dict[int, list[tuple[Value, int]]] = {}
         for sym in symbols:
-            name = sym.name
+            rep = sym._rep
+            name = reader.name(rep)
             if name == "_fired":
-                args = sym.arguments
-                self.fired[args[0].number].append(args[1])
+                index, values = reader.arguments(rep)
+                self.recorded_by_rule[reader.value(index)].append(values)
             elif name == "decision":
-                self.decisions.append(sym)
-        for lst in self.fired.values():
-            lst.sort()
-        self.decisions.sort()
-        self.derivations: dict[clingo.Symbol, tuple[InstrumentedRule, Binding] | None] = {}
-        #: rule index → value of the head's first argument → the rule's recorded bindings (sorted)
-        self.by_first: dict[int, dict[clingo.Symbol | None, list[clingo.Symbol]]] = {}
+                self.decisions.append(reader.value(rep))
+        self.derivations: dict[Value, tuple[InstrumentedRule, Binding] | None] = {}
+        #: id of a derivation's binding → the C value of its recorded tuple (the bindings live in derivations)
+        self.recorded: dict[int, int] = {}
+        #: rule index → value of the head's first argument → the rule's recorded bindings
+        self.by_first: dict[int, dict[Value, list[tuple[Value, int]]]] = {}
         self.first_pos: dict[int, int] = {}
-        self.heads: dict[tuple[int, clingo.Symbol], clingo.Symbol | None] = {}
+        self.heads: dict[tuple[int, Value], Value] = {}
         self.plans: dict[int, Plan] = {}
+        self.calls: dict[tuple[Any, ...], list[Value]] = {}
+        self.subterm_sets: dict[Value, frozenset[Value]] = {}
+        self.syms: dict[Value, clingo.Symbol] = {}
+        self.value_terms = Terms(
+            arguments=_arguments,
+            subterms=self.subterms,
+            is_number=lambda v: isinstance(v, int),
+            positive_money=self._positive_money,
+        )
 
-    @property
-    def constants(self) -> dict[str, Any]:
-        return self.ex.program.constants
+    # ---- values and symbols ----------------------------------------------------------------------------
 
-    def call(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
-        return self.ex.functions.results(name, args)
+    def entries(self, rule: InstrumentedRule) -> list[tuple[Value, int]]:
+        """The recorded bindings of a rule: (their values, the C value of the recorded tuple), in solve order."""
+        hit = self.read.get(rule.index)
+        if hit is None:
+            value = self.reader.value
+            hit = self.read[rule.index] = [(value(rep), rep) for rep in self.recorded_by_rule.get(rule.index, ())]
+        return hit
 
-    def show(self, sym: clingo.Symbol) -> str:
-        if sym.type == clingo.SymbolType.Function and sym.name == "c" and len(sym.arguments) == 1:
-            return self.current
-        if sym.type == clingo.SymbolType.Function and sym.name not in ("m", "d") and sym.arguments:
-            inner = ", ".join(self.show(a) for a in sym.arguments)
-            return f"{sym.name}({inner})"
-        return render_value(sym)
+    def symbol(self, value: Value) -> clingo.Symbol:
+        """The clingo symbol of a value (cached)."""
+        hit = self.syms.get(value)
+        if hit is None:
+            hit = self.syms[value] = symbol(value)
+        return hit
 
-    def _head(self, rule: InstrumentedRule, values: clingo.Symbol) -> clingo.Symbol | None:
+    def _sorted(self, values: list[Value]) -> list[Value]:
+        """Values in clingo's order of their symbols."""
+        if len(values) < 2:
+            return values
+        return sorted(values, key=self.symbol)
+
+    def symbols(self, rule: InstrumentedRule, binding: Binding) -> dict[str, clingo.Symbol]:
+        """The binding of a derivation as the clingo symbols the solve recorded."""
+        return bind(rule.variables, clingo.Symbol(self.recorded[id(binding)]))  # type: ignore[no-untyped-call]
+
+    def subterms(self, value: Value) -> frozenset[Value]:
+        """A value and its sub-terms (money and decimal terms whole), as ``page``'s walk reads them."""
+        hit = self.subterm_sets.get(value)
+        if hit is not None:
+            return hit
+        out = {value}
+        if isinstance(value, tuple) and value[0] not in ("m", "d"):
+            for a in value[1:]:
+                out |= self.subterms(a)
+        hit = self.subterm_sets[value] = frozenset(out)
+        return hit
+
+    def _positive_money(self, value: Value) -> bool:
+        if not (isinstance(value, tuple) and value[0] == "m"):
+            return False
+        sym = self.symbol(value)
+        return is_money(sym) and fen_of(sym) > 0
+
+    def call(self, name: str, args: list[Value]) -> list[Value]:
+        """An ``@function``'s values, on values (cached)."""
+        key = (name, *args)
+        hit = self.calls.get(key)
+        if hit is None:
+            results = self.ex.functions.results(name, [self.symbol(a) for a in args])
+            hit = self.calls[key] = [self.reader.value(r._rep) for r in results]
+        return hit
+
+    def term(self, node: Any) -> tuple[Any, ...]:
+        """A term of the rules compiled, its constants as values."""
+        compiled = compiled_term(node, self.ex.program.constants)
+        hit = self.owner.terms.get(id(compiled))
+        if hit is None:
+            hit = self.owner.terms[id(compiled)] = self._term(compiled)
+        return hit
+
+    def _term(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
+        kind = t[0]
+        if kind == "s":
+            return ("s", self.reader.value(t[1]._rep))
+        if kind in ("f", "x"):
+            return (kind, t[1], tuple(self._term(a) for a in t[2]))
+        if kind == "u":
+            return ("u", self._term(t[1]))
+        if kind == "b":
+            return ("b", t[1], t[2], self._term(t[3]), self._term(t[4]))
+        return t
+
+    # ---- the Model of the walk ---------------------------------------------------------------------------
+
+    def _head(self, rule: InstrumentedRule, values: Value) -> Value:
+        """The head a recorded binding derives (None: it has no value)."""
         key = (rule.index, values)
-        if key not in self.heads:
+        hit = self.heads.get(key, _UNKNOWN)
+        if hit is _UNKNOWN:
             try:
-                self.heads[key] = ground_atom(rule.head, bind(rule.variables, values), self.constants, self.call)
+                hit = _evaluate(self.term(rule.head), dict(zip(rule.variables, values[1:], strict=True)), self.call)
             except TermError:
-                self.heads[key] = None
-        return self.heads[key]
+                hit = None
+            self.heads[key] = hit
+        return hit
 
-    def derivation(self, sym: clingo.Symbol) -> tuple[InstrumentedRule, Binding] | None:
+    def derivation(self, sym: Value) -> tuple[InstrumentedRule, Binding] | None:
+        """The first recorded rule instance deriving an atom (None: not derived, or an input fact)."""
         hit = self.derivations.get(sym, _UNKNOWN)
         if hit is not _UNKNOWN:
             return hit  # type: ignore[return-value]
         found: tuple[InstrumentedRule, Binding] | None = None
-        kind, name, args = parts(sym)
-        if kind == 0:
+        if isinstance(sym, tuple):
+            name, args = sym[0], sym[1:]
             for rule in self.ex.by_head.get((name, len(args)), []):
                 keys, consts, exact, index = self._plan(rule)
                 if any(args[i] != c for i, c in consts):
                     continue
-                for values in index.get(tuple(args[i] for i, _ in keys), ()):
+                for values, rep in index.get(tuple([args[i] for i, _ in keys]), ()):
                     if exact or self._head(rule, values) == sym:
-                        found = (rule, dict(zip(rule.variables, parts(values)[2], strict=True)))
+                        binding = dict(zip(rule.variables, values[1:], strict=True))
+                        self.recorded[id(binding)] = rep
+                        found = (rule, binding)
                         break
                 if found is not None:
                     break
@@ -141,70 +390,109 @@ class _Batch:
 
         Returns:
             The head's variable positions (a key into the recorded bindings), its constants, whether the key
-            alone decides (no computed argument), and the bindings by key.
+            alone decides (no computed argument), and the bindings by key (each key's in clingo's order).
         """
         hit = self.plans.get(rule.index)
         if hit is not None:
             return hit
-        compiled = compiled_term(rule.head, self.constants)
+        compiled = self.term(rule.head)
         keys: list[tuple[int, int]] = []
-        consts: list[tuple[int, clingo.Symbol]] = []
+        consts: list[tuple[int, Value]] = []
         exact = compiled[0] == "f"
         for i, arg in enumerate(compiled[2] if compiled[0] == "f" else ()):
             if arg[0] == "v" and arg[1] in rule.variables:
-                keys.append((i, rule.variables.index(arg[1])))
+                keys.append((i, rule.variables.index(arg[1]) + 1))
             elif arg[0] == "s":
                 consts.append((i, arg[1]))
             else:
                 exact = False
-        index: dict[tuple[clingo.Symbol, ...], list[Any]] = defaultdict(list)
-        for values in self.fired.get(rule.index, []):
-            vals = parts(values)[2]
-            index[tuple(vals[j] for _, j in keys)].append(values)
+        index: dict[tuple[Value, ...], list[tuple[Value, int]]] = defaultdict(list)
+        for entry in self.entries(rule):
+            values = entry[0]
+            index[tuple([values[j] for _, j in keys])].append(entry)
+        for lst in index.values():
+            if len(lst) > 1:
+                lst.sort(key=self._entry_symbol)
         plan: Plan = (keys, consts, exact, index)
         self.plans[rule.index] = plan
         return plan
 
-    def _candidates(self, rule: InstrumentedRule, first: clingo.Symbol | None) -> list[clingo.Symbol]:
-        """The recorded bindings of a rule that can give a head with this first argument (sorted)."""
+    @staticmethod
+    def _entry_symbol(entry: tuple[Value, int]) -> clingo.Symbol:
+        return clingo.Symbol(entry[1])  # type: ignore[no-untyped-call]
+
+    def _candidates(self, rule: InstrumentedRule, first: Value) -> list[tuple[Value, int]]:
+        """The recorded bindings of a rule that can give a head with this first argument (None: any)."""
         index = self.by_first.get(rule.index)
         if index is None:
-            head = rule.head.atom.symbol
-            args = head.arguments if head.ast_type == ast.ASTType.Function else []
+            head = self.term(rule.head)
+            args = head[2] if head[0] == "f" else ()
             pos = -1
-            if args and args[0].ast_type == ast.ASTType.Variable and args[0].name in rule.variables:
-                pos = rule.variables.index(args[0].name)
+            if args and args[0][0] == "v" and args[0][1] in rule.variables:
+                pos = rule.variables.index(args[0][1]) + 1
             index = self.by_first[rule.index] = defaultdict(list)
-            for values in self.fired.get(rule.index, []):
-                index[values.arguments[pos] if pos >= 0 else None].append(values)
+            for entry in self.entries(rule):
+                index[entry[0][pos] if pos >= 0 else None].append(entry)
             self.first_pos[rule.index] = pos
         if self.first_pos[rule.index] < 0:
             return index.get(None, [])
         return index.get(first, []) if first is not None else [v for lst in index.values() for v in lst]
 
-    def matching(self, pattern: Any, binding: Binding) -> list[clingo.Symbol]:
+    def matching(self, pattern: Any, binding: Binding) -> list[Value]:
         """The *derived* atoms matching a pattern (input facts are not recorded by this solve)."""
-        compiled = compiled_term(pattern, self.constants)
+        compiled = self.term(pattern)
         if compiled[0] != "f":
             return []
         rules = self.ex.by_head.get((compiled[1], len(compiled[2])), [])
         if not rules:
             return []
         try:
-            ground = ground_atom(pattern, binding, self.constants, self.call)
+            ground = _evaluate(compiled, binding, self.call)
             return [ground] if self.derivation(ground) is not None else []
         except TermError:
             pass
         first = None
         if compiled[2]:
             try:
-                first = ground_atom(pattern.arguments[0], binding, self.constants, self.call)
+                first = _evaluate(compiled[2][0], binding, self.call)
             except TermError:
                 first = None
         found = set()
         for rule in rules:
-            for values in self._candidates(rule, first):
+            for values, _ in self._candidates(rule, first):
                 head = self._head(rule, values)
-                if head is not None and match(pattern, binding, head, self.constants) is not None:
+                if head is not None and _match(compiled, binding, head) is not None:
                     found.add(head)
-        return sorted(found)
+        return self._sorted(list(found))
+
+
+class _Text:
+    """The :class:`fuchi.explanation.page.Model` that tells a deciding instance (on clingo symbols)."""
+
+    def __init__(self, ex: Explainer) -> None:
+        self.ex = ex
+        self.current = ""
+        #: C value of a symbol → its text, for the symbols :func:`fuchi.numbers.render_value` shows
+        self.shown: dict[int, str] = {}
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        return self.ex.program.constants
+
+    def call(self, name: str, args: list[clingo.Symbol]) -> list[clingo.Symbol]:
+        return self.ex.functions.results(name, args)
+
+    def show(self, sym: clingo.Symbol) -> str:
+        rep = sym._rep
+        hit = self.shown.get(rep)
+        if hit is not None:
+            return hit
+        if sym.type == clingo.SymbolType.Function:
+            name, args = sym.name, sym.arguments
+            if name == "c" and len(args) == 1:
+                return self.current
+            if name not in ("m", "d") and args:
+                inner = ", ".join(self.show(a) for a in args)
+                return f"{name}({inner})"
+        hit = self.shown[rep] = render_value(sym)  # only values that show the same in every row are kept
+        return hit

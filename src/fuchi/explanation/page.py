@@ -21,7 +21,7 @@ a whole batch recording only the ``_fired`` bindings (``fuchi evaluate --explain
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -44,14 +44,18 @@ DENIAL_DEPTH = 3
 MAX_WALK = 40
 
 
-class Model(Protocol):
-    """What the walk needs from a solve (one enterprise, instrumented; or a batch, ``_fired`` only)."""
+class Derivations(Protocol):
+    """What the walk of :func:`decider` needs from a solve (one enterprise, instrumented; or a batch)."""
 
-    def derivation(self, sym: clingo.Symbol) -> tuple[InstrumentedRule, Binding] | None:
+    def derivation(self, sym: Any) -> tuple[InstrumentedRule, Binding] | None:
         """The first recorded rule instance deriving ``sym`` (None: an input fact or not derived)."""
 
-    def matching(self, pattern: Any, binding: Binding) -> list[clingo.Symbol]:
+    def matching(self, pattern: Any, binding: Binding) -> list[Any]:
         """Atoms of the answer set matching a body pattern under a binding."""
+
+
+class Model(Protocol):
+    """What the text of a rule instance needs from a solve (its values as clingo symbols)."""
 
     def show(self, sym: clingo.Symbol) -> str:
         """An atom or value for people."""
@@ -186,25 +190,67 @@ def _step(name: str, args: list[clingo.Symbol], result: clingo.Symbol) -> tuple[
     return "", f"@{name}({', '.join(v)}) = {r}"
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """A comparison of a rule body, read from the AST once (each access to an AST node goes through CFFI)."""
+
+    terms: tuple[Any, ...]  # the left term, then each guard's
+    ops: tuple[Any, ...]  # each guard's comparison operator
+    assignment: bool
+
+
+#: id of a rule → (the rule, its head, its body comparisons): kept with the rule so that an id is not reused
+_SHAPES: dict[int, tuple[InstrumentedRule, Any, list[_Comparison]]] = {}
+
+
+def _comparison(atom: Any) -> _Comparison:
+    guards = list(atom.guards)
+    return _Comparison((atom.term, *(g.term for g in guards)), tuple(g.comparison for g in guards), _assignment(atom))
+
+
+def _shape(rule: InstrumentedRule) -> tuple[Any, list[_Comparison]]:
+    """A rule's head and body comparisons (cached per rule)."""
+    hit = _SHAPES.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        comparisons = [_comparison(lit.atom) for lit in rule.body if lit.atom.ast_type == ast.ASTType.Comparison]
+        hit = _SHAPES[id(rule)] = (rule, rule.head, comparisons)
+    return hit[1], hit[2]
+
+
 def comparison_text(atom: Any, binding: Binding, model: Model, calls: Calls | None = None) -> tuple[str, bool]:
     """A comparison with its values (``1.251 > 1.25``) and whether it holds."""
-    values = []
-    syms: list[clingo.Symbol | None] = []
-    for t in [atom.term] + [g.term for g in atom.guards]:
+    return _shown(_comparison(atom), binding, model, calls)
+
+
+def _values(
+    comparison: _Comparison, binding: Binding, model: Model, calls: Calls | None = None
+) -> list[clingo.Symbol | None]:
+    out: list[clingo.Symbol | None] = []
+    for t in comparison.terms:
         try:
-            s = evaluate_term(t, binding, model.constants, model.call, calls)
-            syms.append(s)
-            values.append(model.show(s))
+            out.append(evaluate_term(t, binding, model.constants, model.call, calls))
         except TermError:
-            syms.append(None)
-            values.append(str(t))
+            out.append(None)
+    return out
+
+
+def _shown(
+    comparison: _Comparison,
+    binding: Binding,
+    model: Model,
+    calls: Calls | None = None,
+    syms: list[clingo.Symbol | None] | None = None,
+) -> tuple[str, bool]:
+    """A comparison's text with its values (``syms``: the values already evaluated) and whether it holds."""
+    if syms is None:
+        syms = _values(comparison, binding, model, calls)
+    values = [str(t) if s is None else model.show(s) for t, s in zip(comparison.terms, syms, strict=True)]
     shown = values[0]
     holds = True
-    for g, v, left, right in zip(atom.guards, values[1:], syms, syms[1:], strict=False):
-        op = COMPARISON.get(g.comparison, "?")
-        shown += f" {op} {v}"
+    for op, v, left, right in zip(comparison.ops, values[1:], syms, syms[1:], strict=False):
+        shown += f" {COMPARISON.get(op, '?')} {v}"
         if left is not None and right is not None:
-            holds = holds and _compare(g.comparison, left, right)
+            holds = holds and _compare(op, left, right)
     return shown, holds
 
 
@@ -215,18 +261,12 @@ def checks(rule: InstrumentedRule, binding: Binding, model: Model) -> list[str]:
     (``S != rejected``: plumbing) are left out.
     """
     out = []
-    for lit in rule.body:
-        atom = lit.atom
-        if atom.ast_type != ast.ASTType.Comparison or _assignment(atom):
+    for comparison in _shape(rule)[1]:
+        if comparison.assignment:
             continue
-        values: list[clingo.Symbol | None] = []
-        for t in [atom.term] + [g.term for g in atom.guards]:
-            try:
-                values.append(evaluate_term(t, binding, model.constants, model.call))
-            except TermError:
-                values.append(None)
+        values = _values(comparison, binding, model)
         if all(v is not None and (v.type == clingo.SymbolType.Number or is_money(v) or is_decimal(v)) for v in values):
-            out.append(comparison_text(atom, binding, model)[0])
+            out.append(_shown(comparison, binding, model, syms=values)[0])
     return out
 
 
@@ -273,10 +313,6 @@ def _subterms(sym: clingo.Symbol) -> frozenset[clingo.Symbol]:
     return hit
 
 
-def _contains(sym: clingo.Symbol, wanted: Set[clingo.Symbol]) -> bool:
-    return not _subterms(sym).isdisjoint(wanted)
-
-
 def _positive_atoms(rule: InstrumentedRule) -> list[Any]:
     """The positive body atoms of a rule, aggregate conditions included (cached per rule)."""
     hit = _POSITIVE.get(id(rule))
@@ -299,25 +335,56 @@ def _positive_atoms(rule: InstrumentedRule) -> list[Any]:
     return out
 
 
-def decider(model: Model, decision: clingo.Symbol) -> tuple[InstrumentedRule, Binding, clingo.Symbol] | None:
+@dataclass(frozen=True)
+class Terms:
+    """How the walk of :func:`decider` reads the values of a model (clingo symbols, or plain Python values).
+
+    Attributes:
+        arguments: The arguments of a function term (none for a number or a string).
+        subterms: A term and its sub-terms, money and decimal terms taken whole.
+        is_number: Whether a term is an integer.
+        positive_money: Whether a term is a money term above 0.
+
+    """
+
+    arguments: Callable[[Any], Sequence[Any]]
+    subterms: Callable[[Any], frozenset[Any]]
+    is_number: Callable[[Any], bool]
+    positive_money: Callable[[Any], bool]
+
+
+#: The terms of a solve read as clingo symbols (``fuchi explain``).
+SYMBOLS = Terms(
+    arguments=lambda sym: parts(sym)[2],
+    subterms=_subterms,
+    is_number=lambda sym: sym.type == clingo.SymbolType.Number,
+    positive_money=lambda sym: is_money(sym) and fen_of(sym) > 0,
+)
+
+
+def decider(model: Derivations, decision: Any, terms: Terms = SYMBOLS) -> tuple[InstrumentedRule, Binding, Any] | None:
     """The rule instance that decided a row, and the atom it derived (see the module docstring).
 
     The reason term of the decision (and its parts) is followed first, then the amount when it is not 0.
     A rule that only passes the reason through (its head has a variable where the value is) is plumbing
     even when it cites a clause (3.4's "no other policy", 3.3's payable year). When no rule on the way
     builds a value, the deepest rule that is not internal decided (e.g. "no rule gives an amount").
+
+    ``terms`` says how to read the model's values: the walk is the same on clingo symbols and on the plain
+    Python values of :mod:`fuchi.explanation.lines`.
     """
-    args = decision.arguments
+    args = terms.arguments(decision)
     company, year, item, amount, reason = args[0], args[1], args[2], args[4], args[6]
+    subterms = terms.subterms
     trivial = {company, year, item}
-    parts = _subterms(reason) - trivial
+    parts = subterms(reason) - trivial
     whole = {reason}
-    named = {p for p in parts if p.type != clingo.SymbolType.Number}
-    money = {amount} if is_money(amount) and fen_of(amount) > 0 else set()
+    named = {p for p in parts if not terms.is_number(p)}
+    money = {amount} if terms.positive_money(amount) else set()
     wanted = parts | money
-    sym: clingo.Symbol = decision
-    last: tuple[InstrumentedRule, Binding, clingo.Symbol] | None = None
-    seen: set[clingo.Symbol] = set()
+    sym: Any = decision
+    last: tuple[InstrumentedRule, Binding, Any] | None = None
+    seen: set[Any] = set()
     for _ in range(MAX_WALK):
         found = model.derivation(sym)
         if found is None or sym in seen:
@@ -327,23 +394,24 @@ def decider(model: Model, decision: clingo.Symbol) -> tuple[InstrumentedRule, Bi
         info = rule.info
         if info is not None and not info.internal:
             last = (rule, binding, sym)
-            if info.clauses and _builds(rule, sym, wanted):
+            if info.clauses and _builds(rule, terms.arguments(sym), wanted, subterms):
                 return last
-        best: clingo.Symbol | None = None
+        best: Any = None
         score = 0
         for pattern in _positive_atoms(rule):
             for m in model.matching(pattern, binding):
                 if m in seen or model.derivation(m) is None:
                     continue
+                sub = subterms(m)
                 s = (
                     4
-                    if _contains(m, whole)
+                    if not sub.isdisjoint(whole)
                     else 3
-                    if _contains(m, named)
+                    if not sub.isdisjoint(named)
                     else 2
-                    if _contains(m, parts)
+                    if not sub.isdisjoint(parts)
                     else 1
-                    if _contains(m, money)
+                    if not sub.isdisjoint(money)
                     else 0
                 )
                 if s > score:
@@ -354,7 +422,9 @@ def decider(model: Model, decision: clingo.Symbol) -> tuple[InstrumentedRule, Bi
     return last
 
 
-def _builds(rule: InstrumentedRule, head: clingo.Symbol, wanted: Set[clingo.Symbol]) -> bool:
+def _builds(
+    rule: InstrumentedRule, head_args: Sequence[Any], wanted: Set[Any], subterms: Callable[[Any], frozenset[Any]]
+) -> bool:
     """The head has a non-variable term at a position whose value is one of ``wanted``."""
     hit = _HEAD_VARS.get(id(rule))
     if hit is None or hit[0] is not rule:
@@ -365,8 +435,8 @@ def _builds(rule: InstrumentedRule, head: clingo.Symbol, wanted: Set[clingo.Symb
             else []
         )
         hit = _HEAD_VARS[id(rule)] = (rule, flags)
-    for is_var, value in zip(hit[1], parts(head)[2], strict=False):
-        if not is_var and _contains(value, wanted):
+    for is_var, value in zip(hit[1], head_args, strict=False):
+        if not is_var and not subterms(value).isdisjoint(wanted):
             return True
     return False
 
@@ -374,22 +444,32 @@ def _builds(rule: InstrumentedRule, head: clingo.Symbol, wanted: Set[clingo.Symb
 def head_calls(rule: InstrumentedRule, binding: Binding, model: Model) -> Calls:
     """The arithmetic of an instance: the ``@function`` calls of its head, then of its body comparisons."""
     calls: Calls = []
+    head, comparisons = _shape(rule)
     try:
-        ground_atom(rule.head, binding, model.constants, model.call, calls)
+        ground_atom(head, binding, model.constants, model.call, calls)
     except TermError:
         pass
-    for lit in rule.body:
-        if lit.atom.ast_type == ast.ASTType.Comparison:
-            comparison_text(lit.atom, binding, model, calls)
+    for comparison in comparisons:
+        _shown(comparison, binding, model, calls)
     return calls
 
 
-def one_line(model: Model, decision: clingo.Symbol, rule_ref: Callable[[InstrumentedRule], Any]) -> str | None:
+class Solve(Derivations, Model, Protocol):
+    """A solve the walk and the text both read (clingo symbols)."""
+
+
+def one_line(model: Solve, decision: clingo.Symbol, rule_ref: Callable[[InstrumentedRule], Any]) -> str | None:
     """The one-line explanation of a row: the deciding rule, its sentence with values, its arithmetic and checks."""
     found = decider(model, decision)
     if found is None:
         return None
-    rule, binding, _ = found
+    return instance_line(model, found[0], found[1], rule_ref)
+
+
+def instance_line(
+    model: Model, rule: InstrumentedRule, binding: Binding, rule_ref: Callable[[InstrumentedRule], Any]
+) -> str:
+    """The one line of a rule instance (the deciding one of a row): its sentence with values, arithmetic, checks."""
     ref = rule_ref(rule)
     zh, en = tell(rule, binding, model)
     text = f"{ref.id} ({ref.file}:{ref.line}): {zh} / {en}" if zh != en else f"{ref.id} ({ref.file}:{ref.line}): {zh}"
