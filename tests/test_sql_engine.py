@@ -24,6 +24,7 @@ from fuchi.engines import make_engine, resolve
 from fuchi.engines.clingo import Engine, Outcome
 from fuchi.engines.sql import SqlEngine
 from fuchi.errors import FuchiError, InputError
+from fuchi.explanation.reasons import ReasonRenderer
 from fuchi.policy import Policy, default_policy_dir, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +60,16 @@ def test_every_policy_case_same_outcome(key: str) -> None:
     results = []
     for engine in (Engine(policy), SqlEngine(policy)):
         try:
-            results.append(_key(engine.solve(companies, city)))
+            outcome = engine.solve(companies, city)
         except FuchiError as exc:
             results.append(("error", exc.message()))
+            continue
+        results.append(_key(outcome))
+        if isinstance(engine, SqlEngine):  # the reason texts rendered in SQL are the Python renderer's
+            renderer = ReasonRenderer(policy)
+            texts = [d.text for d in outcome.decisions]
+            assert None not in texts
+            assert texts == [renderer.pair(d.reason, companies[d.company]) for d in outcome.decisions]
     assert results[0] == results[1]
 
 

@@ -66,6 +66,8 @@ class Decision:
         amount: Whole yuan.
         payable_year: The year it is paid in, or None when nothing is payable.
         reason: The reason term the policy gave.
+        text: The reason's (中文, English) texts when the engine rendered them itself (the SQL engine
+            renders them in SQL from messages.yaml); None: rendered from ``reason`` by the caller.
 
     """
 
@@ -76,6 +78,7 @@ class Decision:
     amount: int
     payable_year: int | None
     reason: clingo.Symbol
+    text: tuple[str, str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def rows_of(outcome: Outcome, companies: Sequence[Company], renderer: ReasonRend
     rows = []
     for d in outcome.decisions:
         co = companies[d.company]
-        zh, en = renderer.pair(d.reason, co)
+        zh, en = d.text if d.text is not None else renderer.pair(d.reason, co)
         reason = f"{zh} / {en}"
         rows.append(Row(co.id, d.year, d.item, d.status, d.amount, d.payable_year, reason, name=co.name, reason_zh=zh))
     return rows

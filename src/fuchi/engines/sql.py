@@ -19,6 +19,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
+from ..compiler.messages import MESSAGES_PRELUDE, reason_sql, record_fields, record_texts
 from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, fits, flatten_as, sql_type, width
 from ..errors import PolicyError
 from ..inputs import facts as factmod
@@ -51,6 +52,9 @@ class SqlEngine:
         self.plan = cached_plan(policy, self.params)
         self.threads = threads
         self._symbols: dict[str, dict[tuple[object, ...], clingo.Symbol]] = {}
+        #: the (list, field) pairs reason templates look up in the enterprise's records
+        self._rec_fields = sorted(record_fields(policy.messages))
+        self._queries: dict[tuple[int, str], tuple[str, list[object]] | None] = {}
 
     def plan_for(self, params: Sequence[clingo.Symbol] | None) -> Plan:
         """The plan for these parameter facts (compiled once per distinct set)."""
@@ -67,6 +71,7 @@ class SqlEngine:
         con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
         try:
             con.execute(PRELUDE)
+            con.execute(MESSAGES_PRELUDE)
             empty = self._load(con, plan, companies, city, self.params if params is None else params)
             drops = plan.drops(keep={t.name for sig in _OUTPUTS for t in plan.tables(sig)})
             for k, st in enumerate(plan.statements):
@@ -137,6 +142,14 @@ class SqlEngine:
         for n, co in enumerate(companies):
             factmod.company_rows(n, co, emit, self.policy.schema)
         factmod.city_rows(city, emit, self.policy.schema)
+        rec: list[list[object]] = [[], [], [], [], []]
+
+        def add_record(n: int, lst: str, k: int, attr: str, text: str) -> None:
+            for column, v in zip(rec, (n, lst, k, attr, text), strict=True):
+                column.append(v)
+
+        record_texts(companies, set(self._rec_fields), add_record)
+        _create_records(con, rec)
         empty: set[str] = set()
         for tables in plan.inputs.values():
             for t in tables:
@@ -163,7 +176,9 @@ class SqlEngine:
             paid = p_s == Leaf("int")
             at_r = 7 + width(p_s)
             symbol = self._symbols_of(t.name, r_s)
-            for r in _rows(con, t):
+            query = self._decision_query(plan, t, at_r)
+            rows = _rows(con, t) if query is None else con.execute(*query).fetchall()
+            for r in rows:
                 status = r[3]
                 if status not in _STATUSES:
                     raise PolicyError(f"unknown status {status!r} in a decision / 未知状态")
@@ -174,7 +189,11 @@ class SqlEngine:
                 if fen % 100:
                     raise PolicyError(f"decision amount {fen} fen is not whole yuan (ruling W3) / 金额须为整元")
                 payable = r[7] if paid else None
-                decisions.append(Decision(r[0], r[1], r[2], status, fen // 100, payable, symbol(r[at_r:])))  # type: ignore[arg-type]
+                if query is None:
+                    reason, text = symbol(r[at_r:]), None
+                else:
+                    reason, text = symbol(r[at_r:-2]), (r[-2], r[-1])
+                decisions.append(Decision(r[0], r[1], r[2], status, fen // 100, payable, reason, text))  # type: ignore[arg-type]
         for t in plan.tables(("touched", 3)):
             if t.shapes == (company, Leaf("int"), Leaf("str")):
                 touched.update(_rows(con, t))  # type: ignore[arg-type]
@@ -195,6 +214,20 @@ class SqlEngine:
                 out.flags.append((r[0], str(kind(r[1:]))))  # type: ignore[arg-type]
         complete(self.policy, decisions, touched, out)
         return out
+
+    def _decision_query(self, plan: Plan, t: Table, at_r: int) -> tuple[str, list[object]] | None:
+        """The query reading a decision table with its reason texts rendered in SQL (None: in Python)."""
+        key = (id(plan), t.name)
+        if key not in self._queries:
+            cols = [f"t.{c}" for c in t.columns]
+            texts = reason_sql(t.shapes[6], cols[at_r:], self.policy.messages)
+            if texts is None:
+                self._queries[key] = None
+            else:
+                joins = texts.joins("t.c0", "fuchi_rec")
+                sql = f"SELECT {', '.join(cols)}, {texts.zh}, {texts.en} FROM {t.name} t{joins}"
+                self._queries[key] = (sql, texts.params)
+        return self._queries[key]
 
     def _symbols_of(self, table: str, shape: Shape) -> Callable[[Sequence[object]], clingo.Symbol]:
         """A cached decoder from leaf values to the clingo term of ``shape`` (reason terms repeat)."""
@@ -254,6 +287,23 @@ def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object
     data = pa.Table.from_arrays(arrays, names=table.columns)
     con.register("fuchi_input", data)
     con.execute(f"CREATE TABLE {table.name} AS SELECT * FROM fuchi_input")
+    con.unregister("fuchi_input")
+
+
+def _create_records(con: duckdb.DuckDBPyConnection, cols: list[list[object]]) -> None:
+    """The records side table the reason texts look fields up in (one row per record field looked up)."""
+    data = pa.Table.from_arrays(
+        [
+            pa.array(cols[0], type=pa.int64()),
+            pa.array(cols[1], type=pa.string()),
+            pa.array(cols[2], type=pa.int64()),
+            pa.array(cols[3], type=pa.string()),
+            pa.array(cols[4], type=pa.string()),
+        ],
+        names=["company", "list", "k", "field", "text"],
+    )
+    con.register("fuchi_input", data)
+    con.execute("CREATE TABLE fuchi_rec AS SELECT * FROM fuchi_input")
     con.unregister("fuchi_input")
 
 

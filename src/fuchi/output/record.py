@@ -28,7 +28,7 @@ from typing import IO, Any
 from ..errors import FuchiError, InputError, PolicyError, UsageError
 from ..policy import Policy, digest_of
 from .files import atomic_output
-from .render import _JSON_UNSAFE, row_dict
+from .render import json_safe, row_dict
 from .totals import Totals
 
 #: The record format; ``verify`` refuses others.
@@ -70,7 +70,7 @@ def seal(body: dict[str, Any]) -> str:
 
 def _dumps(obj: Any) -> str:
     """One value as the record file shows it (inert in a terminal, like ``evaluate --format json``)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")).translate(_JSON_UNSAFE)
+    return json_safe(json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def fuchi_version() -> str:

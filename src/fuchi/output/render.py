@@ -55,6 +55,14 @@ _CONTROL |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 _CONTROL_LINES = {c: e for c, e in _CONTROL.items() if c != ord("\n")}
 #: JSON output: the same characters as \u escapes (the same strings to a parser, inert in a terminal).
 _JSON_UNSAFE = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x7F}
+#: Finds any of them (``str.translate`` walks every character through a dict: test first, translate rarely).
+_JSON_UNSAFE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_JSON_UNSAFE)) + "]")
+_CONTROL_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_CONTROL)) + "]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters that act on a terminal as ``\\u`` escapes (the same string to a parser)."""
+    return text.translate(_JSON_UNSAFE) if _JSON_UNSAFE_RE.search(text) else text
 
 
 def _console(out: IO[str], width: int, soft_wrap: bool, terminal: bool | None = None) -> Console:
@@ -79,7 +87,7 @@ def clean(text: str) -> str:
     A name or policy title may hold newlines (the contract allows any text); printed raw, it could start a line
     that looks like a result row or a Markdown heading. Markup is never interpreted anyway (``Text`` objects).
     """
-    return text.translate(_CONTROL)
+    return text.translate(_CONTROL) if _CONTROL_RE.search(text) else text
 
 
 def clean_lines(text: str) -> str:
@@ -155,7 +163,7 @@ class JsonWriter:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")).translate(_JSON_UNSAFE)
+    return json_safe(json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")))
 
 
 #: What a spreadsheet takes as the start of a formula (or, for tab and CR, of a cell that becomes one).
