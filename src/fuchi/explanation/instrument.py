@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,9 @@ class InstrumentedRule:
     file: str
     line: int
 
-    @property
+    @cached_property
     def head(self) -> AST:
-        """The head literal."""
+        """The head literal (read once: each access to an AST node goes through CFFI)."""
         return self.node.head
 
     @property
@@ -75,6 +76,8 @@ class Program:
     reach: bool = True
     #: Whether a solve returns every atom (explanations) or only the shown ones and ``_fired`` (one-liners).
     atoms: bool = True
+    #: The rules whose ``_fired`` bindings are recorded (None: every rule).
+    recorded: frozenset[int] | None = None
 
 
 def _variables(node: AST) -> Iterator[str]:
@@ -260,6 +263,8 @@ def instrumented_statements(program: Program) -> Iterator[AST]:
         loc = program.rules[0].node.location
         yield ast.ShowSignature(loc, "_fired", 2, True)
     for rule in program.rules:
+        if program.recorded is not None and rule.index not in program.recorded:
+            continue
         loc = rule.node.location
         idx = _num(loc, rule.index)
         yield ast.Rule(loc, _head(loc, "_fired", [idx, _tuple(loc, rule.variables)]), list(rule.body))

@@ -31,7 +31,7 @@ from ..inputs.records import City, Company
 from ..numbers import fen_of, is_money, render_value
 from .explain import Explainer
 from .instrument import InstrumentedRule, TermError, bind, compiled_term
-from .page import Binding, Terms, decider, instance_line
+from .page import Binding, Terms, decider, instance_line, positive_atoms
 
 #: A term as a plain Python value: an ``int`` (number), a ``str`` (string), or a tuple ``(name, *arguments)``
 #: (a function; ``""`` names a tuple, a constant has no arguments, a classically negated one's name starts
@@ -54,7 +54,7 @@ class LineExplainer:
 
     def __init__(self, explainer: Explainer) -> None:
         self.ex = explainer
-        self.program = dataclasses.replace(explainer.program, reach=False, atoms=False)
+        self.program = dataclasses.replace(explainer.program, reach=False, atoms=False, recorded=walked(explainer))
         #: The rules' compiled terms with their constants as values (id of the compiled term → value form);
         #: the compiled terms live as long as the process (instrument's cache), so their ids are stable.
         self.terms: dict[int, tuple[Any, ...]] = {}
@@ -85,6 +85,22 @@ class LineExplainer:
         if hit is None:
             hit = self.refs[rule.index] = self.ex.rule_ref(rule)
         return hit
+
+
+def walked(ex: Explainer) -> frozenset[int]:
+    """The rules whose instances a walk may look up: those deriving a decision or a positive body atom.
+
+    The walk asks for the derivation of a decision and of atoms matching the positive body atoms (aggregate
+    conditions included) of the rules it passes; a rule whose head is read only under ``not`` (or nowhere)
+    is never asked for, so its bindings need not be recorded.
+    """
+    wanted = {("decision", 7)}
+    for rule in ex.program.rules:
+        for pattern in positive_atoms(rule):
+            compiled = compiled_term(pattern, ex.program.constants)
+            if compiled[0] == "f":
+                wanted.add((compiled[1], len(compiled[2])))
+    return frozenset(r.index for sig in wanted for r in ex.by_head.get(sig, []))
 
 
 class _Reader:

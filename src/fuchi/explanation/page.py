@@ -313,7 +313,7 @@ def _subterms(sym: clingo.Symbol) -> frozenset[clingo.Symbol]:
     return hit
 
 
-def _positive_atoms(rule: InstrumentedRule) -> list[Any]:
+def positive_atoms(rule: InstrumentedRule) -> list[Any]:
     """The positive body atoms of a rule, aggregate conditions included (cached per rule)."""
     hit = _POSITIVE.get(id(rule))
     if hit is not None and hit[0] is rule:
@@ -398,7 +398,7 @@ def decider(model: Derivations, decision: Any, terms: Terms = SYMBOLS) -> tuple[
                 return last
         best: Any = None
         score = 0
-        for pattern in _positive_atoms(rule):
+        for pattern in positive_atoms(rule):
             for m in model.matching(pattern, binding):
                 if m in seen or model.derivation(m) is None:
                     continue
