@@ -54,7 +54,6 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.column}: {self.level}: {self.text}"
 
 
-@dataclass(frozen=True)
 class Decision:
     """The outcome of one (enterprise, data year, item).
 
@@ -65,20 +64,57 @@ class Decision:
         status: One of :data:`STATUSES`.
         amount: Whole yuan.
         payable_year: The year it is paid in, or None when nothing is payable.
-        reason: The reason term the policy gave.
+        reason: The reason term the policy gave (an engine may hand a function that builds it: it is then
+            built the first time it is read).
         text: The reason's (中文, English) texts when the engine rendered them itself (the SQL engine
-            renders them in SQL from messages.yaml); None: rendered from ``reason`` by the caller.
+            renders them in SQL from messages.yaml); None: rendered from ``reason`` by the caller. Not
+            compared: two decisions are equal when their terms are.
 
     """
 
-    company: int
-    year: int
-    item: str
-    status: str
-    amount: int
-    payable_year: int | None
-    reason: clingo.Symbol
-    text: tuple[str, str] | None = field(default=None, compare=False)
+    __slots__ = ("company", "year", "item", "status", "amount", "payable_year", "_reason", "text")
+
+    def __init__(
+        self,
+        company: int,
+        year: int,
+        item: str,
+        status: str,
+        amount: int,
+        payable_year: int | None,
+        reason: clingo.Symbol | Callable[[], clingo.Symbol],
+        text: tuple[str, str] | None = None,
+    ) -> None:
+        self.company = company
+        self.year = year
+        self.item = item
+        self.status = status
+        self.amount = amount
+        self.payable_year = payable_year
+        self._reason = reason
+        self.text = text
+
+    @property
+    def reason(self) -> clingo.Symbol:
+        """The reason term."""
+        r = self._reason
+        if not isinstance(r, clingo.Symbol):
+            r = self._reason = r()
+        return r
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.company, self.year, self.item, self.status, self.amount, self.payable_year, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ("company", "year", "item", "status", "amount", "payable_year")
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"Decision({inner}, reason={self.reason!r})"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ same code. Same facts and the same rules: the same outcome, byte for byte after 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -189,10 +190,11 @@ class SqlEngine:
                 if fen % 100:
                     raise PolicyError(f"decision amount {fen} fen is not whole yuan (ruling W3) / 金额须为整元")
                 payable = r[7] if paid else None
+                reason: clingo.Symbol | Callable[[], clingo.Symbol]
                 if query is None:
                     reason, text = symbol(r[at_r:]), None
                 else:
-                    reason, text = symbol(r[at_r:-2]), (r[-2], r[-1])
+                    reason, text = functools.partial(symbol, r[at_r:-2]), (r[-2], r[-1])
                 decisions.append(Decision(r[0], r[1], r[2], status, fen // 100, payable, reason, text))  # type: ignore[arg-type]
         for t in plan.tables(("touched", 3)):
             if t.shapes == (company, Leaf("int"), Leaf("str")):
