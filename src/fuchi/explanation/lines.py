@@ -55,9 +55,9 @@ class LineExplainer:
     def __init__(self, explainer: Explainer) -> None:
         self.ex = explainer
         self.program = dataclasses.replace(explainer.program, reach=False, atoms=False, recorded=walked(explainer))
-        #: The rules' compiled terms with their constants as values (id of the compiled term → value form);
-        #: the compiled terms live as long as the process (instrument's cache), so their ids are stable.
-        self.terms: dict[int, tuple[Any, ...]] = {}
+        #: The rules' compiled terms with their constants as values: id of the AST node → (the node, kept so
+        #: that its id is not reused; the term)
+        self.terms: dict[int, tuple[Any, tuple[Any, ...]]] = {}
         self.refs: dict[int, Any] = {}
 
     def lines(self, companies: Sequence[Company], city: City) -> dict[tuple[str, int, str], str]:
@@ -129,7 +129,13 @@ class _Reader:
                 name = "-" + name
             _lib.clingo_symbol_arguments(rep, self._args, self._size)
             args, size = self._args[0], self._size[0]
-            out = (name, *[self.value(args[i]) for i in range(size)]) if size else (name,)
+            items = [name]
+            values = self.values
+            for i in range(size):
+                arg = args[i]
+                hit = values.get(arg)
+                items.append(self.value(arg) if hit is None else hit)
+            out = tuple(items)
         elif kind == _NUMBER:
             _lib.clingo_symbol_number(rep, self._number)
             out = self._number[0]
@@ -141,12 +147,17 @@ class _Reader:
         self.values[rep] = out
         return out
 
-    def name(self, rep: int) -> str | None:
-        """The name of a function symbol (None for other symbols)."""
+    def name(self, rep: int) -> Any:
+        """The name of a function symbol, as clingo's pointer to it (clingo interns names); None for others."""
         if _lib.clingo_symbol_type(rep) != _FUNCTION:
             return None
         _lib.clingo_symbol_name(rep, self._text)
-        return str(_ffi.string(self._text[0]).decode())
+        return self._text[0]
+
+    def name_of(self, name: str) -> Any:
+        """The pointer :meth:`name` gives for a name."""
+        _lib.clingo_symbol_name(clingo.Function(name)._rep, self._text)
+        return self._text[0]
 
     def arguments(self, rep: int) -> list[int]:
         """The C values of a function symbol's arguments."""
@@ -264,13 +275,14 @@ class _Batch:
         #: first looks at the rule: :meth:`entries`)
         self.recorded_by_rule: dict[int, list[int]] = defaultdict(list)
         self.read: dict[int, list[tuple[Value, int]]] = {}
+        fired, decision = reader.name_of("_fired"), reader.name_of("decision")
         for sym in symbols:
             rep = sym._rep
             name = reader.name(rep)
-            if name == "_fired":
+            if name == fired:
                 index, values = reader.arguments(rep)
                 self.recorded_by_rule[reader.value(index)].append(values)
-            elif name == "decision":
+            elif name == decision:
                 self.decisions.append(reader.value(rep))
         self.derivations: dict[Value, tuple[InstrumentedRule, Binding] | None] = {}
         #: id of a derivation's binding → the C value of its recorded tuple (the bindings live in derivations)
@@ -345,12 +357,11 @@ class _Batch:
         return hit
 
     def term(self, node: Any) -> tuple[Any, ...]:
-        """A term of the rules compiled, its constants as values."""
-        compiled = compiled_term(node, self.ex.program.constants)
-        hit = self.owner.terms.get(id(compiled))
-        if hit is None:
-            hit = self.owner.terms[id(compiled)] = self._term(compiled)
-        return hit
+        """A term of the rules compiled, its constants as values (cached by the node, kept with it)."""
+        hit = self.owner.terms.get(id(node))
+        if hit is None or hit[0] is not node:
+            hit = self.owner.terms[id(node)] = (node, self._term(compiled_term(node, self.ex.program.constants)))
+        return hit[1]
 
     def _term(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
         kind = t[0]
