@@ -1,9 +1,11 @@
-"""The policy compiler: ``.lp`` rules (through ``clingo.ast``) → a SQL plan for the DuckDB engine.
+"""The policy compiler: ``.lp`` rules (through ``clingo.ast``) → a SQL plan for DuckDB or Spark SQL.
 
 * :mod:`.program` reads the rules into the fragment the compiler takes;
 * :mod:`.shapes` lays clingo terms out in columns and orders them as clingo does;
 * :mod:`.plan` compiles the rules, in stratified order, into one table per predicate variant;
-* :mod:`.functions` gives the exact SQL of the ``@functions``;
+* :mod:`.functions` gives the exact SQL of the ``@functions`` (DuckDB macros);
+* :mod:`.dialect` is what differs between DuckDB and Spark SQL (types, parameters, structs, division, the
+  ``@functions`` inlined for Spark);
 * :mod:`.inputs` reads the policy's declared input predicates (``inputs.yaml``).
 """
 
@@ -14,21 +16,23 @@ from collections.abc import Sequence
 import clingo
 
 from ..policy import Policy
+from .dialect import DIALECTS, DUCKDB, Dialect
 from .errors import CompileError
 from .inputs import input_shapes
 from .plan import Compiler, Plan, Statement, Table
 from .program import read_rules
 from .shapes import Fun, Shape, shape_of
 
-__all__ = ["CompileError", "Plan", "Statement", "Table", "compile_policy"]
+__all__ = ["DIALECTS", "CompileError", "Dialect", "Plan", "Statement", "Table", "compile_policy"]
 
 
-def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None) -> Plan:
+def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None, dialect: Dialect = DUCKDB) -> Plan:
     """Compile a policy to a SQL plan.
 
     Args:
         policy: The loaded policy.
         params: Parameter facts replacing the policy's (their shapes decide the ``param`` tables).
+        dialect: The SQL dialect of the statements (:data:`fuchi.compiler.dialect.DUCKDB` or ``SPARK``).
 
     Raises:
         CompileError: A rule outside the fragment, recursion, an unknown ``@function``, a missing or
@@ -45,7 +49,7 @@ def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None
             lst.append(shapes)
     for sig in sorted(source.defined):
         inputs.setdefault(sig, [])
-    plan = Compiler(source.rules, inputs).compile()
+    plan = Compiler(source.rules, inputs, dialect).compile()
     for rule in source.rules:
         info = policy.rule_at(rule.file, rule.line)
         if info is not None:

@@ -1,11 +1,26 @@
-"""The input predicates a policy declares in ``inputs.yaml`` (its schema), and the shapes of their arguments."""
+"""The input predicates of a policy (``inputs.yaml``), the shapes of their arguments, a batch's facts as columns.
+
+:func:`input_shapes` gives the variants the compiler lays out; :func:`batch_columns` the facts of one batch
+in those tables.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import clingo
+
+from ..errors import PolicyError
+from ..inputs import facts as factmod
+from ..inputs.records import City, Company
 from ..policy import Policy
-from .shapes import DECIMAL, INT, MONEY, STR, SYM, Fun, Shape
+from .shapes import DECIMAL, INT, MONEY, STR, SYM, Fun, Shape, fits, flatten_as
+
+if TYPE_CHECKING:
+    from ..inputs.schema import Schema
+    from .plan import Plan, Table
 
 #: argument kind → shape (docs/numbers.md for money and decimals)
 KINDS: dict[str, Shape] = {
@@ -34,4 +49,76 @@ def input_shapes(policy: Policy) -> dict[tuple[str, int], list[tuple[Shape, ...]
     return out
 
 
-__all__ = ["KINDS", "input_shapes"]
+__all__ = ["KINDS", "batch_columns", "input_shapes"]
+
+
+def batch_columns(
+    plan: Plan,
+    companies: Sequence[Company],
+    city: City,
+    params: Sequence[clingo.Symbol],
+    schema: Schema,
+) -> dict[str, list[list[object]]]:
+    """The facts of one batch laid out as the columns of the plan's input tables (by table name).
+
+    The facts are the clingo engine's (the one fact builder, :func:`fuchi.inputs.facts.company_rows`); the
+    parameters are clingo symbols matched against their named variants. An engine then hands the columns to
+    its database (the Spark engine as DataFrames with an explicit schema).
+
+    Raises:
+        PolicyError: A fact does not match ``inputs.yaml`` (another number of values, two variants of one
+            width, an unsupported predicate without arguments).
+    """
+    columns: dict[str, list[list[object]]] = {}
+    by_width: dict[tuple[str, int], dict[int, list[list[object]]]] = {}
+    for sig, tables in plan.inputs.items():
+        for t in tables:
+            if not t.columns:
+                raise PolicyError(f"input predicate {t.signature[0]}/0 is not supported by the SQL engine")
+            cols: list[list[object]] = [[] for _ in t.columns]
+            columns[t.name] = cols
+            if sig in (("param", 2), ("param", 3)):
+                continue  # matched by shape below
+            widths = by_width.setdefault(sig, {})
+            if len(cols) in widths:
+                raise PolicyError(
+                    f"input predicate {sig[0]}/{sig[1]}: two variants of the same width in inputs.yaml "
+                    "(the SQL engine tells variants apart by their number of columns)",
+                    "inputs.yaml",
+                )
+            widths[len(cols)] = cols
+    row: list[object] = []
+    for sym in params:  # parameters: clingo symbols (few), matched against their named variants
+        table = _variant_of(plan.inputs[(sym.name, len(sym.arguments))], sym)
+        row.clear()
+        for s, a in zip(table.shapes, sym.arguments, strict=True):
+            flatten_as(s, a, row)
+        for c, v in zip(columns[table.name], row, strict=True):
+            c.append(v)
+
+    def emit(fact: tuple[str, int, tuple[object, ...]], path: str) -> None:
+        name, arity, values = fact
+        widths = by_width.get((name, arity))
+        if widths is None and (name, arity) not in plan.reads:
+            return  # no rule reads it: without effect, as in clingo
+        cols = widths.get(len(values)) if widths is not None else None
+        if cols is None:
+            raise PolicyError(
+                f"input fact {name}/{arity} with {len(values)} values does not match inputs.yaml / 输入与声明不符",
+                "inputs.yaml",
+            )
+        for column, v in zip(cols, values, strict=True):
+            column.append(v)
+
+    for n, co in enumerate(companies):
+        factmod.company_rows(n, co, emit, schema)
+    factmod.city_rows(city, emit, schema)
+    return columns
+
+
+def _variant_of(tables: Sequence[Table], sym: clingo.Symbol) -> Table:
+    args = sym.arguments
+    for t in tables:
+        if all(fits(s, a) for s, a in zip(t.shapes, args, strict=True)):
+            return t
+    raise PolicyError(f"input fact {sym} does not match inputs.yaml / 输入与声明不符", "inputs.yaml")

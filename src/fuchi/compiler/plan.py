@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from .dialect import DUCKDB, Dialect
 from .errors import CompileError
 from .functions import FUNCTIONS
 from .program import FLIP, Agg, Atom, BinOp, Call, Cmp, Func, Lit, Neg, Num, Rule, Str, Term, Var
@@ -38,7 +39,6 @@ from .shapes import (
     Special,
     leaves,
     split,
-    sql_type,
     static_order,
     width,
 )
@@ -95,8 +95,9 @@ class Statement:
     table: Table
     selects: list[Select]
     params: list[object]
+    dialect: Dialect = DUCKDB
     #: finalized text per choice of SELECTs (the engine finalizes every statement for every batch)
-    _done: dict[tuple[int, ...], tuple[str, list[object]]] = field(default_factory=dict, repr=False)
+    _done: dict[tuple[int, ...], tuple[str | None, list[object]]] = field(default_factory=dict, repr=False)
 
     def finalize(
         self, label: Callable[[Rule], str] | None = None, empty: set[str] | frozenset[str] = frozenset()
@@ -108,15 +109,27 @@ class Statement:
             empty: Tables known to have no rows: a SELECT joining one of them is left out (it has no rows
                 either); with none left the statement creates the empty table directly.
         """
+        query, params = self.query(label, empty)
+        if query is None:
+            return self.dialect.create_empty(self.table.name, self.column_types()), []
+        return self.dialect.create(self.table.name, query), params
+
+    def column_types(self) -> list[tuple[str, str]]:
+        """(column, dialect type) of each column of the table."""
+        return [
+            (c, self.dialect.type_of(leaf)) for c, leaf in zip(self.table.columns, self.table.leaf_types, strict=True)
+        ]
+
+    def query(
+        self, label: Callable[[Rule], str] | None = None, empty: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[str | None, list[object]]:
+        """The query giving the table's rows and its parameters, as :meth:`finalize`; None: no rows."""
         chosen = tuple(k for k, x in enumerate(self.selects) if not (x.requires & empty))
         if label is None and chosen in self._done:
             return self._done[chosen]
         selects = [self.selects[k] for k in chosen]
         if not selects:
-            cols = ", ".join(
-                f"{c} {sql_type(leaf)}" for c, leaf in zip(self.table.columns, self.table.leaf_types, strict=True)
-            )
-            return f"CREATE TABLE {self.table.name} ({cols or 'one INTEGER'})", []  # cheap: not cached
+            return None, []
         if label is None:
             body = "\nUNION\n".join(x.sql for x in selects)
         else:
@@ -134,7 +147,7 @@ class Statement:
         text = re.sub(r"\$(\d+)", renum, body)
         if len(selects) == 1:  # UNION removes duplicates; a single SELECT needs DISTINCT (set semantics)
             text = f"SELECT DISTINCT * FROM ({text})"
-        done = (f"CREATE TABLE {self.table.name} AS\n{text}", params)
+        done: tuple[str | None, list[object]] = (self.dialect.markers(text), params)
         if label is None:
             self._done[chosen] = done
         return done
@@ -147,6 +160,7 @@ class Plan:
     inputs: dict[Signature, list[Table]]
     statements: list[Statement]
     variants: dict[Signature, list[Table]]
+    dialect: Dialect = DUCKDB
     rule_ids: dict[tuple[str, int], str] = field(default_factory=dict)
     #: every predicate some rule body reads (facts of other predicates are ignored, as clingo ignores them)
     reads: set[Signature] = field(default_factory=set)
@@ -202,9 +216,12 @@ class State:
     env: dict[str, Value]
     params: list[object]
     counter: list[int]
+    dialect: Dialect = DUCKDB
 
     def fork(self) -> State:
-        return State(list(self.ctes), list(self.froms), list(self.where), dict(self.env), self.params, self.counter)
+        return State(
+            list(self.ctes), list(self.froms), list(self.where), dict(self.env), self.params, self.counter, self.dialect
+        )
 
     def fresh(self, prefix: str) -> str:
         self.counter[0] += 1
@@ -212,7 +229,7 @@ class State:
 
     def param(self, value: object) -> str:
         self.params.append(value)
-        return f"CAST(${len(self.params)} AS VARCHAR)"
+        return self.dialect.param(len(self.params))
 
     def select_text(self, columns: Sequence[tuple[str, str]]) -> str:
         cols = ", ".join(f"{e} AS {n}" for e, n in columns) if columns else "1 AS one"
@@ -347,8 +364,11 @@ def compare(op: str, left: Value, right: Value, param: Callable[[object], str] |
 class Compiler:
     """Compiles the rules of one policy against the input variants."""
 
-    def __init__(self, rules: Sequence[Rule], inputs: dict[Signature, list[tuple[Shape, ...]]]) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], inputs: dict[Signature, list[tuple[Shape, ...]]], dialect: Dialect = DUCKDB
+    ) -> None:
         self.rules = list(rules)
+        self.dialect = dialect
         self.variants: dict[Signature, list[Table]] = {}
         self._idents: dict[Signature, int] = {}
         self.inputs: dict[Signature, list[Table]] = {}
@@ -428,7 +448,7 @@ class Compiler:
                 for shapes, select, params, requires in self.rule(rule):
                     st = grouped.get(shapes)
                     if st is None:
-                        st = grouped[shapes] = Statement(self._table(sig, shapes), [], [])
+                        st = grouped[shapes] = Statement(self._table(sig, shapes), [], [], self.dialect)
                     # renumber this select's parameters after those already in the statement
                     st.selects.append(Select(rule, _renumber(select, len(st.params)), requires))
                     st.params.extend(params)
@@ -441,6 +461,7 @@ class Compiler:
             self.inputs,
             self.statements,
             self.variants,
+            self.dialect,
             reads=reads,
             kind_mismatches=list(self.kind_mismatches.values()),
         )
@@ -476,7 +497,7 @@ class Compiler:
                     continue
                 yield from combos(k + 1, nxt, more, (*used, table.name))
 
-        for st, pending, used in combos(0, State([], [], [], {}, [], [0]), [], ()):
+        for st, pending, used in combos(0, State([], [], [], {}, [], [0], self.dialect), [], ()):
             st.params = list(st.params)  # each combination numbers its own parameters
             requires = frozenset(used)
             for shapes, select, params in self.finish(st, rule, [*pending, *others]):
@@ -633,7 +654,7 @@ class Compiler:
             got = ", ".join(str(s) for s in shapes)
             want = ", ".join(str(s) for s in fn.args)
             raise CompileError(f"@{t.name}({got}): expected @{t.name}({want})", rule.file, rule.line)
-        expr, stages, cond = fn.sql([v.cols for v in vals])
+        expr, stages, cond = self.dialect.function(t.name, [v.cols for v in vals])
         if cond is not None:
             st.where.append(cond)
         col = st.fresh("f")
@@ -646,17 +667,19 @@ class Compiler:
         return Value(fn.result, tuple(f"{src}.{col}.l{i}" for i in range(width(fn.result))))
 
     def arith(self, st: State, t: Term, rule: Rule) -> str:
-        """Integer arithmetic in DuckDB's 32-bit INTEGER, whose every operation raises on overflow.
+        """Integer arithmetic in 32-bit INTEGER, whose every operation raises on overflow (Spark: in ANSI mode).
 
         clingo wraps silently at 32 bits; the SQL engine stops with an error instead (never a wrong number).
-        ``//`` and ``%`` truncate toward zero like clingo's ``/`` and ``\\``; a division by zero is an error
-        in both engines.
+        The dialect's integer division (DuckDB ``//``, Spark ``div`` cast back to INTEGER) and ``%`` truncate
+        toward zero like clingo's ``/`` and ``\\``; a division by zero is an error in every engine.
         """
         if isinstance(t, BinOp):
             if t.op == "**":
                 raise CompileError("** is not supported by the SQL compiler", rule.file, rule.line)
             x, y = self.arith(st, t.left, rule), self.arith(st, t.right, rule)
-            sql_op = {"+": "+", "-": "-", "*": "*", "/": "//", "\\": "%"}[t.op]
+            if t.op == "/":
+                return self.dialect.int_div(x, y)
+            sql_op = {"+": "+", "-": "-", "*": "*", "\\": "%"}[t.op]
             return f"({x} {sql_op} {y})"
         if isinstance(t, Neg):
             x = self.arith(st, t.arg, rule)
@@ -725,7 +748,7 @@ class Compiler:
         """``NOT EXISTS`` over every variant of the negated atom that can match."""
         out = []
         for table in self.variants.get(lit.atom.signature, []):
-            sub = State([], [], [], dict(st.env), st.params, st.counter)
+            sub = State([], [], [], dict(st.env), st.params, st.counter, st.dialect)
             alias = st.fresh("n")
             cols = [f"{alias}.{c}" for c in table.columns]
             pending: list[Cmp] = []
@@ -789,7 +812,7 @@ class Compiler:
             positives = [c for c in el.condition if not c.negated]
             negatives = [c for c in el.condition if c.negated]
             for combo in itertools.product(*[self.variants.get(p.atom.signature, []) for p in positives]):
-                es = State([], [f"{groups} AS gg"], [], {}, st.params, st.counter)
+                es = State([], [f"{groups} AS gg"], [], {}, st.params, st.counter, st.dialect)
                 for g, v in genv.items():
                     es.env[g] = Value(v.shape, tuple(f"gg.{c}" for c in v.cols))
                 pending: list[Cmp] = []
@@ -870,7 +893,7 @@ class Compiler:
         if len(wcols) == 1:
             sel_val = f"{func}({wcols[0]}) AS val"
         else:
-            sel_val = f"{func}({{{', '.join(f''''l{i}': {c}''' for i, c in enumerate(wcols))}}}) AS val"
+            sel_val = f"{func}({self.dialect.struct([(f'l{i}', c) for i, c in enumerate(wcols)])}) AS val"
         sel = f"SELECT {key + ', ' if key else ''}{sel_val} FROM {elements}" + (f" GROUP BY {key}" if key else "")
         result.ctes.append((grouped, sel))
         on = " AND ".join(f"{gname}.{k} = {grouped}.{k}" for k in gkey) or "TRUE"
@@ -930,7 +953,7 @@ class Compiler:
         vals = [self.value(st, a, rule) for a in args]
         shapes = tuple(v.shape for v in vals)
         cols: list[tuple[str, str]] = []
-        types = [sql_type(leaf) for s in shapes for leaf in leaves(s)]
+        types = [self.dialect.type_of(leaf) for s in shapes for leaf in leaves(s)]
         flat = [c for v in vals for c in v.cols]
         for i, (c, ty) in enumerate(zip(flat, types, strict=True)):
             cols.append((f"CAST({c} AS {ty})", f"c{i}"))

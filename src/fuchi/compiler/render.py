@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..policy import Policy
-from .functions import FUNCTIONS, PRELUDE
+from .functions import FUNCTIONS
 from .plan import Plan
 from .program import Rule
 
@@ -30,25 +30,33 @@ def _literal(value: object) -> str:
 
 def render_plan(plan: Plan, policy: Policy) -> str:
     """Render the plan: inputs, the exact-arithmetic macros, then each statement with its rules."""
+    dialect = plan.dialect
+    if dialect.name == "duckdb":
+        header = [
+            "-- 由 fuchi 从规则文件编译 compiled by fuchi from the rule files; the DuckDB engine runs these statements",
+            "-- in this order. Parameters ($n) are bound when run; their values are shown here in /* */.",
+        ]
+    else:
+        header = [
+            "-- 由 fuchi 从规则文件编译 compiled by fuchi from the rule files, Spark SQL: fuchi evaluate --engine",
+            "-- spark runs each query in this order and checkpoints its result as the temporary view of that name.",
+            "-- Parameters (:pn) are bound when run; their values are shown here in /* */.",
+        ]
     out = [
         f"-- fuchi compile: {policy.id} {policy.version} {policy.digest}",
-        "-- 由 fuchi 从规则文件编译 compiled by fuchi from the rule files; the DuckDB engine runs these statements",
-        "-- in this order. Parameters ($n) are bound when run; their values are shown here in /* */.",
+        *header,
         "",
         "-- ---- 输入表 input tables (one per variant of each input predicate; columns are the term leaves) ----",
     ]
     for tables in plan.inputs.values():
         for t in tables:
-            cols = ", ".join(
-                f"{c} {'BIGINT' if leaf.kind == 'int' else 'VARCHAR'}"
-                for c, leaf in zip(t.columns, t.leaf_types, strict=True)
-            )
+            cols = ", ".join(f"{c} {dialect.type_of(leaf)}" for c, leaf in zip(t.columns, t.leaf_types, strict=True))
             out.append(f"-- {t.name}({cols})  ← {t.describe()}")
     out += ["", "-- ---- 精确运算 exact arithmetic (@functions) ----"]
     for f in FUNCTIONS.values():
         args = ", ".join(str(a) for a in f.args)
         out.append(f"-- @{f.name}({args}) → {f.result}: {f.doc}")
-    out.append(PRELUDE.strip())
+    out.append(dialect.prelude.strip())
     out += ["", "-- ---- 规则 rules, in stratified order ----"]
 
     def label(rule: Rule) -> str:
@@ -61,7 +69,7 @@ def render_plan(plan: Plan, policy: Policy) -> str:
         out.append(f"-- ==== {st.table.describe()}")
 
         def shown(m: re.Match[str], params: list[object] = params) -> str:
-            return f"${m.group(1)} /* {_literal(params[int(m.group(1)) - 1])} */"
+            return f"{m.group(0)} /* {_literal(params[int(m.group(1)) - 1])} */"
 
-        out.append(re.sub(r"\$(\d+)", shown, sql) + ";")
+        out.append(dialect.marker.sub(shown, sql) + ";")
     return "\n".join(out) + "\n"
