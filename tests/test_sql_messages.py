@@ -159,3 +159,11 @@ def test_renderable_shapes_of_the_shipped_policy() -> None:
             continue  # variants the rules allow but data never fills (the engine refuses them if filled)
         at = 7 + width(t.shapes[5])
         assert reason_sql(t.shapes[6], t.columns[at:], POLICY.messages) is not None, t.describe()
+
+
+def test_the_engine_connection_prints_no_progress_bar() -> None:
+    """DuckDB's progress bar goes to stdout (where the JSON is written) for statements over two seconds."""
+    from fuchi.engines.sql import connect
+
+    con = connect(1)
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)

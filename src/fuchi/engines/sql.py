@@ -69,7 +69,7 @@ class SqlEngine:
                 match ``inputs.yaml``, or the decisions are not one per touched item.
         """
         plan = self.plan_for(params)
-        con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
+        con = connect(self.threads)
         try:
             con.execute(PRELUDE)
             con.execute(MESSAGES_PRELUDE)
@@ -245,6 +245,18 @@ class SqlEngine:
             return sym
 
         return symbol
+
+
+def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection as the engine uses it.
+
+    DuckDB prints a progress bar *on stdout* for a statement running longer than two seconds (a large
+    batch, a loaded machine): it would land in the middle of the JSON or CSV fuchi writes there. It is
+    turned off on every connection.
+    """
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 _PLANS: dict[tuple[str, str, tuple[clingo.Symbol, ...]], Plan] = {}
