@@ -254,8 +254,23 @@ def _match(t: tuple[Any, ...], binding: Binding, value: Value) -> dict[str, Valu
 # ---- the batch -------------------------------------------------------------------------------------------
 
 
+class _Entry:
+    """One recorded binding of a rule.
+
+    The C values of its tuple and of the tuple's items (the values of the rule's variables); the values are
+    read when the walk first needs them all (:meth:`_Batch.values`).
+    """
+
+    __slots__ = ("items", "rep", "values")
+
+    def __init__(self, rep: int, items: list[int]) -> None:
+        self.rep = rep
+        self.items = items
+        self.values: tuple[Value, ...] | None = None
+
+
 #: (head variable positions, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
-Plan = tuple[list[tuple[int, int]], list[tuple[int, Value]], bool, dict[tuple[Value, ...], list[tuple[Value, int]]]]
+Plan = tuple[list[tuple[int, int]], list[tuple[int, Value]], bool, dict[tuple[Value, ...], list[_Entry]]]
 
 
 class _Batch:
@@ -274,7 +289,7 @@ class _Batch:
         #: rule index → C values of the recorded tuples, in the solve's order (read into values when the walk
         #: first looks at the rule: :meth:`entries`)
         self.recorded_by_rule: dict[int, list[int]] = defaultdict(list)
-        self.read: dict[int, list[tuple[Value, int]]] = {}
+        self.read: dict[int, list[_Entry]] = {}
         fired, decision = reader.name_of("_fired"), reader.name_of("decision")
         for sym in symbols:
             rep = sym._rep
@@ -288,9 +303,9 @@ class _Batch:
         #: id of a derivation's binding → the C value of its recorded tuple (the bindings live in derivations)
         self.recorded: dict[int, int] = {}
         #: rule index → value of the head's first argument → the rule's recorded bindings
-        self.by_first: dict[int, dict[Value, list[tuple[Value, int]]]] = {}
+        self.by_first: dict[int, dict[Value, list[_Entry]]] = {}
         self.first_pos: dict[int, int] = {}
-        self.heads: dict[tuple[int, Value], Value] = {}
+        self.heads: dict[tuple[int, tuple[Value, ...]], Value] = {}
         self.plans: dict[int, Plan] = {}
         self.calls: dict[tuple[Any, ...], list[Value]] = {}
         self.subterm_sets: dict[Value, frozenset[Value]] = {}
@@ -304,13 +319,20 @@ class _Batch:
 
     # ---- values and symbols ----------------------------------------------------------------------------
 
-    def entries(self, rule: InstrumentedRule) -> list[tuple[Value, int]]:
-        """The recorded bindings of a rule: (their values, the C value of the recorded tuple), in solve order."""
+    def entries(self, rule: InstrumentedRule) -> list[_Entry]:
+        """The recorded bindings of a rule, in solve order."""
         hit = self.read.get(rule.index)
         if hit is None:
-            value = self.reader.value
-            hit = self.read[rule.index] = [(value(rep), rep) for rep in self.recorded_by_rule.get(rule.index, ())]
+            items = self.reader.arguments
+            hit = self.read[rule.index] = [_Entry(rep, items(rep)) for rep in self.recorded_by_rule.get(rule.index, ())]
         return hit
+
+    def values(self, entry: _Entry) -> tuple[Value, ...]:
+        """The values of a recorded binding, in the order of the rule's variables."""
+        if entry.values is None:
+            value = self.reader.value
+            entry.values = tuple([value(item) for item in entry.items])
+        return entry.values
 
     def symbol(self, value: Value) -> clingo.Symbol:
         """The clingo symbol of a value (cached)."""
@@ -377,13 +399,14 @@ class _Batch:
 
     # ---- the Model of the walk ---------------------------------------------------------------------------
 
-    def _head(self, rule: InstrumentedRule, values: Value) -> Value:
+    def _head(self, rule: InstrumentedRule, entry: _Entry) -> Value:
         """The head a recorded binding derives (None: it has no value)."""
+        values = self.values(entry)
         key = (rule.index, values)
         hit = self.heads.get(key, _UNKNOWN)
         if hit is _UNKNOWN:
             try:
-                hit = _evaluate(self.term(rule.head), dict(zip(rule.variables, values[1:], strict=True)), self.call)
+                hit = _evaluate(self.term(rule.head), dict(zip(rule.variables, values, strict=True)), self.call)
             except TermError:
                 hit = None
             self.heads[key] = hit
@@ -401,10 +424,10 @@ class _Batch:
                 keys, consts, exact, index = self._plan(rule)
                 if any(args[i] != c for i, c in consts):
                     continue
-                for values, rep in index.get(tuple([args[i] for i, _ in keys]), ()):
-                    if exact or self._head(rule, values) == sym:
-                        binding = dict(zip(rule.variables, values[1:], strict=True))
-                        self.recorded[id(binding)] = rep
+                for entry in index.get(tuple([args[i] for i, _ in keys]), ()):
+                    if exact or self._head(rule, entry) == sym:
+                        binding = dict(zip(rule.variables, self.values(entry), strict=True))
+                        self.recorded[id(binding)] = entry.rep
                         found = (rule, binding)
                         break
                 if found is not None:
@@ -428,15 +451,16 @@ class _Batch:
         exact = compiled[0] == "f"
         for i, arg in enumerate(compiled[2] if compiled[0] == "f" else ()):
             if arg[0] == "v" and arg[1] in rule.variables:
-                keys.append((i, rule.variables.index(arg[1]) + 1))
+                keys.append((i, rule.variables.index(arg[1])))
             elif arg[0] == "s":
                 consts.append((i, arg[1]))
             else:
                 exact = False
-        index: dict[tuple[Value, ...], list[tuple[Value, int]]] = defaultdict(list)
+        index: dict[tuple[Value, ...], list[_Entry]] = defaultdict(list)
+        value = self.reader.value
         for entry in self.entries(rule):
-            values = entry[0]
-            index[tuple([values[j] for _, j in keys])].append(entry)
+            items = entry.items
+            index[tuple([value(items[j]) for _, j in keys])].append(entry)
         for lst in index.values():
             if len(lst) > 1:
                 lst.sort(key=self._entry_symbol)
@@ -445,10 +469,10 @@ class _Batch:
         return plan
 
     @staticmethod
-    def _entry_symbol(entry: tuple[Value, int]) -> clingo.Symbol:
-        return clingo.Symbol(entry[1])  # type: ignore[no-untyped-call]
+    def _entry_symbol(entry: _Entry) -> clingo.Symbol:
+        return clingo.Symbol(entry.rep)  # type: ignore[no-untyped-call]
 
-    def _candidates(self, rule: InstrumentedRule, first: Value) -> list[tuple[Value, int]]:
+    def _candidates(self, rule: InstrumentedRule, first: Value) -> list[_Entry]:
         """The recorded bindings of a rule that can give a head with this first argument (None: any)."""
         index = self.by_first.get(rule.index)
         if index is None:
@@ -456,10 +480,11 @@ class _Batch:
             args = head[2] if head[0] == "f" else ()
             pos = -1
             if args and args[0][0] == "v" and args[0][1] in rule.variables:
-                pos = rule.variables.index(args[0][1]) + 1
+                pos = rule.variables.index(args[0][1])
             index = self.by_first[rule.index] = defaultdict(list)
+            value = self.reader.value
             for entry in self.entries(rule):
-                index[entry[0][pos] if pos >= 0 else None].append(entry)
+                index[value(entry.items[pos]) if pos >= 0 else None].append(entry)
             self.first_pos[rule.index] = pos
         if self.first_pos[rule.index] < 0:
             return index.get(None, [])
@@ -486,8 +511,8 @@ class _Batch:
                 first = None
         found = set()
         for rule in rules:
-            for values, _ in self._candidates(rule, first):
-                head = self._head(rule, values)
+            for entry in self._candidates(rule, first):
+                head = self._head(rule, entry)
                 if head is not None and _match(compiled, binding, head) is not None:
                     found.add(head)
         return self._sorted(list(found))
