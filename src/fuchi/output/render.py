@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from json.encoder import encode_basestring as _encode  # what json.dumps(ensure_ascii=False) uses
 from typing import IO, Any, Protocol
 
 from rich import box
@@ -152,7 +153,7 @@ class JsonWriter:
 
     def row(self, row: Row) -> None:
         """Write one row."""
-        self.out.write(("\n  " if self.first else ",\n  ") + _dumps(row_dict(row)))
+        self.out.write(("\n  " if self.first else ",\n  ") + row_json(row))
         self.first = False
 
     def finish(self, totals: Totals, warnings: Sequence[str] = ()) -> None:
@@ -160,6 +161,27 @@ class JsonWriter:
         self.out.write(("\n ]" if not self.first else "]") + ',\n "totals": ' + _dumps(totals.as_json()))
         body = "".join(("\n  " if n == 0 else ",\n  ") + _dumps(w) for n, w in enumerate(warnings))
         self.out.write(',\n "warnings": [' + body + ("\n ]" if warnings else "]") + "}\n")
+
+
+def row_json(row: Row) -> str:
+    """``_dumps(row_dict(row))``, written out field by field (the same bytes, several times faster).
+
+    The strings go through the encoder ``json.dumps(..., ensure_ascii=False)`` itself uses; integers print
+    as ``json`` prints them; then the same terminal-unsafe characters are escaped.
+    """
+    p = row.payable_year
+    text = (
+        '{"company": ' + _encode(row.company)
+        + ', "year": ' + int.__repr__(row.year)
+        + ', "item": ' + _encode(row.item)
+        + ', "status": ' + _encode(row.status)
+        + ', "amount": ' + int.__repr__(row.amount)
+        + ', "payable_year": ' + ("null" if p is None else int.__repr__(p))
+        + ', "reason": ' + _encode(row.reason)
+        + ("" if row.explanation is None else ', "explanation": ' + _encode(row.explanation))
+        + "}"
+    )  # fmt: skip
+    return json_safe(text)
 
 
 def _dumps(obj: Any) -> str:
