@@ -308,3 +308,38 @@ def test_an_input_error_under_one_policy_names_it(population: list[str]) -> None
     assert result.exit_code == 1
     assert "assessments[" in result.stderr
     assert "overrides ratio_2_8=0.01" in result.stderr
+
+
+def test_diff_labels_the_warnings_only_one_side_gives(population: list[str]) -> None:
+    """A warning both policies give is shown once as it is; one only the base or only the draft gives says so."""
+    doc = ok_json("diff", *population, "--format", "json", "--workers", "0", *DRAFT)
+    base = set(ok_json("evaluate", *population, "--format", "json", "--workers", "0")["warnings"])
+    draft = set(ok_json("evaluate", *population, "--format", "json", "--workers", "0", *DRAFT)["warnings"])
+    expected = (
+        (base & draft)
+        | {f"［仅 only 基准 base］{w}" for w in base - draft}
+        | {f"［仅 only 草案 draft］{w}" for w in draft - base}
+    )
+    assert set(doc["warnings"]) == expected
+    assert len(doc["warnings"]) == len(expected)
+    assert base - draft or draft - base, "the draft changes which items are pending, so which assessments warn"
+    assert base & draft
+
+
+def test_sweep_labels_the_warnings_only_some_values_give(population: list[str]) -> None:
+    doc = ok_json("sweep", "growth_factor=1.2,1.5", *population, "--format", "json", "--workers", "0")
+    runs = [
+        set(
+            ok_json("evaluate", *population, "--format", "json", "--workers", "0", "--set", f"growth_factor={v}")[
+                "warnings"
+            ]
+        )
+        for v in ("1.2", "1.5")
+    ]
+    expected = (runs[0] & runs[1]) | {
+        f"［仅 only growth_factor={v}］{w}"
+        for v, mine, other in (("1.2", *runs), ("1.5", runs[1], runs[0]))
+        for w in mine - other
+    }
+    assert set(doc["warnings"]) == expected
+    assert any(w.startswith("［仅 only") for w in doc["warnings"])

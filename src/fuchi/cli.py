@@ -658,7 +658,7 @@ def sweep_command(
     runs = [_engine_for(v, engine, messages) for v in variants]
     source = evaluation.open_inputs(list(files), policy.schema)
     with progress(source.count_hint, "评估 evaluating"):
-        results, warnings = budgets(runs, source, workers=workers)
+        results, warnings = budgets(runs, source, workers=workers, labels=[f"{name}={v}" for v in values])
     writers = {"json": sweep_json, "csv": sweep_csv, "markdown": sweep_markdown, "table": write_sweep_table}
 
     def write(out: IO[str]) -> None:

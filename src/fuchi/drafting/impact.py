@@ -287,10 +287,22 @@ class Differ:
                 self.totals.lose += 1
 
 
+#: How a warning given under one side only of a diff is labelled.
+BASE_LABEL = "基准 base"
+DRAFT_LABEL = "草案 draft"
+
+
 @dataclass
 class Run:
-    """What a population run under several policies collected besides its figures."""
+    """What a population run under several policies collected besides its figures.
 
+    Attributes:
+        labels: One label per policy (``基准 base``, ``草案 draft``; ``NAME=value`` for a sweep): a warning
+            that not every policy gives is prefixed with the labels of those that give it. None (one
+            policy): warnings as they are.
+    """
+
+    labels: Sequence[str] | None = None
     warnings: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set, repr=False)
 
@@ -305,11 +317,21 @@ class Run:
             for n, result in enumerate(results)
             for k, (at, text) in enumerate(zip(result.warning_at, result.warnings, strict=True))
         )
-        texts = [text for *_, text in about] + [d.render() for result in results for d in result.diagnostics]
-        for text in texts:
-            if text not in self._seen:
-                self._seen.add(text)
-                self.warnings.append(text)
+        texts = [(n, text) for _, n, _, text in about]
+        texts += [(n, d.render()) for n, result in enumerate(results) for d in result.diagnostics]
+        given: dict[str, set[int]] = {}
+        for n, text in texts:
+            given.setdefault(text, set()).add(n)
+        for _, text in texts:
+            sides = given[text]
+            if self.labels is not None and len(sides) < len(results):
+                shown = "、".join(self.labels[n] for n in sorted(sides))
+                labelled = f"［仅 only {shown}］{text}"
+            else:
+                labelled = text
+            if labelled not in self._seen:
+                self._seen.add(labelled)
+                self.warnings.append(labelled)
 
 
 def diff(
@@ -334,7 +356,7 @@ def diff(
 
     """
     differ = Differ(base[0], policy[0], on_change)
-    run = Run()
+    run = Run(labels=(BASE_LABEL, DRAFT_LABEL))
 
     def on_batch(results: list[BatchResult]) -> None:
         run.add_warnings(results)
@@ -345,9 +367,18 @@ def diff(
 
 
 def budgets(
-    policies: Sequence[tuple[Policy, str]], source: Source, workers: int | None = None
+    policies: Sequence[tuple[Policy, str]],
+    source: Source,
+    workers: int | None = None,
+    labels: Sequence[str] | None = None,
 ) -> tuple[list[Budget], list[str]]:
     """The budget of each policy over the same data, in one pass (``budget``: one policy; ``sweep``: several).
+
+    Args:
+        policies: Each policy with its engine name.
+        source: The inputs.
+        workers: Worker processes (as ``evaluate``).
+        labels: One label per policy for warnings only some of them give (see :class:`Run`).
 
     Raises:
         InputError: Bad data (the first problem in input order).
@@ -355,7 +386,7 @@ def budgets(
 
     """
     out = [Budget(p.items) for p, _ in policies]
-    run = Run()
+    run = Run(labels=labels)
 
     def on_batch(results: list[BatchResult]) -> None:
         run.add_warnings(results)
