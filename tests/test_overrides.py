@@ -147,3 +147,16 @@ def test_policy_tests_say_which_overrides_were_in_force() -> None:
     assert doc["overrides"] == {"growth_factor": "1.2"}
     assert "overrides" not in json.loads(run("test", "--format", "json").stdout)
     assert run("test", "--set", "growth_factor=1.2").stdout.startswith("参数覆盖 overrides: growth_factor=1.2")
+
+
+def test_digest_is_that_of_the_values_not_of_their_spelling() -> None:
+    """``1.2`` and ``1.20`` are one value: one digest; another value, another digest."""
+    digest = {
+        v: evaluate_json("--set", f"growth_factor={v}")["policy"]["digest"] for v in ("1.5", "1.50", "1.500", "1.6")
+    }
+    assert digest["1.5"] == digest["1.50"] == digest["1.500"] != digest["1.6"]
+    a = evaluate_json("--set", "match_ratio.2.1.a=1")["policy"]["digest"]
+    b = evaluate_json("--set", "match_ratio.2.1.a=1.0")["policy"]["digest"]
+    c = evaluate_json("--set", "match_ratio.2.1.a=0.9")["policy"]["digest"]
+    assert a == b != c
+    assert a != evaluate_json()["policy"]["digest"]

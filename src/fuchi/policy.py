@@ -190,8 +190,9 @@ class Policy:
     def with_overrides(self, overrides: tuple[Override, ...]) -> Policy:
         """Return a copy recording ``overrides`` (already applied to its parameters) in its digest.
 
-        The digest is that of the files and the overrides' labels, so that every output of an overridden run
-        differs from the plain policy's and names a reproducible configuration.
+        The digest is that of the files and of the overridden parameters' values in force (written the same
+        way whatever the spelling: ``1.2`` and ``1.20`` are one value), so that every output of an overridden
+        run differs from the plain policy's and names a reproducible configuration.
         """
         from dataclasses import replace
 
@@ -199,8 +200,8 @@ class Policy:
         if not overrides:
             return replace(self, overrides=(), digest=base, files_digest=base)
         h = hashlib.sha256(base.encode())
-        for o in overrides:
-            h.update(b"\0" + o.label().encode("utf-8"))
+        for name in sorted({o.name for o in overrides}):
+            h.update(b"\0" + name.encode("utf-8") + b"=" + _canonical(self.parameters[name].value).encode("utf-8"))
         return replace(self, overrides=overrides, digest="sha256:" + h.hexdigest(), files_digest=base)
 
     def rule_at(self, file: str, line: int) -> RuleInfo | None:
@@ -752,6 +753,23 @@ def included_files(root: Path, rule_files: list[Path]) -> list[Path]:
                 out.append(rel)
                 todo.append(rel)
     return out
+
+
+def _canonical(value: Any) -> str:
+    """One text per parameter value (decimals normalised, tables by key) for the digest of overrides."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, dict):
+        items = sorted((_canonical(k), _canonical(v)) for k, v in value.items())
+        return "{" + ",".join(f"{k}:{v}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
 
 
 def digest_files(root: Path, rule_files: list[Path]) -> list[Path]:
