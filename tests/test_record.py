@@ -293,3 +293,23 @@ def test_warnings_with_paths_verify_from_another_directory(work: Path, monkeypat
     ok = verify(str(work / "r.json"))
     assert ok.exit_code == 0, ok.output
     assert "1 条警告 warnings" in ok.stdout
+
+
+def test_verify_as_json_for_scripts(work: Path) -> None:
+    """``--format json``: one object on stdout, passed or failed (then exit 1, the difference named)."""
+    record()
+    text_ok = verify()
+    ok = verify("r.json", "--format", "json")
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["verified"] is True and doc["record"] == "r.json"
+    assert doc["rows"] == len(load()["results"]) > 0
+    assert doc["policy"]["digest"] == load()["policy"]["digest"]
+    assert f"{doc['rows']} 行 rows" in text_ok.stdout
+    with open("facts/companies.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    bad = verify("r.json", "--format", "json")
+    assert bad.exit_code == 1
+    doc = json.loads(bad.stdout)
+    assert doc["verified"] is False
+    assert "facts/companies.yaml" in doc["difference"] and "changed" in doc["difference"]

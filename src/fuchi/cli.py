@@ -394,9 +394,17 @@ def _emit(buffer: IO[str], output: str | None) -> None:
     default=None,
     help="工作进程数 Worker processes (default: up to 2; 0 = in this process).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="输出格式 Output: a line, or a JSON object {verified, record, …} on stdout (also when it fails).",
+)
 @click.option("--debug", is_flag=True, hidden=True)
 @handle_errors
-def verify_command(record_file: str, engine: str, workers: int | None, debug: bool) -> None:
+def verify_command(record_file: str, engine: str, workers: int | None, fmt: str, debug: bool) -> None:
     """核验审计记录 Verify an audit record (evaluate --record): re-run it and compare. Exit 0 when all matches.
 
     \b
@@ -405,6 +413,42 @@ def verify_command(record_file: str, engine: str, workers: int | None, debug: bo
     with the recorded overrides (files, digests, parameters in force); then the evaluation re-run with
     the recorded options, row by row (the first differing row: enterprise, year, item, field, recorded
     vs now), the totals and the warnings. Exit 1 at the first difference.
+
+    \b
+    --format json prints {"verified": true, "record", "policy": {id, version, digest}, "policy_files",
+    "input_files", "rows", "warnings", "engine"}, or {"verified": false, "record", "difference"} and exit 1.
+    """
+    from .output import record as rec
+
+    if fmt == "json":
+        try:
+            summary = _verify(record_file, engine, workers)
+        except rec.VerifyError as exc:
+            _json_line({"verified": False, "record": record_file, "difference": exc.text})
+            sys.exit(exc.exit_code)
+        _json_line({"verified": True, **summary})
+        return
+    summary = _verify(record_file, engine, workers)
+    policy_ = summary["policy"]
+    click.echo(
+        f"核验通过 verified {record_file}: 政策 policy {policy_['id']} {policy_['version']} {policy_['digest']}; "
+        f"{summary['policy_files']} 个政策文件 policy files, {summary['input_files']} 个输入文件 input files "
+        f"unchanged; {summary['rows']} 行 rows, 合计 totals and {summary['warnings']} 条警告 warnings identical "
+        f"(engine {summary['engine']})"
+    )
+
+
+def _json_line(obj: dict[str, Any]) -> None:
+    from .output.render import json_safe
+
+    click.echo(json_safe(json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))))
+
+
+def _verify(record_file: str, engine: str, workers: int | None) -> dict[str, Any]:
+    """Re-run an audit record; return what was verified.
+
+    Raises:
+        VerifyError: A file changed or is missing, or the re-run differs.
     """
     from .drafting.overrides import apply_overrides
     from .output import record as rec
@@ -433,12 +477,15 @@ def verify_command(record_file: str, engine: str, workers: int | None, debug: bo
     totals, warnings = _run_evaluation(policy, inputs, checker.row, *filters, workers, True, engine_name)
     checker.finish(doc, totals, warnings, rec.localiser(doc, root, inputs))
     rec.check_files(record_file, doc)  # and nothing changed while it ran
-    click.echo(
-        f"核验通过 verified {record_file}: 政策 policy {policy.id} {policy.version} {policy.digest}; "
-        f"{len(doc['policy']['files'])} 个政策文件 policy files, {len(doc['inputs'])} 个输入文件 input files "
-        f"unchanged; {checker.count} 行 rows, 合计 totals and {len(warnings)} 条警告 warnings identical "
-        f"(engine {engine_name})"
-    )
+    return {
+        "record": record_file,
+        "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
+        "policy_files": len(doc["policy"]["files"]),
+        "input_files": len(doc["inputs"]),
+        "rows": checker.count,
+        "warnings": len(warnings),
+        "engine": engine_name,
+    }
 
 
 def _population_options(func: F) -> F:
