@@ -6,10 +6,12 @@ They must be the lines ``fuchi explain`` builds from its full instrumented solve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+import clingo as clingo_mod
 import pytest
 from click.testing import CliRunner
 
@@ -84,3 +86,59 @@ def test_one_liners_carry_the_deciding_values(monkeypatch: pytest.MonkeyPatch) -
     assert "2026" in rows[("91310230MA1K0D4E5F", 2027, "2.1.b")]
     assert rows[("91310115MA1H9J8K2L", 2026, "2.4.a")].startswith("1.gate.registered (rules/10-gate.lp:")
     assert "12,000,000 元（assessments 第 0 条）" in rows[("91310230MA1K0A1B2C", 2026, "2.4.b")]
+
+
+def test_values_read_from_symbols_are_the_symbols() -> None:
+    # The walk runs on plain values read from clingo's symbols; the text goes back to symbols: both ways agree.
+    from fuchi.explanation.lines import _Reader, symbol
+
+    syms = [
+        clingo_mod.parse_term(t)
+        for t in (
+            'f(c(3),2026,"2.1.b",m(0,12,345600),d(1,25,0,100))',
+            '("a \\"quoted\\" \\\\ text\\n", -7, (), (x,), (1,2), granted)',
+            '-p(1,"企业")',
+            "#inf",
+            "#sup",
+            "0",
+            '""',
+        )
+    ]
+    reader = _Reader()
+    for sym in syms:
+        value = reader.value(sym._rep)
+        assert symbol(value) == sym, sym
+        assert reader.value(symbol(value)._rep) is value  # clingo interns symbols: one value per symbol
+
+
+def test_fast_lines_record_only_the_rules_a_walk_looks_up(shipped: tuple[list[Any], Any]) -> None:
+    companies, city = shipped
+    lines = LineExplainer(Explainer(POLICY))
+    recorded = lines.program.recorded
+    assert recorded is not None and 0 < len(recorded) < len(lines.program.rules)
+    every = LineExplainer(Explainer(POLICY))
+    every.program = dataclasses.replace(every.program, recorded=None)
+    assert lines.lines(companies, city) == every.lines(companies, city)
+
+
+def test_fast_lines_equal_full_explain_on_a_generated_population(tmp_path: Path) -> None:
+    # Generated enterprises cluster around the thresholds and reach far more rules than the shipped example.
+    import subprocess
+    import sys
+
+    data = tmp_path / "population.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/generate.py"), "30", str(data), "--seed", "7", "--city",
+         str(ROOT / "bench/city.yaml")],
+        check=True,
+    )  # fmt: skip
+    source = evaluation.open_inputs([str(ROOT / "bench/city.yaml"), str(data)])
+    companies = [evaluation._company_of(item) for item in source.items]
+    explainer = Explainer(POLICY)
+    fast = LineExplainer(explainer).lines(companies, source.city)
+    slow = {}
+    for co in companies:
+        for row in explainer.explain(co, source.city, detailed=True).rows:
+            slow[(co.id, row.year, row.item)] = row.line
+    assert len(slow) > 100
+    assert fast == slow
