@@ -108,6 +108,19 @@ def test_junit_report(shipped_run: tuple[Result, Path]) -> None:
     assert [c.get("name") for c in cases] == names
     assert all(c.get("classname", "").startswith("cases/") for c in cases)
     assert not list(suite.iter("failure"))
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["policy.id"] == "chongming-digital-2025"
+    assert props["policy.digest"].startswith("sha256:")
+    assert not any(k.startswith("override.") for k in props)
+
+
+def test_junit_report_names_the_overrides_in_force(tmp_path: Path) -> None:
+    junit = tmp_path / "cases.xml"
+    fuchi("test", "--policy", str(SHIPPED), "-k", "2.1.b", "--set", "growth_factor=1.5", "--junit", str(junit))
+    suite = ET.parse(junit).getroot()
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["override.growth_factor"] == "1.5"
+    assert props["policy.digest"] != load_policy(SHIPPED).digest
 
 
 def test_junit_report_records_failures(tmp_path: Path) -> None:

@@ -919,7 +919,7 @@ def test_cmd(
 
         report = measure(explainer, cases)
     if junit:
-        write_junit(junit, results)
+        write_junit(junit, results, policy)
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         if fmt == "json":
             doc = test_results_dict(results, explanations)

@@ -895,8 +895,11 @@ def test_results_dict(results: list[Any], explanations: dict[str, Any]) -> dict[
     }
 
 
-def write_junit(path: str, results: list[Any]) -> None:
+def write_junit(path: str, results: list[Any], policy: Policy | None = None) -> None:
     """Write a JUnit XML report (for CI dashboards), whole or not at all.
+
+    The suite's ``<properties>`` name the policy (id, version, digest) and every ``--set`` override in
+    force, so that a dashboard tells a run of an overridden draft from one of the policy as written.
 
     Raises:
         OutputError: The file cannot be written (its directory is missing, it is a directory …).
@@ -910,6 +913,16 @@ def write_junit(path: str, results: list[Any]) -> None:
         tests=str(len(results)),
         failures=str(sum(1 for r in results if not r.passed)),
     )
+    if policy is not None:
+        props = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("policy.id", policy.id),
+            ("policy.version", policy.version),
+            ("policy.digest", policy.digest),
+        ):
+            ET.SubElement(props, "property", name=name, value=str(value))
+        for key, text in policy.override_map().items():
+            ET.SubElement(props, "property", name=f"override.{key}", value=text)
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=r.case.file, name=r.case.name)
         if not r.passed:
