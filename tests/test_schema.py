@@ -214,7 +214,7 @@ def test_city_fields_come_from_the_schema(tmp_path: Path) -> None:
             "    key_fields:\n",
             "    revenue:\n      kind: money\n    key_fields:\n",
             "    revenue:\n",
-            "'revenue' is given twice",
+            "enterprise.fields.revenue: 键重复：同一映射中每个键只能出现一次（首次在第",
         ),
         ("      pattern: '[a-z]+'", "      pattern: '[a-z'", "pattern: '[a-z'", "pattern: not a regular expression"),
         (

@@ -226,6 +226,22 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
 
+def _no_duplicate_keys(text: str) -> None:
+    """Refuse a key given twice, naming its path from the root (``enterprise.fields.revenue.kind``) and both lines.
+
+    Raises:
+        PolicyError: A mapping gives a key twice (other problems are left to the schema's own reader).
+    """
+    from .loader import DuplicateKeyError, duplicate_text, load_yaml_data
+
+    try:
+        load_yaml_data(text)
+    except DuplicateKeyError as exc:
+        raise PolicyError(f"{exc.field}: {duplicate_text(exc)}", _FILE, exc.line) from None
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return  # reported by the schema's reader, with its own location
+
+
 def load_schema(root: Path, items: tuple[str, ...]) -> Schema:
     """Read ``inputs.yaml`` of a policy directory.
 
@@ -248,7 +264,9 @@ def load_schema(root: Path, items: tuple[str, ...]) -> Schema:
             _FILE,
         )
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
+        _no_duplicate_keys(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except UnicodeDecodeError:
         raise PolicyError("not valid UTF-8 text / 不是有效的 UTF-8 文本", _FILE) from None
     except yaml.MarkedYAMLError as exc:
