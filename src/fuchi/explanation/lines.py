@@ -330,8 +330,8 @@ class _Batch:
     def values(self, entry: _Entry) -> tuple[Value, ...]:
         """The values of a recorded binding, in the order of the rule's variables."""
         if entry.values is None:
-            value = self.reader.value
-            entry.values = tuple([value(item) for item in entry.items])
+            value, known = self.reader.value, self.reader.values
+            entry.values = tuple([known[item] if item in known else value(item) for item in entry.items])
         return entry.values
 
     def symbol(self, value: Value) -> clingo.Symbol:
@@ -457,10 +457,10 @@ class _Batch:
             else:
                 exact = False
         index: dict[tuple[Value, ...], list[_Entry]] = defaultdict(list)
-        value = self.reader.value
+        value, known = self.reader.value, self.reader.values
         for entry in self.entries(rule):
-            items = entry.items
-            index[tuple([value(items[j]) for _, j in keys])].append(entry)
+            items = [entry.items[j] for _, j in keys]
+            index[tuple([known[item] if item in known else value(item) for item in items])].append(entry)
         for lst in index.values():
             if len(lst) > 1:
                 lst.sort(key=self._entry_symbol)
