@@ -37,7 +37,8 @@ def _limbs(fen: int) -> tuple[int, int, int]:
 def test_money_formats(con: duckdb.DuckDBPyConnection, fen: int) -> None:
     a, b, c = _limbs(fen)
     got = con.execute(
-        "SELECT fuchi_txt_money($1, $2, $3), fuchi_txt_wan($1, $2, $3), fuchi_txt_yw($1, $2, $3)", [a, b, c]
+        "SELECT fuchi_txt_money(f), fuchi_txt_wan(f), fuchi_txt_yw(f) FROM (SELECT fuchi_fen($1, $2, $3) AS f)",
+        [a, b, c],
     ).fetchone()
     assert got == (render_money(fen), render_money(fen, "wan"), render_money(fen, "yuan+wan"))
 
@@ -50,22 +51,25 @@ _PARTS = st.one_of(st.integers(0, PART - 1), st.sampled_from([0, 1, 10**8, 5 * 1
 @given(n2=_N2, n1=_PARTS, n0=_PARTS, x=st.integers(0, 1), pct=st.booleans())
 def test_decimal_formats(con: duckdb.DuckDBPyConnection, n2: int, n1: int, n0: int, x: int, pct: bool) -> None:
     sym = clingo.Function("d", [clingo.Number(v) for v in (n2, n1, n0, x)])
-    got = con.execute("SELECT fuchi_txt_dec($1, $2, $3, $4, $5)", [n2, n1, n0, x, pct]).fetchone()
+    got = con.execute(
+        "SELECT fuchi_txt_dec(fuchi_dnum($1, $2, $3, $4) * CASE WHEN $5 THEN 100 ELSE 1 END, $4, $5)",
+        [n2, n1, n0, x, pct],
+    ).fetchone()
     assert got == (render_decimal(sym, percent=pct),)
 
 
 def test_a_non_normalised_term_is_refused_not_printed(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(duckdb.Error, match="not a normalised money term"):
-        con.execute("SELECT fuchi_txt_money(1, 100000, 0)").fetchone()
+        con.execute("SELECT fuchi_txt_money(fuchi_fen(1, 100000, 0))").fetchone()
     with pytest.raises(duckdb.Error, match="not a normalised decimal term"):
-        con.execute("SELECT fuchi_txt_dec(0, 1000000000, 0, 0, false)").fetchone()
+        con.execute("SELECT fuchi_txt_dec(fuchi_dnum(0, 1000000000, 0, 0), 0, false)").fetchone()
 
 
 def _render_sql(con: duckdb.DuckDBPyConnection, sym: clingo.Symbol, company: Company | None = None) -> tuple[str, str]:
     shape = shape_of(sym)
     values: list[object] = []
     flatten_as(shape, sym, values)
-    cols = [f"v.c{i}" for i in range(len(values))]
+    cols = [f"t.c{i}" for i in range(len(values))]
     texts = reason_sql(shape, cols, POLICY.messages)
     assert texts is not None, f"{sym} should render in SQL"
     con.execute(
@@ -78,10 +82,9 @@ def _render_sql(con: duckdb.DuckDBPyConnection, sym: clingo.Symbol, company: Com
         for lst, attr in record_fields(POLICY.messages):
             for k, rec in enumerate(getattr(company, lst, None) or []):
                 con.execute("INSERT INTO recs VALUES (0, $1, $2, $3, $4)", [lst, k, attr, str(getattr(rec, attr, k))])
-    joins = texts.joins("0", "recs")
-    row = con.execute(f"SELECT {texts.zh}, {texts.en} FROM v{joins}", texts.params).fetchone()
+    row = con.execute(texts.query(cols, "v", "0", "recs"), texts.params).fetchone()
     assert row is not None
-    return row[0], row[1]
+    return row[-2], row[-1]
 
 
 def test_every_template_renders_as_in_python(con: duckdb.DuckDBPyConnection) -> None:

@@ -25,14 +25,14 @@ _FIELD = re.compile(r"\{(\d+)(?::([^}]*))?\}")
 MESSAGES_PRELUDE = """
 CREATE OR REPLACE MACRO fuchi_txt_yuan(f) AS
   format('{:,}', f // 100) || CASE WHEN f % 100 <> 0 THEN '.' || lpad((f % 100)::VARCHAR, 2, '0') ELSE '' END;
-CREATE OR REPLACE MACRO fuchi_txt_money(a, b, c) AS fuchi_txt_yuan(fuchi_fen(a, b, c)) || ' 元';
 CREATE OR REPLACE MACRO fuchi_txt_wanplain(f) AS
   format('{:,}', f // 1000000)
   || CASE WHEN f % 1000000 <> 0 THEN '.' || rtrim(lpad((f % 1000000)::VARCHAR, 6, '0'), '0') ELSE '' END;
-CREATE OR REPLACE MACRO fuchi_txt_wan(a, b, c) AS fuchi_txt_wanplain(fuchi_fen(a, b, c)) || ' 万元';
-CREATE OR REPLACE MACRO fuchi_txt_yw(a, b, c) AS
-  fuchi_txt_money(a, b, c) || '（' || replace(fuchi_txt_wanplain(fuchi_fen(a, b, c)), ',', '') || '万元）';
-CREATE OR REPLACE MACRO fuchi_txt_scaled(v, x, pct) AS
+CREATE OR REPLACE MACRO fuchi_txt_money(f) AS fuchi_txt_yuan(f) || ' 元';
+CREATE OR REPLACE MACRO fuchi_txt_wan(f) AS fuchi_txt_wanplain(f) || ' 万元';
+CREATE OR REPLACE MACRO fuchi_txt_yw(f) AS
+  fuchi_txt_yuan(f) || ' 元（' || replace(fuchi_txt_wanplain(f), ',', '') || '万元）';
+CREATE OR REPLACE MACRO fuchi_txt_dec(v, x, pct) AS
   CASE WHEN v < 0 THEN '-' ELSE '' END
   || format('{:,}', abs(v) // 1000000000000)
   || CASE WHEN abs(v) % 100000000 <> 0 THEN '.' || lpad(((abs(v) % 1000000000000) // 100000000)::VARCHAR, 4, '0') || '…'
@@ -41,9 +41,9 @@ CREATE OR REPLACE MACRO fuchi_txt_scaled(v, x, pct) AS
           ELSE '' END
   || CASE WHEN x = 1 AND abs(v) % 100000000 = 0 THEN '…' ELSE '' END
   || CASE WHEN pct THEN '%' ELSE '' END;
-CREATE OR REPLACE MACRO fuchi_txt_dec(n2, n1, n0, x, pct) AS
-  fuchi_txt_scaled(fuchi_dnum(n2, n1, n0, x) * CASE WHEN pct THEN 100 ELSE 1 END, x, pct);
 """
+#: The macros take a value computed once per row (``fuchi_fen(a, b, c)``: fen; ``fuchi_dnum(…) × 1 or 100``:
+#: the decimal scaled by 10^12), not the leaf columns: a macro's argument is expanded at every use.
 
 
 @dataclass
@@ -71,11 +71,28 @@ class ReasonSql:
     en: str = ""
     lookups: list[RecordLookup] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
+    #: Values computed once per row before the texts (``pre(expression)`` names them ``fuchi_p0``, …).
+    pres: dict[str, str] = field(default_factory=dict)
 
     def param(self, value: object) -> str:
         """A placeholder for a bound value."""
         self.params.append(value)
         return f"${len(self.params)}"
+
+    def pre(self, expression: str) -> str:
+        """The column of a value computed once per row (the same expression, the same column)."""
+        name = self.pres.get(expression)
+        if name is None:
+            name = self.pres[expression] = f"fuchi_p{len(self.pres)}"
+        return name
+
+    def query(self, columns: Sequence[str], table: str, company: str, records: str) -> str:
+        """``SELECT columns, zh, en`` from ``table`` (aliased ``t``), values computed first, records joined.
+
+        The expressions refer to the table's columns as ``t.cN``; so do ``columns`` and ``company``.
+        """
+        inner = f"SELECT t.*{''.join(f', {e} AS {n}' for e, n in self.pres.items())} FROM {table} t"
+        return f"SELECT {', '.join(columns)}, {self.zh}, {self.en} FROM ({inner}) t{self.joins(company, records)}"
 
     def joins(self, company: str, table: str) -> str:
         """The ``LEFT JOIN`` clauses of the record lookups (``table`` holds the records)."""
@@ -190,9 +207,12 @@ class _Renderer:
             return self.render(shape, cols)
         if fmt in ("money", "wan", "yw") and shape == MONEY:
             macro = {"money": "fuchi_txt_money", "wan": "fuchi_txt_wan", "yw": "fuchi_txt_yw"}[fmt]
-            return f"{macro}({', '.join(cols)})"
+            fen = self.out.pre(f"fuchi_fen({', '.join(cols)})")
+            return f"{macro}(t.{fen})"
         if fmt in ("pct", "dec") and shape == DECIMAL:
-            return f"fuchi_txt_dec({', '.join(cols)}, {'true' if fmt == 'pct' else 'false'})"
+            scale = 100 if fmt == "pct" else 1
+            value = self.out.pre(f"fuchi_dnum({', '.join(cols)}) * {scale}")
+            return f"fuchi_txt_dec(t.{value}, {cols[3]}, {'true' if fmt == 'pct' else 'false'})"
         if fmt.startswith("rec:") and shape == INT:
             _, lst, attr = (fmt.split(":") + ["", ""])[:3]
             lookup = RecordLookup(f"fuchi_r{len(self.out.lookups)}", lst, attr, cols[0])

@@ -226,9 +226,7 @@ class SqlEngine:
             if texts is None:
                 self._queries[key] = None
             else:
-                joins = texts.joins("t.c0", "fuchi_rec")
-                sql = f"SELECT {', '.join(cols)}, {texts.zh}, {texts.en} FROM {t.name} t{joins}"
-                self._queries[key] = (sql, texts.params)
+                self._queries[key] = (texts.query(cols, t.name, "t.c0", "fuchi_rec"), texts.params)
         return self._queries[key]
 
     def _symbols_of(self, table: str, shape: Shape) -> Callable[[Sequence[object]], clingo.Symbol]:
