@@ -137,6 +137,8 @@ def reason_sql(shape: Shape, cols: Sequence[str], messages: Mapping[str, object]
         The expressions, or None when some part cannot be rendered in SQL exactly as the Python renderer
         does (then the caller renders that column in Python).
     """
+    if len(cols) != width(shape):
+        raise ValueError(f"{len(cols)} columns for a reason of shape {shape} ({width(shape)} leaves)")
     out = ReasonSql()
     try:
         out.zh = _Renderer(messages, "zh", out).render(shape, list(cols))
