@@ -146,8 +146,10 @@ def test_terms_without_a_template_print_as_clingo_prints_them(con: duckdb.DuckDB
     ],
 )
 def test_shapes_sql_cannot_render_are_left_to_python(shape: Shape) -> None:
-    cols = [f"c{i}" for i in range(8)]
+    cols = [f"c{i}" for i in range(width(shape))]
     assert reason_sql(shape, cols, POLICY.messages) is None
+    with pytest.raises(ValueError, match="columns for a reason"):
+        reason_sql(shape, [*cols, "extra"], POLICY.messages)
 
 
 def test_renderable_shapes_of_the_shipped_policy() -> None:
