@@ -8,31 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from fuchi.cli import main
 from fuchi.drafting.checker import Finding, check_policy
+from policy_copy import copy_policy, replace_once
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"
 FINDING_KEYS = {"file", "line", "column", "severity", "message", "hint", "code"}
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
-
-
-def copy_policy(tmp_path: Path) -> Path:
-    dst = tmp_path / "policy-copy"
-    shutil.copytree(SHIPPED, dst)
-    return dst
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"expected exactly one {old!r} in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def append(path: Path, text: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from fuchi.cli import main
 from fuchi.drafting.cases import load_cases
 from fuchi.drafting.checker import check_policy
 from fuchi.policy import load_policy
+from policy_copy import copy_policy, replace_once
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "policy" / "chongming-digital-2025"
@@ -30,18 +30,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
-
-
-def copy_policy(tmp_path: Path) -> Path:
-    dst = tmp_path / "policy-copy"
-    shutil.copytree(SHIPPED, dst)
-    return dst
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"expected exactly one {old!r} in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def fuchi(*args: str) -> Result:

@@ -7,7 +7,6 @@ checks the finding at its file:line:col; most go through :func:`fuchi.drafting.q
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,6 +16,7 @@ from fuchi.drafting.checker import Finding, check_policy
 from fuchi.drafting.quotes import compact, scan_quotes
 from fuchi.drafting.quotes import quote_findings as _quote_findings
 from fuchi.policy import load_policy
+from policy_copy import copy_policy, replace_once
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"
 SOURCE = "source/chongming-digital-2025.zh.txt"
@@ -30,18 +30,6 @@ QUOTE_CODES = {
     "no-source",
     "clause-not-quoted",
 }
-
-
-def copy_policy(tmp_path: Path) -> Path:
-    dst = tmp_path / "policy-copy"
-    shutil.copytree(SHIPPED, dst)
-    return dst
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"expected exactly one {old!r} in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def place_of(path: Path, needle: str) -> tuple[int, int]:

@@ -6,11 +6,11 @@ finding (code, severity, file, line) — and, next to it, that the correct varia
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from fuchi.drafting.checker import Finding, _input_kinds, check_policy
 from fuchi.policy import load_policy
+from policy_copy import copy_policy, replace_once
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policy" / "chongming-digital-2025"
 TYPE_CODES = {
@@ -26,18 +26,6 @@ EVENTS_AMOUNT = 'amount_max(C, Y, "2.9", @cap(S, Cap)) :- money_sum(events(C, Y)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
-
-
-def copy_policy(tmp_path: Path) -> Path:
-    dst = tmp_path / "policy-copy"
-    shutil.copytree(SHIPPED, dst)
-    return dst
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"expected exactly one {old!r} in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def line_of(path: Path, needle: str) -> int:
