@@ -20,7 +20,7 @@ from typing import IO, Any, TypeVar, cast
 
 import click
 
-from .engines import evaluation
+from .engines import SPARK_BATCH, evaluation
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
 from .output.files import atomic_output
@@ -187,11 +187,17 @@ def main() -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "sql", "clingo"]),
+    type=click.Choice(["auto", "sql", "clingo", "spark"]),
     default="auto",
     show_default=True,
     help="求解引擎 Engine: sql (the policy compiled to SQL on DuckDB), clingo (the reference), auto (sql when the "
-    "policy compiles).",
+    "policy compiles), spark (the same plan on Spark SQL through pyspark; pip install 'fuchi[spark]', docs/spark.md).",
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    default=None,
+    help="Spark 主节点 The Spark master URL for --engine spark (default: $FUCHI_SPARK_MASTER or local[2]).",
 )
 @click.option(
     "--warnings",
@@ -226,6 +232,7 @@ def evaluate(
     overrides: tuple[str, ...],
     debug: bool,
     record: str | None = None,
+    spark_master: str | None = None,
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
 
@@ -233,6 +240,12 @@ def evaluate(
     """
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
+    if spark_master is not None:
+        if engine != "spark":
+            raise click.UsageError("--spark-master 需要 --engine spark / --spark-master needs --engine spark")
+        from .engines import spark as spark_engine
+
+        spark_engine.set_master(spark_master)
     policy = _policy(policy_dir, overrides)
     unknown = [i for i in items if i not in policy.items]
     if unknown:
@@ -342,7 +355,8 @@ def _run_evaluation(
             source,
             on_batch_seen,
             companies=frozenset(companies) if companies else None,
-            workers=workers,
+            workers=0 if engine_name == "spark" else workers,  # Spark parallelises itself: one session, here
+            batch_size=SPARK_BATCH if engine_name == "spark" else None,
             explain=explain,
             engine=engine_name,
         )
@@ -716,18 +730,25 @@ def sweep_command(
 
 @main.command(name="compile")
 @policy_option
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="SQL 方言 SQL dialect: duckdb (the sql engine) or spark (Spark SQL, --engine spark).",
+)
 @handle_errors
-def compile_command(policy_dir: str | None) -> None:
+def compile_command(policy_dir: str | None, dialect: str = "duckdb") -> None:
     """编译为 SQL Print the SQL plan compiled from the policy's rules (the DuckDB engine runs it).
 
     Each statement creates the table of one variant of a predicate; each SELECT in it is annotated with the
-    rule id and file:line it comes from. Parameters ($1 …) are shown with their values.
+    rule id and file:line it comes from. Parameters ($1 …, Spark :p1 …) are shown with their values.
     """
-    from .compiler import compile_policy
+    from .compiler import DIALECTS, compile_policy
     from .compiler.render import render_plan
 
     policy = _policy(policy_dir)
-    text = render_plan(compile_policy(policy), policy)
+    text = render_plan(compile_policy(policy, dialect=DIALECTS[dialect]), policy)
     sys.stdout.write(text)
     sys.stdout.flush()
 

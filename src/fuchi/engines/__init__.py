@@ -2,7 +2,9 @@
 
 * ``clingo`` (:class:`fuchi.engine.Engine`): the reference semantics; explanations and coverage use it;
 * ``sql`` (:class:`fuchi.engines.sql.SqlEngine`): the policy compiled to SQL (:mod:`fuchi.compiler`) on
-  embedded DuckDB, for populations.
+  embedded DuckDB, for populations;
+* ``spark`` (:class:`fuchi.engines.spark.SparkEngine`): the same plan in the Spark SQL dialect through
+  pyspark (optional: ``pip install 'fuchi[spark]'``), local mode or a cluster.
 
 Both take a batch of validated enterprises and the city figures and return the same
 :class:`~fuchi.engine.Outcome`; everything after that (rows, reasons, totals, output) is shared.
@@ -18,7 +20,10 @@ from ..inputs.records import City, Company
 from ..policy import Policy, require_parameters
 from .clingo import Engine, Outcome
 
-ENGINES = ("auto", "sql", "clingo")
+ENGINES = ("auto", "sql", "clingo", "spark")
+#: Enterprises per batch on the Spark engine: a batch pays about 15 s of Spark jobs (one per statement) in
+#: local mode, whatever its size, so batches are large (docs/spark.md).
+SPARK_BATCH = 50_000
 
 
 class PopulationEngine(Protocol):
@@ -33,15 +38,21 @@ def resolve(policy: Policy, name: str = "auto") -> tuple[str, str | None]:
     """Decide which engine runs: ``auto`` is ``sql`` when the policy compiles, else ``clingo``.
 
     Returns:
-        The engine name (``sql`` or ``clingo``) and, when ``auto`` fell back to clingo, a one-line notice
-        naming the rule the compiler cannot take (``file:line``).
+        The engine name (``sql``, ``spark`` or ``clingo``) and, when ``auto`` fell back to clingo, a one-line
+        notice naming the rule the compiler cannot take (``file:line``).
 
     Raises:
-        CompileError: ``sql`` was asked for and the policy does not compile.
+        CompileError: ``sql`` or ``spark`` was asked for and the policy does not compile (``spark`` never
+            falls back: a cluster job should fail, not run elsewhere).
 
     """
     if name == "clingo":
         return "clingo", None
+    if name == "spark":
+        from .spark import spark_plan
+
+        spark_plan(policy, None)
+        return "spark", None
     from .sql import cached_plan
 
     try:
@@ -66,22 +77,27 @@ def make_engine(policy: Policy, name: str = "auto", threads: int | None = None) 
 
     Args:
         policy: The policy.
-        name: ``auto`` (SQL when the policy compiles, else clingo), ``sql`` or ``clingo``.
-        threads: DuckDB threads of the SQL engine (None: all cores; worker processes use 1 each).
+        name: ``auto`` (SQL when the policy compiles, else clingo), ``sql``, ``spark`` or ``clingo``.
+        threads: DuckDB threads of the SQL engine (None: all cores; worker processes use 1 each). The Spark
+            engine ignores it (its master URL, :func:`fuchi.engines.spark.master_url`, sets the cores).
 
     Returns:
         The engine, and for ``auto`` falling back to clingo a one-line notice naming the rule the compiler
         cannot take (``file:line``); None otherwise.
 
     Raises:
-        CompileError: ``sql`` was asked for and the policy does not compile.
+        CompileError: ``sql`` or ``spark`` was asked for and the policy does not compile.
+        SparkUnavailable: ``spark`` was asked for and pyspark or Java is missing.
 
     """
     if name == "clingo":
         return Engine(policy), None
-    from .sql import SqlEngine
-
     require_parameters(policy)  # (as the clingo engine: rules reading a parameter nobody defined)
+    if name == "spark":
+        from .spark import SparkEngine
+
+        return SparkEngine(policy), None
+    from .sql import SqlEngine
 
     try:
         return SqlEngine(policy, threads=threads), None
@@ -91,4 +107,4 @@ def make_engine(policy: Policy, name: str = "auto", threads: int | None = None) 
         return Engine(policy), fallback_notice(exc)
 
 
-__all__ = ["ENGINES", "CompileError", "PopulationEngine", "make_engine"]
+__all__ = ["ENGINES", "SPARK_BATCH", "CompileError", "PopulationEngine", "make_engine"]

@@ -1,0 +1,180 @@
+"""The Spark engine (the compiled plan in the Spark SQL dialect, local mode) against the clingo reference.
+
+The differential suite of the SQL engine (tests/test_sql_engine.py) again on Spark: every policy case (one
+batch per group of cases sharing parameters and city), the shipped example and a generated population,
+byte for byte in JSON and CSV; plus an integer overflow that clingo would wrap, refused on Spark too.
+
+Needs pyspark and Java (``pip install -e '.[dev,spark]'``); without them the tests are skipped and say
+why, unless ``FUCHI_REQUIRE_SPARK=1`` (set by .ci/run), where a missing Spark is a failure. One
+SparkSession serves the whole module (the JVM takes seconds to start); each batch costs about 10–20 s of
+Spark jobs in local mode whatever its size, so the population is small.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fuchi.cli import main
+from fuchi.compiler import DIALECTS, compile_policy
+from fuchi.engines.clingo import Engine, Outcome
+from fuchi.errors import FuchiError
+from fuchi.policy import default_policy_dir, load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = load_policy(default_policy_dir())
+
+
+def _spark_missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[dev,spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime (Spark needs Java 17)"
+    return None
+
+
+MISSING = _spark_missing()
+if MISSING and os.environ.get("FUCHI_REQUIRE_SPARK") == "1":
+    raise RuntimeError(f"FUCHI_REQUIRE_SPARK=1 but {MISSING}")
+needs_spark = pytest.mark.skipif(MISSING is not None, reason=f"Spark engine not tested: {MISSING}")
+
+
+def _key(o: Outcome) -> tuple[object, ...]:
+    return (o.decisions, o.errors, o.warnings, o.flags)
+
+
+def _evaluate(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(main, ["evaluate", *args], catch_exceptions=False)
+    return r.exit_code, r.stdout, r.stderr
+
+
+# ---- the Spark dialect (no Spark needed) ----------------------------------------------------------------
+
+
+def test_spark_dialect_listing() -> None:
+    """The Spark plan: no DOUBLE, no HUGEINT, no `/`, no DuckDB syntax; named parameters; errors raised."""
+    r = CliRunner().invoke(main, ["compile", "--dialect", "spark"], catch_exceptions=False)
+    assert r.exit_code == 0
+    out = r.stdout
+    statements = re.sub(r"/\*.*?\*/", "", "\n".join(x for x in out.splitlines() if not x.startswith("--")))
+    for banned in ("DOUBLE", "HUGEINT", "FLOAT", "::", "//", " / ", "VARCHAR", "CREATE TABLE", "{'", "$1"):
+        assert banned not in statements, banned
+    assert "CACHE TABLE p_decision_7_v0 AS" in out
+    assert "named_struct(" in out and "raise_error('fuchi: " in out and "DECIMAL(38,0)" in out
+    assert re.search(r":p1 /\* '[^']*' \*/", out)
+    assert "SET spark.sql.ansi.enabled = true;" in out
+    # the DuckDB listing is the default and unchanged in kind
+    duck = CliRunner().invoke(main, ["compile"], catch_exceptions=False).stdout
+    assert "CREATE TABLE p_decision_7_v0 AS" in duck and "fuchi_share" in duck
+
+
+def test_same_plan_in_both_dialects() -> None:
+    """The plan is generic: the same tables and statements in the same order, only the SQL text differs."""
+    duck, spark = compile_policy(POLICY), compile_policy(POLICY, dialect=DIALECTS["spark"])
+    assert [s.table for s in duck.statements] == [s.table for s in spark.statements]
+    assert [[x.rule for x in s.selects] for s in duck.statements] == [
+        [x.rule for x in s.selects] for s in spark.statements
+    ]
+    assert [s.params for s in duck.statements] == [s.params for s in spark.statements]
+
+
+# ---- the differential suite on Spark local mode ----------------------------------------------------------
+
+
+def _groups() -> dict[str, tuple[object, list[object]]]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_sql_engine import GROUPS
+
+    return GROUPS  # type: ignore[return-value]
+
+
+@needs_spark
+def test_every_policy_case_same_outcome_on_spark() -> None:
+    """Every policy case, one batch per group of cases (parameters, city), one session for all."""
+    from fuchi.engines.spark import SparkEngine
+
+    groups = _groups()
+    assert len(groups) > 10
+
+    def outcome(engine: Engine | SparkEngine, city: object, companies: list[object]) -> object:
+        try:
+            return _key(engine.solve(companies, city))  # type: ignore[arg-type]
+        except FuchiError as exc:
+            return ("error", exc.message())
+
+    reference = {}
+    for key in sorted(groups):
+        policy, (city, companies) = groups[key]  # type: ignore[misc]
+        reference[key] = outcome(Engine(policy), city, companies)
+
+    def differs(key: str) -> bool:
+        policy, (city, companies) = groups[key]  # type: ignore[misc]
+        return outcome(SparkEngine(policy), city, companies) != reference[key]
+
+    # batches side by side (each in a session of its own): Spark's fixed cost per statement overlaps
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        mismatched = [k for k, bad in zip(sorted(groups), pool.map(differs, sorted(groups)), strict=True) if bad]
+    assert mismatched == []
+
+
+@needs_spark
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_shipped_example_byte_identical_on_spark(fmt: str) -> None:
+    files = ["facts/city.yaml", "facts/companies.yaml", "--format", fmt]
+    spark = _evaluate(*files, "--engine", "spark")
+    ref = _evaluate(*files, "--engine", "clingo", "--workers", "0")
+    assert spark[0] == ref[0] == 0
+    assert spark[1] == ref[1]
+    assert spark[2] == ref[2]
+    assert len(spark[1]) > 1000
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pop") / "1k.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "1000", str(path), "--seed", "11"], check=True)
+    return path
+
+
+@needs_spark
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_generated_population_byte_identical_on_spark(population: Path, fmt: str) -> None:
+    files = [str(population), str(ROOT / "bench" / "city.yaml"), "--format", fmt]
+    spark = _evaluate(*files, "--engine", "spark", "--spark-master", "local[2]")
+    ref = _evaluate(*files, "--engine", "clingo")
+    assert spark[0] == ref[0] == 0
+    assert spark[1].count("\n") > 4_000
+    assert spark[1] == ref[1]
+    assert spark[2] == ref[2]
+
+
+@needs_spark
+def test_arithmetic_out_of_range_is_an_error_on_spark(tmp_path: Path) -> None:
+    """clingo would wrap at 32 bits; Spark (ANSI mode) stops, with the DuckDB engine's message."""
+    from fuchi.engines.spark import SparkEngine
+    from fuchi.inputs import loader
+    from fuchi.inputs.records import City
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_sql_engine import _policy_with
+
+    policy = _policy_with(tmp_path, "% extra\nhuge(C, X * 4) :- company(C), X = 2000000000.\n")
+    with pytest.raises(FuchiError) as info:
+        SparkEngine(policy).solve([loader.parse_company({"id": "Z"}, "x.yaml", 0)], City())
+    assert "32-bit" in info.value.message()
+
+
+def test_spark_master_needs_the_spark_engine() -> None:
+    r = CliRunner().invoke(main, ["evaluate", "facts/city.yaml", "facts/companies.yaml", "--spark-master", "local[1]"])
+    assert r.exit_code == 2
+    assert "--spark-master" in r.stderr
