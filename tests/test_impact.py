@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from fuchi.cli import main
@@ -343,3 +344,75 @@ def test_sweep_labels_the_warnings_only_some_values_give(population: list[str]) 
     }
     assert set(doc["warnings"]) == expected
     assert any(w.startswith("［仅 only") for w in doc["warnings"])
+
+
+def _draft_with_a_new_input(tmp_path: Path) -> Path:
+    """A draft that declares a new enterprise field and a rule reading it (a drafter's new data)."""
+    draft = tmp_path / "draft"
+    shutil.copytree(default_policy_dir(), draft)
+    inputs = draft / "inputs.yaml"
+    text = inputs.read_text(encoding="utf-8")
+    anchor = "    key_fields:\n"
+    assert text.count(anchor) == 1
+    new_field = (
+        "    designated_key:\n"
+        "      kind: boolean\n"
+        "      label: {zh: 经认定的重点企业（草案）, en: designated key enterprise (draft)}\n"
+        "      fact: designated_key(company)\n"
+    )
+    inputs.write_text(text.replace(anchor, new_field + anchor), encoding="utf-8")
+    rules = draft / "rules" / "28-rd.lp"
+    text = rules.read_text(encoding="utf-8")
+    old = "not key_enterprise(C)."
+    assert text.count(old) == 1
+    rules.write_text(text.replace(old, "not key_enterprise(C), not designated_key(C)."), encoding="utf-8")
+    return draft
+
+
+def test_diff_of_a_draft_with_a_new_input_on_data_that_has_it(tmp_path: Path, population: list[str]) -> None:
+    """The base ignores a field only the draft declares; the draft reads it; a field nobody declares is refused."""
+    draft = _draft_with_a_new_input(tmp_path)
+    lines = Path(population[0]).read_text(encoding="utf-8").splitlines()
+    marked = []
+    for n, line in enumerate(lines):
+        doc = json.loads(line)
+        if n % 7 == 0:
+            doc["designated_key"] = True
+            marked.append(doc["id"])
+        lines[n] = json.dumps(doc, ensure_ascii=False)
+    data = tmp_path / "with-new-field.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    files = [str(data), population[1]]
+    for workers in ("0", "2"):
+        doc = ok_json("diff", *files, "--policy", str(draft), "--format", "json", "--workers", workers)
+        base = ok_json("evaluate", *population, "--format", "json", "--workers", "0")  # the data without it
+        edited = ok_json("evaluate", *files, "--policy", str(draft), "--format", "json", "--workers", "0")
+        assert doc["changes"] == _hand_diff(base, edited)
+        assert doc["changes"] and {c["item"] for c in doc["changes"]} == {"2.8"}
+        assert {c["company"] for c in doc["changes"]} <= set(marked)
+    refused = run("evaluate", *files, "--format", "json", "--workers", "0")  # the base alone: unknown field
+    assert refused.exit_code == 1 and "designated_key" in refused.stderr and "unknown field" in refused.stderr
+    typo = tmp_path / "typo.jsonl"
+    typo.write_text(lines[0].replace('"designated_key"', '"designated_kye"') + "\n", encoding="utf-8")
+    bad = run("diff", str(typo), population[1], "--policy", str(draft), "--format", "json", "--workers", "0")
+    assert bad.exit_code == 1 and "designated_kye" in bad.stderr and bad.stdout == ""
+
+
+def test_diff_of_a_draft_with_a_new_input_on_a_yaml_document(tmp_path: Path) -> None:
+    """YAML documents are read by each policy's schema: the draft's designation makes 2.8 enterprises key again."""
+    draft = _draft_with_a_new_input(tmp_path)
+    doc = yaml.safe_load((ROOT / "facts" / "companies.yaml").read_text(encoding="utf-8"))
+    for co in doc["companies"]:
+        co["key_enterprise"] = False
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for co in doc["companies"]:
+        co["designated_key"] = True
+    data = tmp_path / "companies.yaml"
+    data.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    diff_doc = ok_json("diff", EXAMPLE[0], str(data), "--policy", str(draft), "--format", "json", "--workers", "0")
+    base = ok_json("evaluate", EXAMPLE[0], str(plain), "--format", "json", "--workers", "0")
+    edited = ok_json("evaluate", EXAMPLE[0], str(data), "--policy", str(draft), "--format", "json", "--workers", "0")
+    assert diff_doc["changes"] == _hand_diff(base, edited)
+    assert diff_doc["changes"] and {c["item"] for c in diff_doc["changes"]} == {"2.8"}
+    assert all(c["base"]["status"] == "not_eligible" for c in diff_doc["changes"])

@@ -343,3 +343,35 @@ def test_every_shape_of_field_becomes_the_declared_facts(tmp_path: Path) -> None
         with pytest.raises(InputError) as info:
             loader.parse_company({"id": "A", **fields}, "f", 0, None, policy.schema)
         assert message in str(info.value)
+
+
+def test_a_schema_tolerates_what_another_policy_of_the_run_declares(tmp_path: Path) -> None:
+    """diff of a draft with new inputs: the base accepts (and ignores) them, a name nobody declares is refused."""
+    root = copy_policy(tmp_path)
+    edit_inputs(
+        root,
+        "        cost: {kind: money, adjustable: true, label: {zh: 活动费用, en: cost}}\n",
+        "        cost: {kind: money, adjustable: true, label: {zh: 活动费用, en: cost}}\n"
+        "        online: {kind: boolean, required: false, label: {zh: 线上举办, en: held online}}\n",
+    )
+    edit_inputs(
+        root,
+        "    honours:\n",
+        "    staff:\n      kind: integer\n      min: 0\n      label: {zh: 员工人数, en: staff}\n    honours:\n",
+    )
+    base, draft = load_policy(SHIPPED).schema, load_policy(root).schema
+    line = (
+        '{"id": "E1", "staff": 12, "events": [{"id": "e1", "year": 2026, "kind": "forum", "cost": 1000, '
+        '"online": true}]}'
+    )
+    with pytest.raises(InputError, match="staff"):
+        loader.parse_jsonl_line(line, "x.jsonl", 1, base)
+    tolerant = base.tolerating([draft])
+    assert tolerant.tolerated == ("staff",) and tolerant.tolerated_records == (("events", ("online",)),)
+    co = loader.parse_jsonl_line(line, "x.jsonl", 1, tolerant)
+    assert "staff" not in co.values and "online" not in co.events[0]  # ignored by the base
+    drafted = loader.parse_jsonl_line(line, "x.jsonl", 1, draft.tolerating([base]))
+    assert drafted.values["staff"] == 12 and drafted.events[0]["online"] is True
+    with pytest.raises(InputError, match="stafff"):
+        loader.parse_jsonl_line(line.replace('"staff"', '"stafff"'), "x.jsonl", 1, tolerant)
+    assert base.tolerating([base]) is base

@@ -620,7 +620,7 @@ def diff_command(
     messages = Messages()
     base = _engine_for(_policy(base_dir, base_overrides, "--base-set"), engine, messages)
     draft = _engine_for(_policy(policy_dir, overrides), engine, messages)
-    source = evaluation.open_inputs(list(files), draft[0].schema)
+    source = evaluation.open_inputs(list(files), [base[0].schema, draft[0].schema])
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         writers: dict[str, Any] = {
             "json": DiffJsonWriter,

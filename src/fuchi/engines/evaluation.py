@@ -75,13 +75,31 @@ class BatchResult:
     warning_at: list[int] = field(default_factory=list)
 
 
-# A raw batch is either validated companies (YAML/JSON files) or raw JSON Lines (file, line, text).
-RawItem = Company | tuple[str, int, str]
+@dataclass(frozen=True)
+class ReadAlike:
+    """One enterprise of a YAML/JSON/xlsx document read by each of several policies' schemas."""
+
+    schemas: tuple[Schema, ...]
+    companies: tuple[Company, ...]
+
+    def under(self, schema: Schema | None) -> Company:
+        """The enterprise as ``schema`` reads it."""
+        for s, co in zip(self.schemas, self.companies, strict=True):
+            if s == schema:
+                return co
+        return self.companies[0]
+
+
+# A raw batch is either validated companies (YAML/JSON files; read by each schema of several policies) or raw
+# JSON Lines (file, line, text).
+RawItem = Company | ReadAlike | tuple[str, int, str]
 
 
 def _company_of(item: RawItem, schema: Schema | None = None) -> Company:
     if isinstance(item, Company):
         return item
+    if isinstance(item, ReadAlike):
+        return item.under(schema)
     file, line, text = item
     return loader.parse_jsonl_line(text, file, line, schema)
 
@@ -131,6 +149,8 @@ class Evaluator:
         self, policy: Policy, explain: bool = False, engine: str = "clingo", threads: int | None = None
     ) -> None:
         self.policy = policy
+        #: The schema this policy reads the data with (see :func:`reading_schemas`).
+        self.schema = policy.schema
         self.engine_name = engine
         self.engine, self.notice = make_engine(policy, engine, threads)
         self.renderer = ReasonRenderer(policy)
@@ -187,6 +207,22 @@ def _init_worker(specs: Sequence[PolicySpec], explain: bool) -> None:
     for policy_dir, overrides, engine in specs:
         policy = apply_overrides(load_policy(policy_dir), overrides)
         _WORKERS.append(Evaluator(policy, explain, engine, threads=1))  # the pool already fills the cores
+    _read_alike(_WORKERS)
+
+
+def reading_schemas(schemas: Sequence[Schema]) -> list[Schema]:
+    """The schema each of several policies reads the same data with: its own, tolerating the others'.
+
+    A field that only some of the policies declare (a draft's new input) is accepted by the others and
+    ignored there; the policies that declare it validate it. With one policy (or equal schemas) nothing
+    changes.
+    """
+    return [s.tolerating([o for o in schemas if o != s]) for s in schemas]
+
+
+def _read_alike(evaluators: Sequence[Evaluator]) -> None:
+    for ev, schema in zip(evaluators, reading_schemas([e.policy.schema for e in evaluators]), strict=True):
+        ev.schema = schema
 
 
 def _run_all(
@@ -197,10 +233,10 @@ def _run_all(
     results = []
     for n, ev in enumerate(evaluators):
         try:
-            companies = next((cos for schema, cos in parsed if schema == ev.policy.schema), None)
+            companies = next((cos for schema, cos in parsed if schema == ev.schema), None)
             if companies is None:
-                companies = [_company_of(item, ev.policy.schema) for item in batch]
-                parsed.append((ev.policy.schema, companies))
+                companies = [_company_of(item, ev.schema) for item in batch]
+                parsed.append((ev.schema, companies))
             result = ev.run(_select(companies, wanted), city)
         except InputError as exc:
             if len(evaluators) == 1 and not ev.policy.overrides:
@@ -243,19 +279,28 @@ class Source:
     count_hint: int | None = None
 
 
-def open_inputs(paths: Sequence[str], schema: Schema | None = None) -> Source:
+def open_inputs(paths: Sequence[str], schema: Schema | Sequence[Schema] | None = None) -> Source:
     """Read YAML/JSON files now (they carry the city figures) and stream JSON Lines files later.
 
     Args:
         paths: The input files.
-        schema: The policy's declared inputs (default: the shipped policy's).
+        schema: The policy's declared inputs (default: the shipped policy's); for a run of several
+            policies (``diff``), each one's: documents are then read by each (:func:`reading_schemas`).
 
     Raises:
         InputError: A YAML/JSON file is malformed (JSON Lines lines are checked when they are read).
 
     """
+    if schema is None or isinstance(schema, Schema):
+        schemas: list[Schema | None] = [schema]
+    else:
+        distinct: list[Schema] = []
+        for s in schema:
+            if s not in distinct:
+                distinct.append(s)
+        schemas = list(reading_schemas(distinct))
     cities: list[tuple[City, str]] = []
-    documents: list[tuple[str, list[Company]]] = []
+    documents: list[tuple[str, list[Company] | list[ReadAlike]]] = []
     jsonl: list[str] = []
     for p in paths:
         if Path(p).suffix.lower() == ".jsonl":
@@ -265,10 +310,13 @@ def open_inputs(paths: Sequence[str], schema: Schema | None = None) -> Source:
                 raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable")
             jsonl.append(p)
             continue
-        city, companies = loader.read_document(p, schema)
-        if city is not None:
-            cities.append((city, p))
-        documents.append((p, companies))
+        read = [loader.read_document(p, s) for s in schemas]
+        cities.extend((city, p) for city, _ in read if city is not None)
+        if len(read) == 1:
+            documents.append((p, read[0][1]))
+        else:
+            chosen = tuple(s for s in schemas if s is not None)
+            documents.append((p, [ReadAlike(chosen, cos) for cos in zip(*(r[1] for r in read), strict=True)]))
     city = loader.merge_city(cities) if cities else City()
 
     def items() -> Iterator[RawItem]:
@@ -369,6 +417,7 @@ def evaluate_many(
 
     if workers <= 1:
         evaluators = [Evaluator(policy, explain, engine) for policy, engine in policies]
+        _read_alike(evaluators)
         for batch in batches:
             deliver(_run_all(evaluators, batch, source.city, companies))
         return

@@ -452,10 +452,13 @@ def _list_converter(f: Field, one: Convert) -> Convert:
     return convert
 
 
-def _records_converter(f: Field, items: tuple[str, ...]) -> Convert:
-    """Validate a list of records: each a mapping of the declared fields only, in declaration order."""
+def _records_converter(f: Field, items: tuple[str, ...], tolerated: tuple[str, ...] = ()) -> Convert:
+    """Validate a list of records: each a mapping of the declared fields only, in declaration order.
+
+    ``tolerated``: record fields another policy of the run declares (accepted, not read here).
+    """
     name = f.name
-    allowed = tuple(r.name for r in f.records)
+    allowed = (*(r.name for r in f.records), *tolerated)
     subs = [(r.name, _converter(r, items), r.required, r.when, _only(r)) for r in f.records]
     unique_by = f.unique_by
     if f.unique_message is not None:
@@ -532,9 +535,11 @@ def _compile(schema: Schema) -> _Compiled:
     if isinstance(cached, _Compiled):
         return cached
 
+    tolerated_records = dict(schema.tolerated_records)
+
     def conv(f: Field) -> Convert:
         if f.shape == "records":
-            return _records_converter(f, schema.items)
+            return _records_converter(f, schema.items, tolerated_records.get(f.name, ()))
         one = _converter(f, schema.items)
         if f.shape == "list":
             return _list_converter(f, one)
@@ -543,9 +548,9 @@ def _compile(schema: Schema) -> _Compiled:
         return one
 
     compiled = _Compiled(
-        allowed=("id", *(f.name for f in schema.fields)),
+        allowed=("id", *(f.name for f in schema.fields), *schema.tolerated),
         fields=tuple((f.name, conv(f), f.required, _absent(f)) for f in schema.fields),
-        city_allowed=tuple(f.name for f in schema.city),
+        city_allowed=(*(f.name for f in schema.city), *schema.city_tolerated),
         city=tuple((f.name, conv(f), f.shape) for f in schema.city),
     )
     schema._compiled["loader"] = compiled

@@ -9,6 +9,7 @@ Python. A malformed schema is a :class:`~fuchi.errors.PolicyError` at ``inputs.y
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -149,9 +150,43 @@ class Schema:
     city: tuple[Field, ...]
     items: tuple[str, ...]
     file: str
+    #: Names another policy of the same run declares and this one does not (``diff`` of a draft with new
+    #: inputs): accepted in the data and ignored here — the policy that declares them validates them.
+    #: Enterprise fields; record fields by list (``(list, (field, …))``); city fields.
+    tolerated: tuple[str, ...] = ()
+    tolerated_records: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    city_tolerated: tuple[str, ...] = ()
     _by_name: dict[str, Field] = field(default_factory=dict, repr=False, compare=False)
     #: Per-schema caches of the loader and the fact builder (built on first use).
     _compiled: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def tolerating(self, others: Sequence[Schema]) -> Schema:
+        """The same schema, also accepting (and ignoring) the fields that ``others`` declare and it does not.
+
+        For a run of several policies over the same data (``diff``, ``sweep``): a field only the draft
+        declares is no typo, and the draft validates it; the base, which has no rule reading it, ignores it.
+        A field nobody declares is still refused.
+        """
+        own = {f.name for f in self.fields}
+        own_city = {f.name for f in self.city}
+        extra = sorted({f.name for o in others for f in o.fields} - own)
+        city_extra = sorted({f.name for o in others for f in o.city} - own_city)
+        records: list[tuple[str, tuple[str, ...]]] = []
+        for f in self.fields:
+            if f.shape != "records":
+                continue
+            mine = {r.name for r in f.records}
+            theirs = {
+                r.name for o in others for g in o.fields if g.name == f.name and g.shape == "records" for r in g.records
+            }
+            if theirs - mine:
+                records.append((f.name, tuple(sorted(theirs - mine))))
+        if not extra and not city_extra and not records:
+            return self
+        return Schema(
+            self.id_label, self.id_fact, self.fields, self.city, self.items, self.file,
+            tuple(extra), tuple(records), tuple(city_extra),
+        )  # fmt: skip
 
     def field(self, name: str) -> Field:
         """The enterprise field ``name`` (KeyError when there is none)."""
