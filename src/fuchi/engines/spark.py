@@ -45,6 +45,10 @@ SETTINGS = {
     "spark.sql.storeAssignmentPolicy": "ANSI",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.adaptive.enabled": "false",  # small statements: re-planning costs more than it saves
+    # clingo's term order compiles to chains of (a < b OR (a = b AND …)): inferring constraints from them
+    # explodes combinatorially in the optimizer (millions of And/Or nodes, minutes per statement)
+    "spark.sql.constraintPropagation.enabled": "false",
+    "spark.sql.ui.retainedExecutions": "20",  # plans of finished statements are not kept
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.cleaner.periodicGC.interval": "1min",  # checkpointed tables of finished batches are freed on GC
@@ -52,6 +56,7 @@ SETTINGS = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
 }
+_STATIC = {"spark.sql.ui.retainedExecutions"}
 #: Settings for local mode only (on a cluster the cluster's own apply).
 LOCAL_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "2g"}
 #: Driver threads submitting the statements of one dependency level side by side.
@@ -168,7 +173,7 @@ class SparkEngine:
         # be solved side by side from several threads
         spark = self.spark.newSession()
         for k, v in SETTINGS.items():
-            if k.startswith("spark.sql."):  # (runtime settings: set again on the new session, to be sure)
+            if k.startswith("spark.sql.") and k not in _STATIC:  # (runtime settings: again on the new session)
                 spark.conf.set(k, v)
         views: list[str] = []
         try:
