@@ -87,6 +87,28 @@ def test_same_plan_in_both_dialects() -> None:
     assert [s.params for s in duck.statements] == [s.params for s in spark.statements]
 
 
+def test_local_mode_batches_are_small() -> None:
+    """Local mode solves batches of 2,000 (a batch of 10,000 ran out of execution memory); a cluster 50,000."""
+    from fuchi.engines import spark_batch
+
+    assert spark_batch("local[2]") == 2000 and spark_batch("local") == 2000
+    assert spark_batch("spark://master:7077") == 50_000 and spark_batch("yarn") == 50_000
+
+
+def test_out_of_memory_is_told_plainly() -> None:
+    """A Spark task out of memory is a clear error naming the settings to change, not a Java trace."""
+    from fuchi.engines.spark import plan_error
+
+    text = (
+        "An error occurred while calling o1040.localCheckpoint.\n: org.apache.spark.SparkException: Job aborted"
+        "\norg.apache.spark.memory.SparkOutOfMemoryError: [UNABLE_TO_ACQUIRE_MEMORY] Unable to acquire 65536 bytes"
+    )
+    err = plan_error(text, "rules/90-status.lp", 25)
+    assert "out of memory" in str(err) and "内存不足" in str(err) and "spark.driver.memory" in str(err)
+    assert "o1040" not in str(err)
+    assert "the Spark engine failed" in str(plan_error("An error occurred: something else", "r.lp", 1))
+
+
 # ---- the differential suite on Spark local mode ----------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from typing import IO, Any, TypeVar, cast
 
 import click
 
-from .engines import SPARK_BATCH, evaluation
+from .engines import evaluation, spark_batch
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
 from .output.files import atomic_output
@@ -305,6 +305,12 @@ def _record_path_free(record: str, files: Sequence[str], output: str | None, war
             raise click.UsageError(f"--record {record!r} 与 {option} 是同一文件 / is the same file as {option}")
 
 
+def _spark_batch() -> int:
+    from .engines.spark import master_url
+
+    return spark_batch(master_url())
+
+
 def _run_evaluation(
     policy: Policy,
     files: Sequence[str],
@@ -356,7 +362,7 @@ def _run_evaluation(
             on_batch_seen,
             companies=frozenset(companies) if companies else None,
             workers=0 if engine_name == "spark" else workers,  # Spark parallelises itself: one session, here
-            batch_size=SPARK_BATCH if engine_name == "spark" else None,
+            batch_size=_spark_batch() if engine_name == "spark" else None,
             explain=explain,
             engine=engine_name,
         )

@@ -24,6 +24,15 @@ ENGINES = ("auto", "sql", "clingo", "spark")
 #: Enterprises per batch on the Spark engine: a batch pays about 15 s of Spark jobs (one per statement) in
 #: local mode, whatever its size, so batches are large (docs/spark.md).
 SPARK_BATCH = 50_000
+#: Enterprises per batch in Spark local mode (``local[N]``). A statement with many ``NOT EXISTS`` (``uses_up``:
+#: 20 anti joins) keeps one sorter per join alive in each task: batches of 2,000 ran, one batch of 10,000
+#: exhausted the driver's execution memory (``UNABLE_TO_ACQUIRE_MEMORY``, with a 2 GiB and a 4 GiB driver).
+SPARK_LOCAL_BATCH = 2_000
+
+
+def spark_batch(master: str) -> int:
+    """Enterprises per batch on the Spark engine with this master URL."""
+    return SPARK_LOCAL_BATCH if master.startswith("local") else SPARK_BATCH
 
 
 class PopulationEngine(Protocol):
@@ -107,4 +116,12 @@ def make_engine(policy: Policy, name: str = "auto", threads: int | None = None) 
         return Engine(policy), fallback_notice(exc)
 
 
-__all__ = ["ENGINES", "SPARK_BATCH", "CompileError", "PopulationEngine", "make_engine"]
+__all__ = [
+    "ENGINES",
+    "SPARK_BATCH",
+    "SPARK_LOCAL_BATCH",
+    "CompileError",
+    "PopulationEngine",
+    "make_engine",
+    "spark_batch",
+]

@@ -59,6 +59,7 @@ SETTINGS = {
 _STATIC = {"spark.sql.ui.retainedExecutions"}
 #: Settings for local mode only (on a cluster the cluster's own apply).
 LOCAL_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "2g"}
+
 #: Driver threads submitting the statements of one dependency level side by side.
 THREADS = 4
 #: Skip the SELECTs that join a table found empty (one small job per statement to find out).
@@ -116,7 +117,7 @@ def session(master: str | None = None) -> Any:
             spark = builder.getOrCreate()
         except Exception as exc:  # the JVM did not start (no Java, a bad master URL)
             raise SparkUnavailable(f"Spark did not start (master {url}): {str(exc).splitlines()[0]}") from exc
-        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setLogLevel("FATAL")  # its task failures are in the exception fuchi reports
         _SESSION = spark
         return spark
 
@@ -387,6 +388,14 @@ def plan_error(text: str, file: str, line: int) -> PolicyError:
     m = _FUCHI.search(text)
     if m is not None:
         return PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {m.group(1).strip()}")
+    if "OutOfMemoryError" in text or "UNABLE_TO_ACQUIRE_MEMORY" in text:
+        return PolicyError(
+            "Spark ran out of memory / Spark 内存不足: give the driver and executors more memory "
+            "(spark.driver.memory, spark.executor.memory in spark-defaults.conf or PYSPARK_SUBMIT_ARGS) or more "
+            "shuffle partitions (spark.sql.shuffle.partitions); nothing was written",
+            file,
+            line,
+        )
     cond = _CONDITION.search(text)
     first = text.strip().splitlines()[0] if text.strip() else "?"
     name = cond.group(1) if cond else ""
