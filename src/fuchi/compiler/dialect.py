@@ -45,6 +45,7 @@ class Dialect(Protocol):
 
     #: ``duckdb`` | ``spark``
     name: str
+
     @property
     def prelude(self) -> str:
         """Text run (DuckDB) or shown (Spark) before the statements."""
