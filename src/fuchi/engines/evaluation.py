@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -448,7 +448,7 @@ def evaluate_many(
         for batch in batches:
             with _signals_held():  # a worker being started is never left half started
                 pending.append(pool.submit(_work, batch, source.city, companies))
-            if len(pending) >= workers * 2:
+            if len(pending) > workers:  # one batch waiting per worker: each result held here costs memory
                 _deliver(pending.popleft(), deliver)
         while pending:
             _deliver(pending.popleft(), deliver)
@@ -520,13 +520,46 @@ def _stop_pool(pool: ProcessPoolExecutor, final: bool = False, grace: float = 5.
         proc.join(grace)
     if final:
         import gc
-        from multiprocessing import forkserver, resource_tracker
+        from multiprocessing import forkserver
 
-        gc.collect()  # the pool's queues: their semaphores are released before the tracker stops
-        for server in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
-            stop = getattr(server, "_stop", None)
-            if stop is not None:  # CPython's own clean-up (its tests use it); elsewhere the servers exit when
-                stop()  # this process does
+        gc.collect()  # the pool's queues: their semaphores released now
+        server_pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if server_pid is not None:
+            # A worker forked but not yet handed its task (a signal while the pool started it) waits on this
+            # process for ever and holds the fork server's "alive" pipe open: the server would never see it
+            # close, and stopping it would wait for ever. Every child the server still has is stopped first.
+            for pid in live_processes(1, server_pid):  # its children
+                with suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+        if stop is not None:  # CPython's own clean-up (its tests use it); elsewhere the server exits when
+            stop()  # this process does
+        # The resource tracker is left to exit when this process does (it sees its pipe close): stopped here, it
+        # would unlink the semaphores of a pool still referenced (a signal while the pool started), and this
+        # process's own clean-up at exit would then print a traceback for each.
+
+
+def live_processes(field: int, value: int) -> list[int]:
+    """The live (not zombie) processes whose ``/proc/PID/stat`` field ``field`` (after the name) is ``value``.
+
+    Field 1 is the parent's pid, field 3 the session id. Linux only: elsewhere there are none.
+    """
+    out: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[field]) == value and fields[0] != "Z":
+            out.append(int(entry))
+    return out
 
 
 def _deliver(fut: Future[list[BatchResult] | FuchiError], deliver: Callable[[list[BatchResult]], None]) -> None:
