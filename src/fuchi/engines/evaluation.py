@@ -32,8 +32,9 @@ from . import make_engine
 from .clingo import Diagnostic, Outcome
 
 BATCH = 2000
-#: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about a second).
-SQL_BATCH = 10_000
+#: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about 0.6 s of CPU). 8,000 keeps
+#: a 1M run under 1 GiB summed over the process tree (1,014 MiB; 10,000: 1,083 MiB) for about the same CPU.
+SQL_BATCH = 8_000
 #: Enterprises per batch with ``--explain``: the one-liners cost more per enterprise than the solve, so
 #: batches are small enough for the workers to share them evenly (bench/explain.py).
 EXPLAIN_BATCH = 1000
