@@ -1095,3 +1095,34 @@ def test_warnings_file_that_cannot_be_written(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith(f"错误 error: {tmp_path / 'missing' / 'w.txt'}: 无法写入输出文件 cannot write")
+
+
+def test_an_output_never_replaces_an_input_or_another_output(tmp_path: Path) -> None:
+    """--output / --warnings / --record naming an input file (or each other) is a usage error, exit 2, and
+    the file is left as it was (a new-user review found the input silently overwritten, exit 0)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from fuchi.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("city.yaml", "companies.yaml"):
+        shutil.copy(root / "facts" / name, tmp_path / name)
+    data = [str(tmp_path / "city.yaml"), str(tmp_path / "companies.yaml")]
+    before = (tmp_path / "companies.yaml").read_bytes()
+    out = str(tmp_path / "o.json")
+    for args in (
+        ["evaluate", *data, "--output", data[1]],
+        ["evaluate", *data, "--warnings", data[1]],
+        ["evaluate", *data, "--record", data[0]],
+        ["evaluate", *data, "--format", "json", "--output", out, "--warnings", out],
+        ["diff", *data, "--format", "html", "--output", data[1]],
+        ["budget", *data, "--output", data[1]],
+        ["sweep", "growth_factor=1.2,1.5", *data, "--warnings", data[1]],
+    ):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "是同一文件 / is the same file as" in r.output, args
+        assert (tmp_path / "companies.yaml").read_bytes() == before
+        assert not Path(out).exists()

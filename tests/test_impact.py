@@ -416,3 +416,39 @@ def test_diff_of_a_draft_with_a_new_input_on_a_yaml_document(tmp_path: Path) -> 
     assert diff_doc["changes"] == _hand_diff(base, edited)
     assert diff_doc["changes"] and {c["item"] for c in diff_doc["changes"]} == {"2.8"}
     assert all(c["base"]["status"] == "not_eligible" for c in diff_doc["changes"])
+
+
+# ---- found by a new-user review (2026-12-02) -------------------------------------------------------------
+
+
+def test_diff_of_a_policy_copy_on_yaml_data_with_workers(tmp_path: Path) -> None:
+    """YAML data goes to the worker processes with each policy's schema: the schema pickles without its
+    cached closures (it was an "internal error: Can't pickle local object" on the documented workflow)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from policy_copy import copy_policy
+
+    draft = copy_policy(tmp_path)
+    args = [str(ROOT / "facts" / "city.yaml"), str(ROOT / "facts" / "companies.yaml"), "--format", "json"]
+    r = CliRunner().invoke(main, ["diff", *args, "--policy", str(draft), "--workers", "2"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    assert "internal error" not in r.stderr
+    assert json.loads(r.stdout)["changes"] == []  # an unedited copy changes nothing
+
+
+def test_policy_error_in_a_worker_is_the_policy_error(tmp_path: Path) -> None:
+    """A policy the workers cannot build (a rule reading an undefined parameter) is reported as the policy
+    error at file:line, exit 1, not a broken process pool."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from policy_copy import copy_policy, replace_once
+
+    draft = copy_policy(tmp_path)
+    replace_once(draft / "parameters.yaml", "\ngrowth_factor:", "\ngrowth_factorr:")
+    data = [str(ROOT / "facts" / "city.yaml"), str(ROOT / "facts" / "companies.yaml")]
+    for command in (["evaluate", *data], ["budget", *data]):
+        for engine in ("sql", "clingo"):
+            extra = ["--engine", engine] if command[0] == "evaluate" else []
+            r = CliRunner().invoke(main, [*command, "--policy", str(draft), "--workers", "2", *extra])
+            assert r.exit_code == 1, (command, engine, r.stderr)
+            assert r.stdout == ""
+            assert "growth_factor" in r.stderr and "参数未定义" in r.stderr and "22-growth.lp" in r.stderr
+            assert "internal error" not in r.stderr and "Traceback" not in r.stderr

@@ -240,6 +240,7 @@ def evaluate(
     """
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
+    _outputs_free(files, output=output, warnings_file=warnings_file, record=record)
     if spark_master is not None:
         if engine != "spark":
             raise click.UsageError("--spark-master 需要 --engine spark / --spark-master needs --engine spark")
@@ -258,7 +259,6 @@ def evaluate(
     if record is not None:
         from .output.record import Recorder, options_entry
 
-        _record_path_free(record, files, output, warnings_file)
         options = options_entry(companies, years, items, engine_name)
         recorder = Recorder(policy, policy_dir, files, options, ["fuchi", *sys.argv[1:]])
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
@@ -295,14 +295,26 @@ def evaluate(
         _emit(buffer, output)
 
 
-def _record_path_free(record: str, files: Sequence[str], output: str | None, warnings_file: str | None) -> None:
-    """``--record FILE`` must not be an input, ``--output`` or ``--warnings`` (it would overwrite it)."""
+def _outputs_free(files: Sequence[str], **outputs: str | None) -> None:
+    """No output option (``--output``, ``--warnings``, ``--record``) names an input file or another output.
+
+    Written at the end of a run, it would silently replace the data it was computed from, or the other output.
+
+    Raises:
+        click.UsageError: Two of them are the same file (exit 2, nothing run).
+    """
     import os
 
-    target = os.path.abspath(record)
-    for option, path in [*(("FILES", f) for f in files), ("--output", output), ("--warnings", warnings_file)]:
-        if path is not None and os.path.abspath(path) == target:
-            raise click.UsageError(f"--record {record!r} 与 {option} 是同一文件 / is the same file as {option}")
+    seen: list[tuple[str, str]] = [("FILES", os.path.realpath(f)) for f in files]
+    for name, path in outputs.items():
+        if path is None or path == "-":
+            continue
+        option = "--" + name.replace("_file", "").replace("_", "-")
+        target = os.path.realpath(path)
+        for other, there in seen:
+            if there == target:
+                raise click.UsageError(f"{option} {path!r} 与 {other} 是同一文件 / is the same file as {other}")
+        seen.append((option, target))
 
 
 def _spark_batch() -> int:
@@ -618,6 +630,7 @@ def diff_command(
     item and payable year for base, draft and delta (granted and pending maximum apart), and the
     enterprises that gain and lose.
     """
+    _outputs_free(files, output=output, warnings_file=warnings_file)
     from .drafting.impact import diff
     from .output.html import DiffHtmlWriter
     from .output.impact import DiffCsvWriter, DiffJsonWriter, DiffMarkdownWriter
@@ -667,6 +680,7 @@ def budget_command(
 
     Granted rows count at their amount, rows pending an assessment at their maximum (kept apart).
     """
+    _outputs_free(files, output=output, warnings_file=warnings_file)
     from .drafting.impact import budgets
     from .output.html import budget_html
     from .output.impact import budget_csv, budget_json, budget_markdown
@@ -714,6 +728,7 @@ def sweep_command(
     fuchi sweep match_ratio.2.1.a=0.5,0.6 FILES...   (a table entry)
     Each value is checked like --set; the other parameters are as in the policy (and --set).
     """
+    _outputs_free(files, output=output, warnings_file=warnings_file)
     from .drafting.impact import budgets
     from .drafting.overrides import sweep_values
     from .output.impact import sweep_csv, sweep_json, sweep_markdown

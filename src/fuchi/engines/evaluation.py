@@ -195,6 +195,9 @@ class Evaluator:
 # ---- worker processes -----------------------------------------------------------------------------------
 
 _WORKERS: list[Evaluator] = []
+#: The error a worker met building its policies (an undefined parameter, a rule the engine refuses): every
+#: batch it is given returns it, and the main process reports it as it would without workers.
+_WORKER_ERROR: list[FuchiError] = []
 
 #: How a worker process rebuilds one policy: its directory, the ``--set`` overrides, the engine name.
 PolicySpec = tuple[str, Sequence[str], str]
@@ -208,9 +211,14 @@ def _init_worker(specs: Sequence[PolicySpec], explain: bool) -> None:
     from ..drafting.overrides import apply_overrides
 
     _WORKERS.clear()
-    for policy_dir, overrides, engine in specs:
-        policy = apply_overrides(load_policy(policy_dir), overrides)
-        _WORKERS.append(Evaluator(policy, explain, engine, threads=1))  # the pool already fills the cores
+    _WORKER_ERROR.clear()
+    try:
+        for policy_dir, overrides, engine in specs:
+            policy = apply_overrides(load_policy(policy_dir), overrides)
+            _WORKERS.append(Evaluator(policy, explain, engine, threads=1))  # the pool already fills the cores
+    except FuchiError as exc:  # raised here, it would break the pool: "internal error" instead of the message
+        _WORKER_ERROR.append(exc)
+        return
     _read_alike(_WORKERS)
 
 
@@ -264,6 +272,8 @@ def _under(exc: InputError, policy: Policy, n: int) -> InputError:
 
 
 def _work(batch: list[RawItem], city: City, wanted: frozenset[str] | None) -> list[BatchResult] | FuchiError:
+    if _WORKER_ERROR:
+        return _WORKER_ERROR[0]
     try:
         return _run_all(_WORKERS, batch, city, wanted)
     except FuchiError as exc:

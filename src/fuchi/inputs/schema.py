@@ -160,6 +160,15 @@ class Schema:
     #: Per-schema caches of the loader and the fact builder (built on first use).
     _compiled: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the caches (closures): a schema travels to worker processes (``diff`` of YAML data)."""
+        state = dict(self.__dict__)
+        state["_compiled"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
     def tolerating(self, others: Sequence[Schema]) -> Schema:
         """The same schema, also accepting (and ignoring) the fields that ``others`` declare and it does not.
 
