@@ -240,7 +240,7 @@ def evaluate(
     """
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
-    _outputs_free(files, output=output, warnings_file=warnings_file, record=record)
+    _outputs_free(files, ("--output", output), ("--warnings", warnings_file), ("--record", record))
     if spark_master is not None:
         if engine != "spark":
             raise click.UsageError("--spark-master 需要 --engine spark / --spark-master needs --engine spark")
@@ -295,8 +295,8 @@ def evaluate(
         _emit(buffer, output)
 
 
-def _outputs_free(files: Sequence[str], **outputs: str | None) -> None:
-    """No output option (``--output``, ``--warnings``, ``--record``) names an input file or another output.
+def _outputs_free(files: Sequence[str], *outputs: tuple[str, str | None]) -> None:
+    """No output option (``("--output", path)``, …) names an input file or another output.
 
     Written at the end of a run, it would silently replace the data it was computed from, or the other output.
 
@@ -306,21 +306,14 @@ def _outputs_free(files: Sequence[str], **outputs: str | None) -> None:
     import os
 
     seen: list[tuple[str, str]] = [("FILES", os.path.realpath(f)) for f in files]
-    for name, path in outputs.items():
+    for option, path in outputs:
         if path is None or path == "-":
             continue
-        option = "--" + name.replace("_file", "").replace("_", "-")
         target = os.path.realpath(path)
         for other, there in seen:
             if there == target:
                 raise click.UsageError(f"{option} {path!r} 与 {other} 是同一文件 / is the same file as {other}")
         seen.append((option, target))
-
-
-def _spark_batch() -> int:
-    from .engines.spark import master_url
-
-    return spark_batch(master_url())
 
 
 def _run_evaluation(
@@ -374,7 +367,7 @@ def _run_evaluation(
             on_batch_seen,
             companies=frozenset(companies) if companies else None,
             workers=0 if engine_name == "spark" else workers,  # Spark parallelises itself: one session, here
-            batch_size=_spark_batch() if engine_name == "spark" else None,
+            batch_size=spark_batch() if engine_name == "spark" else None,
             explain=explain,
             engine=engine_name,
         )
@@ -630,7 +623,7 @@ def diff_command(
     item and payable year for base, draft and delta (granted and pending maximum apart), and the
     enterprises that gain and lose.
     """
-    _outputs_free(files, output=output, warnings_file=warnings_file)
+    _outputs_free(files, ("--output", output), ("--warnings", warnings_file))
     from .drafting.impact import diff
     from .output.html import DiffHtmlWriter
     from .output.impact import DiffCsvWriter, DiffJsonWriter, DiffMarkdownWriter
@@ -680,7 +673,7 @@ def budget_command(
 
     Granted rows count at their amount, rows pending an assessment at their maximum (kept apart).
     """
-    _outputs_free(files, output=output, warnings_file=warnings_file)
+    _outputs_free(files, ("--output", output), ("--warnings", warnings_file))
     from .drafting.impact import budgets
     from .output.html import budget_html
     from .output.impact import budget_csv, budget_json, budget_markdown
@@ -728,7 +721,7 @@ def sweep_command(
     fuchi sweep match_ratio.2.1.a=0.5,0.6 FILES...   (a table entry)
     Each value is checked like --set; the other parameters are as in the policy (and --set).
     """
-    _outputs_free(files, output=output, warnings_file=warnings_file)
+    _outputs_free(files, ("--output", output), ("--warnings", warnings_file))
     from .drafting.impact import budgets
     from .drafting.overrides import sweep_values
     from .output.impact import sweep_csv, sweep_json, sweep_markdown

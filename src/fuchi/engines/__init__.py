@@ -30,8 +30,12 @@ SPARK_BATCH = 50_000
 SPARK_LOCAL_BATCH = 2_000
 
 
-def spark_batch(master: str) -> int:
-    """Enterprises per batch on the Spark engine with this master URL."""
+def spark_batch(master: str | None = None) -> int:
+    """Enterprises per batch on the Spark engine with this master URL (None: the one the engine will use)."""
+    if master is None:
+        from .spark import master_url
+
+        master = master_url()
     return SPARK_LOCAL_BATCH if master.startswith("local") else SPARK_BATCH
 
 

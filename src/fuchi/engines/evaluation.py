@@ -534,7 +534,8 @@ def _stop_pool(pool: ProcessPoolExecutor, final: bool = False, grace: float = 5.
         from multiprocessing import forkserver
 
         gc.collect()  # the pool's queues: their semaphores released now
-        server_pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        server = getattr(forkserver, "_forkserver", None)
+        server_pid = getattr(server, "_forkserver_pid", None)
         if server_pid is not None:
             # A worker forked but not yet handed its task (a signal while the pool started it) waits on this
             # process for ever and holds the fork server's "alive" pipe open: the server would never see it
@@ -542,7 +543,7 @@ def _stop_pool(pool: ProcessPoolExecutor, final: bool = False, grace: float = 5.
             for pid in live_processes(1, server_pid):  # its children
                 with suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-        stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+        stop = getattr(server, "_stop", None)
         if stop is not None:  # CPython's own clean-up (its tests use it); elsewhere the server exits when
             stop()  # this process does
         # The resource tracker is left to exit when this process does (it sees its pipe close): stopped here, it

@@ -59,7 +59,6 @@ SETTINGS = {
 _STATIC = {"spark.sql.ui.retainedExecutions"}
 #: Settings for local mode only (on a cluster the cluster's own apply).
 LOCAL_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "2g"}
-
 #: Driver threads submitting the statements of one dependency level side by side.
 THREADS = 4
 #: Skip the SELECTs that join a table found empty (one small job per statement to find out).

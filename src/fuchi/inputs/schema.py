@@ -166,9 +166,6 @@ class Schema:
         state["_compiled"] = {}
         return state
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-
     def tolerating(self, others: Sequence[Schema]) -> Schema:
         """The same schema, also accepting (and ignoring) the fields that ``others`` declare and it does not.
 
