@@ -1126,3 +1126,83 @@ def test_an_output_never_replaces_an_input_or_another_output(tmp_path: Path) -> 
         assert "是同一文件 / is the same file as" in r.output, args
         assert (tmp_path / "companies.yaml").read_bytes() == before
         assert not Path(out).exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", "facts/city.yaml", "facts/companies.yaml"],
+        ["evaluate", "facts/city.yaml", "facts/companies.yaml", "--engine", "sql"],
+        ["explain", "91310230MA1K0A1B2C", "facts/city.yaml", "facts/companies.yaml"],
+        ["compile"],
+        ["test", "--engine", "sql"],
+    ],
+    ids=["auto", "sql", "explain", "compile", "test-sql"],
+)
+def test_a_rule_that_does_not_parse_is_one_located_error(tmp_path: Path, args: list[str]) -> None:
+    """A syntax error: one bilingual error at file:line, no raw clingo log line, no 'using clingo' notice
+    (a review found all three, and ``explain`` reporting an internal error)."""
+    from policy_copy import copy_policy
+
+    policy = copy_policy(tmp_path)
+    rules = policy / "rules" / "20-items.lp"
+    line = rules.read_text(encoding="utf-8").count("\n") + 1
+    with rules.open("a", encoding="utf-8") as fh:
+        fh.write("foo(X :- bar(X).\n")
+    result = run_fuchi(*args, "--policy", str(policy))
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    assert result.stdout == b""
+    assert err.splitlines() == [
+        f"错误 error: {rules}:{line}: 政策错误 policy error: 规则无法解析 the rule does not parse: "
+        "syntax error, unexpected :-, expecting ) or ;"
+    ]
+
+
+@pytest.mark.parametrize("engine", ["clingo", "sql", "auto"])
+def test_a_predicate_typo_is_refused_by_every_engine(tmp_path: Path, engine: str) -> None:
+    """A body atom no rule derives and no input declares (``honuor``): the rule would silently never fire,
+    so every engine refuses the policy at the rule's file:line, as ``check`` does (not exit 0 with 2.1.b gone)."""
+    from policy_copy import copy_policy, replace_once
+
+    policy = copy_policy(tmp_path)
+    rules = policy / "rules" / "20-items.lp"
+    replace_once(
+        rules, 'touched(C, Y, "2.1.b") :- honour(C, _, Y, _).', 'touched(C, Y, "2.1.b") :- honuor(C, _, Y, _).'
+    )
+    line = rules.read_text(encoding="utf-8").splitlines().index('touched(C, Y, "2.1.b") :- honuor(C, _, Y, _).') + 1
+    r = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(ROOT / CITY),
+            str(ROOT / COMPANIES),
+            "--policy",
+            str(policy),
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+        ],
+    )
+    assert r.exit_code == 1, r.output
+    assert r.stdout == ""
+    assert f"{rules}:{line}: " in r.stderr and "undefined predicate" in r.stderr and "honuor/4" in r.stderr
+    if engine == "sql":
+        c = CliRunner().invoke(main, ["compile", "--policy", str(policy)])
+        assert c.exit_code == 1 and c.stdout == "" and "honuor/4" in c.stderr
+
+
+def test_rules_touching_an_undeclared_item_are_refused(tmp_path: Path) -> None:
+    """An item policy.yaml does not declare has no clause text, label or order: a policy error, both engines."""
+    from policy_copy import copy_policy, replace_once
+
+    policy = copy_policy(tmp_path)
+    replace_once(policy / "rules" / "29-events.lp", 'touched(C, Y, "2.9") :- event', 'touched(C, Y, "2.99") :- event')
+    for engine in ("clingo", "sql"):
+        r = CliRunner().invoke(
+            main, ["evaluate", str(ROOT / CITY), str(ROOT / COMPANIES), "--policy", str(policy), "--engine", engine]
+        )
+        assert r.exit_code == 1, r.output
+        assert r.stdout == ""
+        assert "'2.99'" in r.stderr and "policy.yaml" in r.stderr

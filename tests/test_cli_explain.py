@@ -696,3 +696,55 @@ def test_page_json_and_markdown_carry_the_same_structure(key: tuple[str, int, st
         if f["arithmetic"]:
             assert f"ƒ `{f['arithmetic']}`" in md
     assert sum(f["decides"] for f in found) == 1
+
+
+# ---- data the policy refuses or warns about ---------------------------------------------------------------------
+
+
+_CAPPED = (
+    "companies:\n"
+    "  - id: CAP\n    registered_in: chongming\n    sound_finance: true\n    good_credit: true\n"
+    '    fits_direction: true\n    industry_code: "6550"\n    key_enterprise: true\n'
+    "    key_fields: [computing_center]\n"
+    "    compute_projects:\n"
+    "      - {id: dc-1, year: 2026, kind: new, pflops: 2000, pue: 1.25, cost: 150000000}\n"
+    "    assessments:\n"
+    '      - {item: "2.4.b", year: 2026, decision: approved, amount: AMOUNT}\n'
+)
+
+
+@pytest.mark.parametrize("item", [None, "2.4.b"])
+def test_data_evaluate_refuses_is_refused_by_explain_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, item: str | None
+) -> None:
+    """An approved amount above the item's maximum (an ``input_error`` of the policy) is exit 1, not a page."""
+    (tmp_path / "c.yaml").write_text(_CAPPED.replace("AMOUNT", "99000000"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ev = fuchi("evaluate", "c.yaml", "--format", "json")
+    assert ev.exit_code == 1 and ev.stdout == ""
+    result = fuchi("explain", "CAP", *([item] if item else []), "c.yaml", "--year", "2026")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == ev.stderr
+    assert "assessments[0].amount" in result.stderr and "15,000,000" in result.stderr
+
+
+def test_explain_prints_the_warnings_evaluate_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _CAPPED.replace("AMOUNT", "12000000").replace('item: "2.4.b", year: 2026', 'item: "2.4.b", year: 2027')
+    (tmp_path / "c.yaml").write_text(data, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ev = fuchi("evaluate", "c.yaml", "--format", "json")
+    assert ev.exit_code == 0 and "assessments[0].decision" in ev.stderr
+    result = fuchi("explain", "CAP", "2.4.b", "c.yaml", "--year", "2026")
+    assert result.exit_code == 0 and result.stdout
+    assert [x for x in result.stderr.splitlines() if "assessments[0]" in x] == [
+        x for x in ev.stderr.splitlines() if "assessments[0]" in x
+    ]
+
+
+def test_nothing_touched_message_reads_well() -> None:
+    result = fuchi("explain", "91310230MA1K0A1B2C", "2.9", CITY, COMPANIES)
+    assert result.exit_code == 0
+    assert "nothing in the data touches 2.9 of 91310230MA1K0A1B2C" in result.stderr
+    result = fuchi("explain", "91310230MA1K0A1B2C", CITY, COMPANIES, "--year", "2031")
+    assert "nothing in the data touches 2031 of 91310230MA1K0A1B2C" in result.stderr

@@ -313,3 +313,26 @@ def test_verify_as_json_for_scripts(work: Path) -> None:
     doc = json.loads(bad.stdout)
     assert doc["verified"] is False
     assert "facts/companies.yaml" in doc["difference"] and "changed" in doc["difference"]
+
+
+@pytest.mark.parametrize("case", ["edited", "unreadable", "unknown format", "absent", "policy broken"])
+def test_verify_as_json_says_not_verified_whatever_the_failure(work: Path, case: str) -> None:
+    """Every failure, also a record that cannot be read or a policy that no longer loads, is one JSON object."""
+    record()
+    if case == "edited":
+        doc = load()
+        doc["results"][0]["amount"] += 1
+        Path("r.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    elif case == "unreadable":
+        Path("r.json").write_bytes(b"\xff\xfe")
+    elif case == "unknown format":
+        Path("r.json").write_text('{"record": 2, "sha256": "x"}', encoding="utf-8")
+    elif case == "absent":
+        Path("r.json").unlink()
+    else:  # the recorded parameters file can no longer be read: the file check names it first
+        Path("policy/parameters.yaml").write_text("a: [\n", encoding="utf-8")
+    result = verify("r.json", "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["verified"] is False and doc["record"] == "r.json" and doc["difference"]
+    assert result.stdout.count("\n") == 1

@@ -448,9 +448,12 @@ def verify_command(record_file: str, engine: str, workers: int | None, fmt: str,
     if fmt == "json":
         try:
             summary = _verify(record_file, engine, workers)
-        except rec.VerifyError as exc:
+        except (rec.VerifyError, rec.RecordError) as exc:
             _json_line({"verified": False, "record": record_file, "difference": exc.text})
             sys.exit(exc.exit_code)
+        except FuchiError as exc:  # a policy or input the record names that no longer loads
+            _json_line({"verified": False, "record": record_file, "difference": exc.message()})
+            raise
         _json_line({"verified": True, **summary})
         return
     summary = _verify(record_file, engine, workers)
@@ -844,10 +847,17 @@ def explain(
         sys.stdout.flush()
         return
     exp = Explainer(policy).explain(company, city, item=item, year=year)
+    for warning in exp.warnings:
+        Messages().warning(warning)
     if not exp.rows:
-        what = f"{item} " if item else ""
-        when = f"{year} " if year else ""
-        Messages().info(f"数据未涉及该企业的{when}{what}事项 / nothing in the data touches {what}{when}of {enterprise}")
+        asked = " ".join(str(x) for x in (year, item) if x is not None)
+        zh = f"数据未涉及该企业的 {asked} 事项" if asked else "数据未涉及该企业的任何事项"
+        en = (
+            f"nothing in the data touches {asked} of {enterprise}"
+            if asked
+            else f"nothing in the data touches {enterprise}"
+        )
+        Messages().info(f"{zh} / {en}")
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as buffer:
         if exp.detailed and not proof:
             from .output.render import PAGE_WRITERS

@@ -11,16 +11,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import clingo
 
+from ..errors import PolicyError
 from ..policy import Policy
+from ..rules import UNDEFINED
 from .dialect import DIALECTS, DUCKDB, Dialect
 from .errors import CompileError
 from .inputs import input_shapes
 from .plan import Compiler, Plan, Statement, Table
-from .program import read_rules
+from .program import Rule, read_rules
 from .shapes import Fun, Shape, shape_of
 
 __all__ = ["DIALECTS", "CompileError", "Dialect", "Plan", "Statement", "Table", "compile_policy"]
@@ -37,6 +39,8 @@ def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None
     Raises:
         CompileError: A rule outside the fragment, recursion, an unknown ``@function``, a missing or
             malformed ``inputs.yaml``; each at its ``file:line``.
+        PolicyError: A rule file does not parse, or a rule reads a predicate that no rule derives and no
+            input declares (as the clingo engine refuses it: no engine runs such a policy).
 
     """
     source = read_rules(policy.rule_files, policy.root)
@@ -49,9 +53,23 @@ def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None
             lst.append(shapes)
     for sig in sorted(source.defined):
         inputs.setdefault(sig, [])
+    _refuse_undefined(policy, source.rules, inputs.keys())
     plan = Compiler(source.rules, inputs, dialect).compile()
     for rule in source.rules:
         info = policy.rule_at(rule.file, rule.line)
         if info is not None:
             plan.rule_ids[(rule.file, rule.line)] = info.id
     return plan
+
+
+def _refuse_undefined(policy: Policy, rules: Sequence[Rule], inputs: Iterable[tuple[str, int]]) -> None:
+    """Refuse the first rule (in file order) reading a predicate nothing defines: a typo, never a fallback."""
+    known = set(inputs) | {r.head.signature for r in rules}
+    for rule in rules:
+        missing = sorted(rule.reads() - known)
+        if missing:
+            name, arity = missing[0]
+            where = policy.root / rule.file
+            raise PolicyError(
+                f"{UNDEFINED} {name}/{arity} (no rule derives it and no input declares it)", str(where), rule.line
+            )

@@ -18,6 +18,7 @@ from typing import Any
 import clingo
 from clingo import ast
 
+from ..rules import parse_rule_files
 from .errors import CompileError
 
 AST = Any  # clingo.ast.AST is dynamically typed
@@ -323,6 +324,7 @@ def read_rules(files: Sequence[Path], root: Path) -> Source:
 
     Raises:
         CompileError: A statement outside the fragment, with its file and line.
+        PolicyError: A file does not parse (no engine can run it).
 
     """
     statements: list[tuple[str, AST]] = []
@@ -332,10 +334,7 @@ def read_rules(files: Sequence[Path], root: Path) -> Source:
         def add(stm: AST, rel: str = rel) -> None:
             statements.append((rel, stm))
 
-        try:
-            ast.parse_files([str(f)], add)
-        except RuntimeError as exc:
-            raise CompileError(f"the rule file does not parse: {exc}", rel, 0) from exc
+        parse_rule_files([str(f)], add)  # a syntax error is a policy error, not a fallback to clingo
     constants: dict[str, Term] = {}
     for rel, s in statements:
         if s.ast_type == ast.ASTType.Definition:

@@ -30,9 +30,9 @@ import clingo
 from clingo import ast
 
 from ..compiler.program import COMPARISON
-from ..engines.clingo import Diagnostic, parse_message
 from ..errors import FuchiError, PolicyError
 from ..policy import Policy, load_policy
+from ..rules import Diagnostic, parse_message
 
 INPUT_PREDICATES_NOTE = "declare inputs with #defined name/arity. in rules/00-schema.lp"
 
@@ -188,6 +188,8 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
     except CompileError as exc:
         findings.append(_sql_finding(policy, exc))
         return
+    except PolicyError:  # a file that does not parse: reported by the syntax pass, at its column
+        return
     heads = {r.head.signature for r in source.rules}
     read: dict[tuple[str, int], tuple[str, int]] = {}
     for r in source.rules:
@@ -257,6 +259,8 @@ def _sql(policy: Policy, findings: list[Finding]) -> None:
     except CompileError as exc:
         if not _type_error_in_block(policy, exc, findings):  # (the type error says why, and where exactly)
             findings.append(_sql_finding(policy, exc))
+        return
+    except PolicyError:  # an undefined predicate: the undefined-atom finding names it with a suggestion
         return
     if any(f.code in _TYPE_CODES for f in findings):
         return  # the compiler's shapes follow the same kinds: reported once, at the cause, by the type checker

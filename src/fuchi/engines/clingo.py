@@ -21,6 +21,7 @@ from ..inputs import facts as factmod
 from ..inputs.records import City, Company
 from ..numbers import SIGNATURES, ArithmeticRangeError, Functions, fen_of
 from ..policy import Policy, require_parameters
+from ..rules import UNDEFINED, Diagnostic, parse_message, parse_rule_files, program_error, relative
 
 STATUSES = (
     "granted",
@@ -33,25 +34,6 @@ STATUSES = (
     "excluded",
     "out_of_period",
 )
-_LOCATION = re.compile(
-    r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+)(?:-[\d:]+)?:\s*(?P<level>\w+):\s*(?P<text>.*)$", re.S
-)
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """A message from clingo about the program, located in a rule file."""
-
-    level: str  # error | warning | info
-    file: str
-    line: int
-    column: int
-    text: str
-    code: str
-
-    def render(self) -> str:
-        """Return ``file:line:col: level: text``."""
-        return f"{self.file}:{self.line}:{self.column}: {self.level}: {self.text}"
 
 
 class Decision:
@@ -138,19 +120,6 @@ class Outcome:
     flags: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_message(code: clingo.MessageCode, text: str) -> Diagnostic:
-    """Turn a clingo log message into a :class:`Diagnostic`."""
-    m = _LOCATION.match(text.strip())
-    if m is None:
-        return Diagnostic("info", "<clingo>", 0, 0, text.strip(), code.name)
-    level = m.group("level")
-    if code == clingo.MessageCode.OperationUndefined:
-        level = "error"
-    return Diagnostic(
-        level, m.group("file"), int(m.group("line")), int(m.group("col")), m.group("text").strip(), code.name
-    )
-
-
 class Engine:
     """Solves batches of enterprises against one policy.
 
@@ -234,13 +203,19 @@ class Engine:
             text = exc.text.text if isinstance(exc.text, PolicyError) else exc.text
             raise PolicyError(f"exact arithmetic refused a value / 精确运算拒绝: {text}") from exc
         except RuntimeError as exc:
-            raise _program_error(messages, exc) from exc
+            raise program_error(messages, exc) from exc
         except (AttributeError, TypeError):  # an @function fuchi lacks, or called with the wrong arity
             check_calls(external_calls([str(rf) for rf in self.policy.rule_files], self.policy.root))
             raise
         errors = [d for d in messages if d.level == "error"]
         if errors:
             raise PolicyError(errors[0].text, errors[0].file, errors[0].line)
+        undefined = [d for d in messages if d.code == "AtomUndefined" and d.text.startswith("atom does not occur")]
+        if undefined:  # a typo or an undeclared input: the rule silently never fires (`check` calls it an error)
+            d = undefined[0]
+            raise PolicyError(
+                f"{UNDEFINED} {_signature_of(d.text)} (no rule derives it and no input declares it)", d.file, d.line
+            )
         models: list[list[clingo.Symbol]] = []
         with ctl.solve(yield_=True) as handle:
             for m in handle:
@@ -310,6 +285,13 @@ def complete(policy: Policy, decisions: Sequence[Decision], touched: set[tuple[i
     Raises:
         PolicyError: Two decisions for one item, none for a touched item, or one for an untouched item.
     """
+    undeclared = sorted({i for _, _, i in touched} - set(policy.items))
+    if undeclared:  # no clause text, label or order for its rows (`check` names the rule)
+        raise PolicyError(
+            f"规则涉及 policy.yaml 未声明的条款 {undeclared[0]} / the rules touch item {undeclared[0]!r}, "
+            "which policy.yaml does not declare (fuchi check names the rule)",
+            str(policy.root / "policy.yaml"),
+        )
     seen: dict[tuple[int, int, str], Decision] = {}
     twice: list[tuple[tuple[int, int, str], str, str]] = []
     for dec in decisions:
@@ -403,33 +385,13 @@ def external_calls(files: Sequence[str], root: Path | None = None) -> list[Call]
         def visit_Function(self, node: ast.AST) -> ast.AST:  # noqa: N802 - clingo's visitor naming
             if node.external:
                 loc = node.location.begin
-                calls.append(Call(node.name, len(node.arguments), _relative(loc.filename, root), loc.line))
+                calls.append(Call(node.name, len(node.arguments), relative(loc.filename, root), loc.line))
             node.update(**self.visit_children(node))
             return node
 
     visitor = Visitor()
-    messages: list[Diagnostic] = []
-    try:
-        ast.parse_files(
-            list(files),
-            lambda stm: None if visitor(stm) else None,
-            logger=lambda c, t: messages.append(parse_message(c, t)),
-        )
-    except RuntimeError as exc:
-        error = _program_error(messages, exc)
-        if error.file is not None:
-            error = PolicyError(error.text, _relative(error.file, root), error.line)
-        raise error from None
+    parse_rule_files(files, lambda stm: None if visitor(stm) else None, root)
     return calls
-
-
-def _relative(file: str, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return Path(file).resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return file
 
 
 def check_calls(calls: Sequence[Call]) -> None:
@@ -484,9 +446,11 @@ def refusal(exc: PolicyError, current: tuple[str, int] | None, calls: Sequence[C
     return PolicyError(text)
 
 
-def _program_error(diagnostics: list[Diagnostic], exc: Exception) -> PolicyError:
-    errors = [d for d in diagnostics if d.level == "error"]
-    if errors:
-        d = errors[0]
-        return PolicyError(d.text, d.file, d.line)
-    return PolicyError(str(exc))
+def _signature_of(message: str) -> str:
+    """``name/arity`` of the atom in clingo's "atom does not occur in any rule head:\n  name(...)"."""
+    atom = message.partition(":")[2].strip()
+    try:
+        sym = clingo.parse_term(re.sub(r"#Anon\d+|\b[A-Z_]\w*", "x", atom))  # variables → a constant
+    except RuntimeError:
+        return atom
+    return f"{sym.name}/{len(sym.arguments)}" if sym.type == clingo.SymbolType.Function else atom

@@ -28,8 +28,9 @@ from ..inputs import loader
 from ..inputs.records import City, Company
 from ..inputs.schema import Schema
 from ..policy import Policy, load_policy
+from ..rules import Diagnostic
 from . import make_engine
-from .clingo import Diagnostic, Outcome
+from .clingo import Outcome
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about 0.6 s of CPU). 8,000 keeps

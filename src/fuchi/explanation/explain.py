@@ -20,7 +20,8 @@ import clingo
 from clingo import ast
 
 from ..compiler.program import COMPARISON
-from ..engines.clingo import Engine
+from ..engines.clingo import Engine, Flag, Outcome
+from ..engines.evaluation import check_flags
 from ..inputs import facts as factmod
 from ..inputs.records import City, Company
 from ..numbers import Functions, describe_call, render_value
@@ -146,6 +147,8 @@ class Explanation:
     detailed: bool
     #: Parameter overrides in force (``--set``): ``{"NAME" or "NAME.KEY": value}``.
     policy_overrides: dict[str, str] = field(default_factory=dict)
+    #: The policy's ``input_warning`` messages about this enterprise, as ``evaluate`` prints them (stderr).
+    warnings: list[str] = field(default_factory=list)
 
 
 class Explainer:
@@ -198,10 +201,21 @@ class Explainer:
         """Explain one enterprise: all its rows (summary) or the rows of one item (detailed).
 
         ``detailed`` defaults to whether an item was asked for.
+
+        Raises:
+            InputError: The policy refuses the enterprise's data (an ``input_error``, e.g. an approved
+                amount above the item's maximum), with the message ``evaluate`` gives.
         """
         if detailed is None:
             detailed = item is not None
         run = _Run(self, company, city)
+        flagged = Outcome(
+            errors=[Flag(0, s.arguments[1], s.arguments[2]) for s in run.by_sig.get(("input_error", 3), [])],
+            warnings=[Flag(0, s.arguments[1], s.arguments[2]) for s in run.by_sig.get(("input_warning", 3), [])],
+        )
+        for flags in (flagged.errors, flagged.warnings):
+            flags.sort(key=lambda f: str(f.field))  # evaluate's order (engines.clingo.complete)
+        warnings = check_flags(flagged, [company], self.renderer)
         rows = []
         for dec in run.decisions:
             if item is not None and dec.item != item:
@@ -220,6 +234,7 @@ class Explainer:
             rows,
             detailed,
             self.policy.override_map(),
+            warnings,
         )
 
 

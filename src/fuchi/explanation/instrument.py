@@ -25,6 +25,7 @@ from clingo import ast
 from clingo._internal import _ffi  # type: ignore[attr-defined]  # an AST node's address (its wrappers vary)
 
 from ..policy import Policy, RuleInfo
+from ..rules import parse_rule_files
 
 AST = Any  # clingo.ast.AST; kept loose for mypy (the AST API is dynamically typed)
 
@@ -210,12 +211,12 @@ def parse_policy(policy: Policy) -> Program:
     """Parse the policy's rule files and number their rules.
 
     Raises:
-        RuntimeError: clingo could not parse a file (the engine reports the located message first).
+        PolicyError: clingo could not parse a file (at its first error, ``file:line``).
 
     """
     statements: list[AST] = []
     for f in policy.rule_files:  # one file at a time keeps statements in file order
-        ast.parse_files([str(f)], statements.append)
+        parse_rule_files([str(f)], statements.append)
     rules: list[InstrumentedRule] = []
     constants: dict[str, AST] = {}
     root = str(policy.root.resolve())
