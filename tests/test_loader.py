@@ -662,7 +662,7 @@ def test_file_problems(tmp_path: Path) -> None:
         loader.read_document(write(tmp_path, "c.txt", "x"))
     assert info.value.expected == (
         "未知的文件类型（应为 .yaml、.yml、.json 或 .jsonl） / "
-        "unknown file type (expected .yaml, .yml, .json or .jsonl), got '.txt'"
+        "unknown file type (expected .yaml, .yml, .json, .jsonl or .xlsx), got '.txt'"
     )
     missing = str(tmp_path / "missing.yaml")
     with pytest.raises(InputError) as info:

@@ -324,7 +324,7 @@ def test_new_policy_passes_check(tmp_path: Path) -> None:
     target = tmp_path / "my-measures"
     assert fuchi("new-policy", str(target)).exit_code == 0
     findings = check_policy(target)
-    assert [f for f in findings if f.severity == "error"] == [], "\n".join(f.render() for f in findings)
+    assert findings == [], "\n".join(f.render() for f in findings)  # a scaffold to copy: no warning either
     result = fuchi("check", "--policy", str(target))
     assert result.exit_code == 0, result.output
 

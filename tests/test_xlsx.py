@@ -210,3 +210,12 @@ def test_output_that_cannot_be_written(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith(f"错误 error: {target}: 无法写入输出文件 cannot write the output file: ")
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("xlsx", "r.csv"), ("xlsx", "r"), ("table", "r.xlsx"), ("json", "R.XLSX")])
+def test_format_and_output_extension_must_agree(tmp_path: Path, fmt: str, name: str) -> None:
+    """A workbook written to r.csv (or text to r.xlsx) is a usage error, exit 2, nothing written."""
+    result = evaluate(CITY, COMPANIES, "--format", fmt, "--output", str(tmp_path / name))
+    assert result.exit_code == 2
+    assert "扩展名不符 / --format" in result.stderr
+    assert list(tmp_path.iterdir()) == []

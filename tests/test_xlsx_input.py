@@ -229,3 +229,24 @@ def test_merged_cells_are_found_in_any_sheet(tmp_path: Path, template: Path) -> 
     result = _one(template, tmp_path, lambda wb: wb["活动（2.9）"].merge_cells("C7:D9"))
     assert result.exit_code == 1
     assert "活动（2.9）!C7:D9: 不支持合并单元格" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("workbook_first", [True, False])
+def test_an_id_also_in_another_file_is_named_by_its_cell(tmp_path: Path, template: Path, workbook_first: bool) -> None:
+    """The same enterprise in a workbook and a YAML file: the workbook side is its id cell, not companies[0]."""
+    doc = _shipped()
+    doc["companies"] = doc["companies"][:3]
+    path = fill(template, doc, tmp_path / "w.xlsx")
+    ident = doc["companies"][2]["id"]
+    other = tmp_path / "c.yaml"
+    other.write_text(yaml.safe_dump({"companies": [{"id": "X0"}, {"id": ident}]}), encoding="utf-8")
+    files = [str(path), str(other)] if workbook_first else [str(other), str(path)]
+    r = fuchi("evaluate", *files, "--format", "json", "--workers", "0")
+    assert r.exit_code == 1 and r.stdout == ""
+    cell = "企业 Enterprises!A4"
+    if workbook_first:
+        assert f"{other}: 企业 enterprise '{ident}': 字段 field companies[1]: " in r.stderr
+        assert f"first given at {path} {cell}" in r.stderr
+    else:
+        assert f"{path}: 企业 enterprise '{ident}': 字段 field {cell}: " in r.stderr
+        assert f"first given at {other} companies[1]" in r.stderr

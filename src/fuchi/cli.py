@@ -236,10 +236,15 @@ def evaluate(
 ) -> None:
     """评估企业数据 Evaluate enterprise data: every touched (enterprise, year, item) with status and amount.
 
-    FILES are YAML, JSON or JSON Lines files in the format of docs/data-format.md.
+    FILES are YAML, JSON, JSON Lines or filled .xlsx workbooks in the format of docs/data-format.md.
     """
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 --output FILE / --format xlsx needs --output FILE")
+    if output is not None and (fmt == "xlsx") != output.lower().endswith(".xlsx"):
+        raise click.UsageError(
+            f"--format {fmt} 与输出文件 {output!r} 的扩展名不符 / --format {fmt} does not match the output file's "
+            "extension (.xlsx is for --format xlsx, and --format xlsx writes .xlsx)"
+        )
     _outputs_free(files, ("--output", output), ("--warnings", warnings_file), ("--record", record))
     if spark_master is not None:
         if engine != "spark":

@@ -417,7 +417,7 @@ def evaluate_many(
         PolicyError: The policy cannot be solved.
 
     """
-    registry = loader.IdRegistry()
+    registry = loader.IdRegistry(policies[0][0].schema if policies else None)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if batch_size is None:

@@ -115,7 +115,8 @@ _JSONL_ONE = (
     "JSON Lines holds one enterprise per line; put city data in a separate .yaml/.json file"
 )
 _FILE_TYPE = (
-    "未知的文件类型（应为 .yaml、.yml、.json 或 .jsonl） / unknown file type (expected .yaml, .yml, .json or .jsonl)"
+    "未知的文件类型（应为 .yaml、.yml、.json、.jsonl 或 .xlsx） / "
+    "unknown file type (expected .yaml, .yml, .json, .jsonl or .xlsx)"
 )
 _UNREADABLE = "文件不存在或不可读 / file not found or not readable"
 _UTF8 = "不是有效的 UTF-8 文本 / not valid UTF-8 text"
@@ -125,6 +126,8 @@ _JSON_SYNTAX = "JSON 语法错误 / JSON syntax error"
 
 
 def _unknown(allowed: tuple[str, ...]) -> str:
+    if not allowed:
+        return "未知字段（本政策未声明此处的任何字段） / unknown field (the policy's inputs.yaml declares none here)"
     names = ", ".join(allowed)
     return f"未知字段（允许的字段：{names}） / unknown field (allowed: {names})"
 
@@ -700,7 +703,9 @@ class IdRegistry:
 
     _LINE = 1 << 40
 
-    def __init__(self) -> None:
+    def __init__(self, schema: Schema | None = None) -> None:
+        #: The schema the files were read with (to name an .xlsx enterprise by its id cell).
+        self.schema = schema
         self._seen: dict[str, int] = {}
         self._files: list[str] = []
         self._file_no: dict[str, int] = {}
@@ -710,6 +715,16 @@ class IdRegistry:
 
     def __contains__(self, ident: object) -> bool:
         return ident in self._seen
+
+    def _where(self, file: str, ident: str, index: int) -> str:
+        """``companies[3]`` in a YAML or JSON file; the id's cell in a workbook."""
+        if self.schema is not None and file.lower().endswith(".xlsx"):
+            from .xlsx_input import id_cell
+
+            cell = id_cell(file, self.schema, ident)
+            if cell is not None:
+                return cell
+        return f"companies[{index}]"
 
     def add(self, company: Company) -> None:
         """Record an enterprise.
@@ -731,9 +746,11 @@ class IdRegistry:
             self._seen[company.id] = (no << 41) | at
             return
         file, at = self._files[first >> 41], first & ((1 << 41) - 1)
-        place = f"{file}:{at & (self._LINE - 1)}" if at & self._LINE else f"{file} companies[{at}]"
+        place = f"{file}:{at & (self._LINE - 1)}" if at & self._LINE else f"{file} {self._where(file, company.id, at)}"
         raise InputError(
-            company.file, company.id, _id_field(company.index, company.line),
+            company.file,
+            company.id,
+            self._where(company.file, company.id, company.index) if company.line is None else "id",
             f"企业 id 重复，首次出现在 {place} / duplicate enterprise id, first given at {place}, "
             f"got {_show(company.id)}",
             company.line,

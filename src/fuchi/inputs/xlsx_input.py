@@ -106,6 +106,18 @@ def read_workbook(path: str, schema: Schema) -> tuple[City | None, list[Company]
     return parsed_city, out
 
 
+def id_cell(path: str, schema: Schema, ident: str) -> str | None:
+    """The cell holding enterprise ``ident``'s id (``企业 Enterprises!A4``), for messages; None if absent.
+
+    Reads the workbook again (only when a message needs it: cells are not kept for every enterprise).
+    """
+    try:
+        _, _, _, cells = _document(path, schema, track=ident)
+    except InputError:
+        return None
+    return cells.get(ident, {}).get("id")
+
+
 def workbook_document(path: str, schema: Schema) -> dict[str, Any]:
     """The data of a filled workbook as the data format's document (``city``, ``companies``), unvalidated.
 
