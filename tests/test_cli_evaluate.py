@@ -1206,3 +1206,19 @@ def test_rules_touching_an_undeclared_item_are_refused(tmp_path: Path) -> None:
         assert r.exit_code == 1, r.output
         assert r.stdout == ""
         assert "'2.99'" in r.stderr and "policy.yaml" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (["evaluate", "--nope"], "没有此选项 / No such option '--nope'"),
+        (["evaluate"], "缺少参数 / Missing argument 'FILES...'"),
+        (["evaluate", "facts/city.yaml", "--format", "pdf"], "取值无效 / Invalid value for '--format'"),
+        (["evaluate", "facts/city.yaml", "--year"], "选项用法有误 / Option '--year' requires an argument"),
+        (["no-such-command"], "没有此命令 / No such command 'no-such-command'"),
+    ],
+)
+def test_click_usage_errors_read_in_chinese_and_english(args: list[str], start: str) -> None:
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2
+    assert f"Error: {start}" in r.stderr

@@ -461,3 +461,19 @@ def test_show_policy_on_a_copy_follows_the_copy(tmp_path: Path) -> None:
     result = fuchi("show-policy", "--policy", str(policy), "--clause", "2.2.b", "--format", "markdown")
     assert result.exit_code == 0, result.output
     assert "| `growth_factor` | 1.5 | decimal |" in result.stdout
+
+
+def test_a_case_file_with_a_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    """The YAML error of a case file names its line (not PyYAML's '<unicode string>'), in one bilingual line."""
+    from policy_copy import copy_policy
+
+    policy = copy_policy(tmp_path)
+    case = sorted((policy / "cases").glob("*.yaml"))[0]
+    lines = case.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, x in enumerate(lines) if x.lstrip().startswith("- name:"))
+    lines[n] += " ["
+    case.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = fuchi("test", "--policy", str(policy))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"错误 error: cases/{case.name}:{n + 1}: 政策错误 policy error: YAML 语法错误 ")
+    assert "<unicode string>" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

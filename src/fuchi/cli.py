@@ -145,7 +145,58 @@ policy_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: click's usage messages (English) by how they start, with the Chinese put before them.
+_USAGE_ZH = (
+    ("No such option", "没有此选项"),
+    ("No such command", "没有此命令"),
+    ("Missing argument", "缺少参数"),
+    ("Missing option", "缺少选项"),
+    ("Invalid value", "取值无效"),
+    ("Got unexpected extra argument", "多余的参数"),
+    ("Option", "选项用法有误"),  # "Option '--year' requires an argument." and the like
+)
+
+
+def _bilingual_usage(exc: click.UsageError) -> click.UsageError:
+    """Put a Chinese gloss before click's own usage message (fuchi's own usage errors are already bilingual)."""
+    text = exc.format_message()  # (a missing or bad parameter composes its message here)
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return exc
+    zh = next((z for en, z in _USAGE_ZH if text.startswith(en)), "用法错误")
+    return click.UsageError(f"{zh} / {text}", ctx=exc.ctx)
+
+
+class _Command(click.Command):
+    """A command whose argument errors read in Chinese and English."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _bilingual_usage(exc) from None
+
+
+class _Group(click.Group):
+    """The ``fuchi`` group: its commands are :class:`_Command`; its own usage errors are bilingual too."""
+
+    command_class = _Command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _bilingual_usage(exc) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _bilingual_usage(exc) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fuchi")
 def main() -> None:
     """Fuchi 扶持 — 扶持政策即代码 policy-as-code for government support measures."""

@@ -325,8 +325,18 @@ def _load_yaml(path: Path) -> Any:
     except RecursionError:
         raise PolicyError("nesting too deep / 嵌套过深", str(path)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PolicyError(f"YAML syntax error: {exc}", str(path), mark.line + 1 if mark else None) from exc
+        text, line = yaml_problem(exc)
+        raise PolicyError(text, str(path), line) from exc
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
+    """A YAML syntax error as one bilingual line and its line number (PyYAML's text has several lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    where = f" ({context})" if context else ""
+    column = f", 第 {mark.column + 1} 列 column {mark.column + 1}" if mark else ""
+    return f"YAML 语法错误 YAML syntax error: {problem}{where}{column}", (mark.line + 1 if mark else None)
 
 
 def _valid_text(doc: Any, path: Path) -> None:

@@ -18,7 +18,7 @@ from ..errors import InputError, PolicyError
 from ..inputs import loader
 from ..inputs.records import City, Company
 from ..inputs.schema import Schema
-from ..policy import Policy
+from ..policy import Policy, yaml_problem
 
 _EXPECT_KEYS = {"company", "year", "item", "status", "amount", "payable_year"}
 _CASE_KEYS = {"name", "rulings", "city", "companies", "expect", "complete", "expect_error", "note", "parameters"}
@@ -101,7 +101,8 @@ def load_cases(policy: Policy) -> list[Case]:
             # The strict loader keeps decimals exact (Decimal) and booleans strict, as for enterprise data.
             doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader.StrictLoader) or {}  # noqa: S506
         except yaml.YAMLError as exc:
-            raise PolicyError(f"YAML syntax error: {exc}", rel) from exc
+            text, line = yaml_problem(exc)
+            raise PolicyError(text, rel, line) from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
             raise PolicyError("expected a mapping with a list `cases`", rel)
         for n, raw in enumerate(doc["cases"]):
