@@ -325,8 +325,8 @@ def _load_yaml(path: Path) -> Any:
     except RecursionError:
         raise PolicyError("nesting too deep / 嵌套过深", str(path)) from None
     except yaml.YAMLError as exc:
-        text, line = yaml_problem(exc)
-        raise PolicyError(text, str(path), line) from exc
+        problem, at = yaml_problem(exc)
+        raise PolicyError(problem, str(path), at) from exc
 
 
 def yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
