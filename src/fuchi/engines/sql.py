@@ -20,10 +20,10 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
+from ..compiler.inputs import batch_columns
 from ..compiler.messages import MESSAGES_PRELUDE, reason_sql, record_fields, record_texts
-from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, fits, flatten_as, sql_type, width
+from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, sql_type, width
 from ..errors import PolicyError
-from ..inputs import facts as factmod
 from ..inputs.records import City, Company
 from ..numbers import LIMB
 from ..policy import Policy
@@ -100,49 +100,7 @@ class SqlEngine:
         params: Sequence[clingo.Symbol],
     ) -> set[str]:
         """Create the input tables; return the names of those without rows."""
-        columns: dict[str, list[list[object]]] = {}
-        by_width: dict[tuple[str, int], dict[int, list[list[object]]]] = {}
-        for sig, tables in plan.inputs.items():
-            for t in tables:
-                cols: list[list[object]] = [[] for _ in t.columns]
-                columns[t.name] = cols
-                if sig in (("param", 2), ("param", 3)):
-                    continue  # matched by shape below
-                widths = by_width.setdefault(sig, {})
-                if len(cols) in widths:
-                    raise PolicyError(
-                        f"input predicate {sig[0]}/{sig[1]}: two variants of the same width in inputs.yaml "
-                        "(the SQL engine tells variants apart by their number of columns)",
-                        "inputs.yaml",
-                    )
-                widths[len(cols)] = cols
-        row: list[object] = []
-
-        for sym in params:  # parameters: clingo symbols (few), matched against their named variants
-            table = _variant_of(plan.inputs[(sym.name, len(sym.arguments))], sym)
-            row.clear()
-            for s, a in zip(table.shapes, sym.arguments, strict=True):
-                flatten_as(s, a, row)
-            for c, v in zip(columns[table.name], row, strict=True):
-                c.append(v)
-
-        def emit(fact: tuple[str, int, tuple[object, ...]], path: str) -> None:
-            name, arity, values = fact
-            widths = by_width.get((name, arity))
-            if widths is None and (name, arity) not in plan.reads:
-                return  # no rule reads it: without effect, as in clingo
-            cols = widths.get(len(values)) if widths is not None else None
-            if cols is None:
-                raise PolicyError(
-                    f"input fact {name}/{arity} with {len(values)} values does not match inputs.yaml / 输入与声明不符",
-                    "inputs.yaml",
-                )
-            for column, v in zip(cols, values, strict=True):
-                column.append(v)
-
-        for n, co in enumerate(companies):
-            factmod.company_rows(n, co, emit, self.policy.schema)
-        factmod.city_rows(city, emit, self.policy.schema)
+        columns = batch_columns(plan, companies, city, params, self.policy.schema)
         rec: list[list[object]] = [[], [], [], [], []]
 
         def add_record(n: int, lst: str, k: int, attr: str, text: str) -> None:
@@ -274,14 +232,6 @@ def cached_plan(policy: Policy, params: Sequence[clingo.Symbol] | None) -> Plan:
             _PLANS.clear()
         plan = _PLANS[key] = compile_policy(policy, syms)
     return plan
-
-
-def _variant_of(tables: Sequence[Table], sym: clingo.Symbol) -> Table:
-    args = sym.arguments
-    for t in tables:
-        if all(fits(s, a) for s, a in zip(t.shapes, args, strict=True)):
-            return t
-    raise PolicyError(f"input fact {sym} does not match inputs.yaml / 输入与声明不符", "inputs.yaml")
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object]]) -> None:
