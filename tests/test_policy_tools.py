@@ -477,3 +477,19 @@ def test_a_case_file_with_a_yaml_syntax_error_is_located(tmp_path: Path) -> None
     assert result.exit_code == 1
     assert result.stderr.startswith(f"错误 error: cases/{case.name}:{n + 1}: 政策错误 policy error: YAML 语法错误 ")
     assert "<unicode string>" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ['"x2026"', "true", "2026.5"])
+def test_an_expectation_of_the_wrong_type_is_a_policy_error(tmp_path: Path, value: str) -> None:
+    """A case's expected year that is not an integer is a located policy error (it was an internal error)."""
+    from policy_copy import copy_policy
+
+    policy = copy_policy(tmp_path)
+    case = policy / "cases" / "2.10-showcase.yaml"
+    text = case.read_text(encoding="utf-8")
+    assert "{company: SC1, year: 2026," in text
+    case.write_text(text.replace("{company: SC1, year: 2026,", f"{{company: SC1, year: {value},", 1), encoding="utf-8")
+    result = fuchi("test", "--policy", str(policy))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("错误 error: cases/2.10-showcase.yaml: 政策错误 policy error: case ")
+    assert "expect year 应为整数 / expected an integer" in result.stderr

@@ -104,11 +104,11 @@ def load_cases(policy: Policy) -> list[Case]:
             text, line = yaml_problem(exc)
             raise PolicyError(text, rel, line) from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-            raise PolicyError("expected a mapping with a list `cases`", rel)
+            raise PolicyError("应为含 cases 列表的映射 / expected a mapping with a list `cases`", rel)
         for n, raw in enumerate(doc["cases"]):
             case = _case(raw, rel, n)
             if case.name in names:
-                raise PolicyError(f"case name {case.name!r} is also used in {names[case.name]}", rel)
+                raise PolicyError(f"用例名称重复 / case name {case.name!r} is also used in {names[case.name]}", rel)
             names[case.name] = rel
             out.append(case)
     return out
@@ -116,22 +116,30 @@ def load_cases(policy: Policy) -> list[Case]:
 
 def _case(raw: Any, rel: str, n: int) -> Case:
     if not isinstance(raw, dict) or "name" not in raw:
-        raise PolicyError(f"cases[{n}]: expected a mapping with a name", rel)
+        raise PolicyError(f"cases[{n}]: 应为含 name 的映射 / expected a mapping with a name", rel)
     unknown = set(raw) - _CASE_KEYS
     if unknown:
-        raise PolicyError(f"case {raw['name']!r}: unknown keys {sorted(unknown)}", rel)
+        raise PolicyError(f"case {raw['name']!r}: 未知的键 / unknown keys {sorted(unknown)}", rel)
     expects = []
     for e in raw.get("expect") or []:
         if not isinstance(e, dict) or not {"company", "year", "item"} <= set(e) or set(e) - _EXPECT_KEYS:
             raise PolicyError(
-                f"case {raw['name']!r}: expect rows need company, year, item "
+                f"case {raw['name']!r}: expect 行须有 company、year、item / expect rows need company, year, item "
                 f"and may have {sorted(_EXPECT_KEYS)}; got {e!r}",
                 rel,
             )
+        for key, kind in (("year", int), ("amount", int), ("payable_year", int), ("status", str)):
+            value = e.get(key)
+            if (value is not None or key == "year") and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise PolicyError(
+                    f"case {raw['name']!r}: expect {key} 应为{'整数' if kind is int else '文本'} / expected "
+                    f"{'an integer' if kind is int else 'a text'}, got {value!r}",
+                    rel,
+                )
         expects.append(
             Expectation(
                 str(e["company"]),
-                int(e["year"]),
+                e["year"],
                 str(e["item"]),
                 e.get("status"),
                 e.get("amount"),
