@@ -833,3 +833,18 @@ def test_policy_text_that_no_output_can_carry_is_a_policy_error(tmp_path: Path, 
     _replace(pol / "parameters.yaml", f"  value: {{{text}: 0.5,", '  value: {"2.1.a": 0.5,')
     _replace(pol / "policy.yaml", "title:\n  zh: ", f"title:\n  zh: {text}\n  old: ")
     _located(_run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0"), "policy.yaml")
+
+
+def test_a_signal_inside_a_clingo_callback_keeps_its_number() -> None:
+    """clingo re-raises a callback's exception as type(exc)(exc): Ctrl-C while the rules were being parsed
+    reached the user as a TypeError traceback and exit 1 (a full-suite run caught it at 0.6 s)."""
+    from clingo import ast
+
+    from fuchi.errors import Interrupted
+
+    def callback(_: object) -> None:
+        raise Interrupted(signal.SIGTERM)
+
+    with pytest.raises(Interrupted) as info:
+        ast.parse_string("p.", callback)
+    assert info.value.signum == signal.SIGTERM and isinstance(info.value.signum, int)

@@ -21,9 +21,12 @@ class Interrupted(KeyboardInterrupt):
     and SIGHUP too (and ``except Exception`` never swallows it).
     """
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+    def __init__(self, signum: int | Interrupted) -> None:
+        # clingo re-raises an exception from a Python callback (an AST or a context function) as
+        # type(exc)(exc): the signal number then comes wrapped in the first Interrupted
+        number = signum.signum if isinstance(signum, Interrupted) else signum
+        super().__init__(number)
+        self.signum = number
 
 
 def raise_interrupted(signum: int, frame: FrameType | None) -> None:
