@@ -280,7 +280,7 @@ def test_huge_number_in_parameters_is_a_located_policy_error(tmp_path: Path, par
         ("p(@share(m(0,0,1))).\n", "p.lp:1: 政策错误 policy error: @share takes 2 arguments, not 1"),
         ("\np(@times(m(0,0,100), -1)).\n", "p.lp:2: 政策错误 policy error: @times: negative count -1"),
         ("p(@share(m(0,0,100), a)).\n", "p.lp:1: 政策错误 policy error: a is not a decimal term"),
-        ("p(1).\n:- syntax error here\n", "p.lp:2: 政策错误 policy error: 规则无法解析 the rule does not parse: syntax error"),
+        ("p(1).\n:- syntax error here\n", "p.lp:2: 政策错误 policy error: 规则无法解析 the rule does not parse"),
         (None, "missing.lp: 政策错误 policy error: 文件不存在或不可读 / file not found"),
     ],
 )
