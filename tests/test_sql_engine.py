@@ -167,6 +167,10 @@ def _policy_with(tmp_path: Path, extra: str) -> Policy:
         ("big(C) :- company(C), X = @nosuch(1, 2), X > 0.\n", "unknown function @nosuch"),
         ("odd(C, X) :- revenue(C, _, R), X = R + 1.\n", "arithmetic on a non-integer term"),
         ("range(1..3).\n", "intervals"),
+        ("odd(C, X) :- registered_in(C, _), X = 2026 ^ 3.\n", "bitwise operator ^"),
+        ("odd(C, X) :- registered_in(C, _), X = 2026 ? 3.\n", "bitwise operator ?"),
+        ("odd(C, X) :- registered_in(C, _), X = 2026 & 3.\n", "bitwise operator &"),
+        ("odd(C, X) :- registered_in(C, _), X = ~2026.\n", "bitwise negation"),
     ],
 )
 def test_unsupported_rule_reported_at_its_line(tmp_path: Path, rule: str, message: str) -> None:

@@ -217,7 +217,9 @@ class _Reader:
         if k == ast.ASTType.BinaryOperation:
             op = _BIN.get(t.operator_type)
             if op is None:
-                raise self.fail(t, f"bitwise operator {t.operator_type.name} is not supported by the SQL compiler")
+                shown = {ast.BinaryOperator.And: "&", ast.BinaryOperator.Or: "?", ast.BinaryOperator.XOr: "^"}
+                sign = shown.get(t.operator_type, str(t.operator_type))
+                raise self.fail(t, f"bitwise operator {sign} is not supported by the SQL compiler")
             return BinOp(op, self.term(t.left), self.term(t.right))
         if k == ast.ASTType.UnaryOperation:
             if t.operator_type == ast.UnaryOperator.Minus:
