@@ -142,3 +142,26 @@ def test_fast_lines_equal_full_explain_on_a_generated_population(tmp_path: Path)
             slow[(co.id, row.year, row.item)] = row.line
     assert len(slow) > 100
     assert fast == slow
+
+
+def test_integer_arithmetic_clingo_would_wrap_is_refused_by_explain_and_test(tmp_path: Path) -> None:
+    """A rule multiplying integers past 32 bits: clingo wraps silently; explain and test said 'internal error:
+    OverflowError'. Now the same policy error as the SQL engine's."""
+    from click.testing import CliRunner
+
+    from fuchi.cli import main
+    from policy_copy import copy_policy, replace_once
+
+    policy = copy_policy(tmp_path)
+    replace_once(policy / "rules" / "10-gate.lp", "payable_year(Y, Y + D)", "payable_year(Y, Y + D * 1000000000 * 3)")
+    data = [str(ROOT / "facts" / "city.yaml"), str(ROOT / "facts" / "companies.yaml")]
+    for args in (
+        ["explain", "91310230MA1K0A1B2C", "2.4.a", *data, "--year", "2027"],
+        ["test"],
+        ["evaluate", *data, "--engine", "sql"],
+        ["evaluate", *data, "--explain"],
+    ):
+        r = CliRunner().invoke(main, [*args, "--policy", str(policy)])
+        assert r.exit_code == 1, (args, r.output)
+        assert "integer arithmetic beyond clingo's 32-bit range" in r.stderr, args
+        assert "internal error" not in r.stderr

@@ -160,3 +160,20 @@ def test_digest_is_that_of_the_values_not_of_their_spelling() -> None:
     c = evaluate_json("--set", "match_ratio.2.1.a=0.9")["policy"]["digest"]
     assert a == b != c
     assert a != evaluate_json()["policy"]["digest"]
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("payable_offset=2147483647", "expected an integer of at most 1,000,000,000 in size"),
+        ("payable_offset=-1000000001", "expected an integer of at most 1,000,000,000 in size"),
+        ("window_year=2026,3000", "expected a year from 1900 to 2200"),
+    ],
+)
+def test_integer_parameters_stay_far_from_clingo_wrapping(override: str, needle: str) -> None:
+    """An offset of 2**31 - 1 made clingo wrap the payable year silently (-2147481623, exit 0): refused on
+    every engine, before anything runs."""
+    for engine in ("clingo", "sql"):
+        r = CliRunner().invoke(main, ["evaluate", *EXAMPLE, "--set", override, "--engine", engine])
+        assert r.exit_code == 1, r.output
+        assert r.stdout == "" and needle in r.stderr

@@ -21,6 +21,8 @@ class Interrupted(KeyboardInterrupt):
     and SIGHUP too (and ``except Exception`` never swallows it).
     """
 
+    signum: int
+
     def __init__(self, signum: int | Interrupted) -> None:
         # clingo re-raises an exception from a Python callback (an AST or a context function) as
         # type(exc)(exc): the signal number then comes wrapped in the first Interrupted

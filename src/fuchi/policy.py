@@ -23,7 +23,7 @@ import yaml
 
 from . import numbers
 from .errors import PolicyError
-from .inputs.records import MAX_DECIMAL, MAX_DECIMALS
+from .inputs.records import MAX_DECIMAL, MAX_DECIMALS, MAX_YEAR, MIN_YEAR
 from .inputs.schema import Schema, load_schema
 
 PARAM_TYPES = ("yuan", "decimal", "year", "int", "string", "symbol")
@@ -241,8 +241,19 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
     if kind in ("year", "int"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise PolicyError(f"{where}: {_shown(value)} is not an integer", "parameters.yaml")
-        if not -(2**31) <= value < 2**31:
-            raise PolicyError(f"{where}: {_shown(value)} does not fit a 32-bit clingo integer", "parameters.yaml")
+        if kind == "year" and not MIN_YEAR <= value <= MAX_YEAR:
+            raise PolicyError(
+                f"{where}: 年份应在 {MIN_YEAR}–{MAX_YEAR} 之间 / expected a year from {MIN_YEAR} to {MAX_YEAR}, "
+                f"got {_shown(value)}",
+                "parameters.yaml",
+            )
+        if abs(value) > MAX_INT_PARAMETER:
+            raise PolicyError(
+                f"{where}: 整数参数的绝对值至多 {MAX_INT_PARAMETER:,} / expected an integer of at most "
+                f"{MAX_INT_PARAMETER:,} in size, got {_shown(value)} (docs/numbers.md: a rule adding it to a year "
+                "must stay within clingo's 32 bits, which clingo would wrap silently)",
+                "parameters.yaml",
+            )
         return numbers.number(value)
     if kind == "string":
         if not isinstance(value, str):
@@ -253,6 +264,11 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
             raise PolicyError(f"{where}: {value!r} is not a lower-case identifier", "parameters.yaml")
         return clingo.Function(value)
     raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})", "parameters.yaml")
+
+
+#: The largest integer parameter (``type: int``) in size: a year, plus or minus one, stays far inside clingo's
+#: 32-bit integers, which wrap silently (an offset of 2**31 - 1 gave payable year -2147481623 on clingo).
+MAX_INT_PARAMETER = 10**9
 
 
 def _shown(value: Any) -> str:

@@ -24,6 +24,7 @@ import clingo
 from clingo import ast
 from clingo._internal import _ffi  # type: ignore[attr-defined]  # an AST node's address (its wrappers vary)
 
+from ..errors import PolicyError
 from ..policy import Policy, RuleInfo
 from ..rules import parse_rule_files
 
@@ -392,7 +393,13 @@ def _eval(
         op = t[1]
         if op is None or (b.number == 0 and t[2]):
             raise TermError("undefined operation")
-        return clingo.Number(op(a.number, b.number))
+        value = op(a.number, b.number)
+        if not -(2**31) <= value < 2**31:  # clingo wrapped it: no explanation of a wrapped value
+            raise PolicyError(
+                "integer arithmetic beyond clingo's 32-bit range (clingo would wrap silently) / 整数超出 32 位范围: "
+                f"{a.number} and {b.number} give {value}"
+            )
+        return clingo.Number(value)
     raise TermError(f"cannot evaluate {t[1]}")
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import clingo
 from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]  # one C call per symbol access
 
+from ..errors import PolicyError
 from ..inputs.records import City, Company
 from ..numbers import fen_of, is_money, render_value
 from .explain import Explainer
@@ -218,7 +219,13 @@ def _evaluate(t: tuple[Any, ...], binding: dict[str, Value], call: Callable[[str
         op = t[1]
         if op is None or (b == 0 and t[2]):
             raise TermError("undefined operation")
-        return op(a, b)
+        value = op(a, b)
+        if not -(2**31) <= value < 2**31:  # clingo wrapped it (as instrument's evaluation refuses)
+            raise PolicyError(
+                "integer arithmetic beyond clingo's 32-bit range (clingo would wrap silently) / 整数超出 32 位范围: "
+                f"{a} and {b} give {value}"
+            )
+        return value
     raise TermError(f"cannot evaluate {t[1]}")
 
 
