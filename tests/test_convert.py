@@ -86,3 +86,50 @@ def test_invalid_input_is_not_converted(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert "revenue.2026" in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "needle"),
+    [
+        ("xlsx", "companies.yaml", "is the same file as FILES"),  # its own input: refused, left as it was
+        ("yaml", "companies.yaml", "is the same file as FILES"),
+        ("xlsx", "o.txt", "--to xlsx writes a .xlsx file"),
+        ("jsonl", "o.json", "--to jsonl writes a .jsonl file"),
+    ],
+)
+def test_convert_never_overwrites_an_input_and_writes_its_format_extension(
+    tmp_path: Path, fmt: str, name: str, needle: str
+) -> None:
+    import shutil
+
+    src = tmp_path / "companies.yaml"
+    shutil.copy(COMPANIES, src)
+    before = src.read_bytes()
+    r = fuchi("convert", str(src), "--to", fmt, "--output", str(tmp_path / name))
+    assert r.exit_code == 2
+    assert needle in r.stderr
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["companies.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("pflops", "ok"),
+    [
+        ("123456789.123456", True),
+        ("1234567890.123456", False),
+        ("999999999999.999", True),
+        ("999999999999.9999", False),
+    ],
+)
+def test_a_number_beyond_15_significant_digits_is_refused_for_excel(tmp_path: Path, pflops: str, ok: bool) -> None:
+    """Excel keeps 15 significant digits when a workbook is saved again: a 16th would change silently."""
+    src = tmp_path / "b.jsonl"
+    project = f'{{"id": "p", "year": 2026, "kind": "new", "pflops": {pflops}, "pue": 1, "cost": 1}}'
+    src.write_text(f'{{"id": "A", "compute_projects": [{project}]}}\n', encoding="utf-8")
+    out = tmp_path / "b.xlsx"
+    r = fuchi("convert", str(src), "--to", "xlsx", "--output", str(out))
+    if ok:
+        assert r.exit_code == 0, r.stderr
+    else:
+        assert r.exit_code == 1 and "15 位有效数字" in r.stderr and pflops in r.stderr
+        assert not out.exists()

@@ -1139,6 +1139,13 @@ def convert_command(files: tuple[str, ...], policy_dir: str | None, fmt: str, ou
     """
     from .inputs.convert import read_documents, write_document
 
+    _outputs_free(files, ("--output", output))
+    suffixes = {"xlsx": (".xlsx",), "yaml": (".yaml", ".yml"), "json": (".json",), "jsonl": (".jsonl",)}[fmt]
+    if not output.lower().endswith(suffixes):
+        raise click.UsageError(
+            f"--to {fmt} 应写入 {'/'.join(suffixes)} 文件 / --to {fmt} writes a {' or '.join(suffixes)} file, "
+            f"not {output!r} (evaluate reads a file by its extension)"
+        )
     policy = _policy(policy_dir)
     doc = read_documents(list(files), policy)
     with atomic_output(output) as fh:

@@ -494,8 +494,13 @@ def _typed(ws: Any, row: int, col: int, value: object, sheet: str) -> None:
     if isinstance(value, bool):
         ws.write_boolean(row, col, value)
     elif isinstance(value, int | Decimal):
+        exact = Decimal(value)
+        digits = len(exact.normalize().as_tuple().digits) if exact else 1
+        exponent = exact.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent > 0:
+            digits += exponent  # 1E+3 is 1000: four digits in a cell
         number = float(value)
-        if Decimal(repr(number)) != Decimal(value) or abs(number) >= 2**53:
+        if digits > 15 or Decimal(repr(number)) != exact:  # what Excel keeps when a cell is saved again
             raise OutputError(
                 sheet,
                 f"{value} 超出 Excel 单元格的精度（15 位有效数字） / "
