@@ -1222,3 +1222,19 @@ def test_click_usage_errors_read_in_chinese_and_english(args: list[str], start: 
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 2
     assert f"Error: {start}" in r.stderr
+
+
+@pytest.mark.parametrize("bad", ["--output", "--warnings", "--record"])
+def test_no_output_is_written_when_another_cannot_be(tmp_path: Path, bad: str) -> None:
+    """--record R --warnings W --output O where one of them lies in a missing directory: exit 1 before the
+    run, and none of the others is written (the record and warnings were left behind)."""
+    paths = {"--output": tmp_path / "o.csv", "--warnings": tmp_path / "w.txt", "--record": tmp_path / "r.json"}
+    paths[bad] = tmp_path / "missing" / paths[bad].name
+    args = [str(ROOT / CITY), str(ROOT / COMPANIES), "--format", "csv"]
+    for option, path in paths.items():
+        args += [option, str(path)]
+    r = CliRunner().invoke(main, ["evaluate", *args])
+    assert r.exit_code == 1, r.output
+    assert r.stdout == ""
+    assert f"{paths[bad]}: 无法写入输出文件 cannot write the output file: 目录不存在" in r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -315,7 +315,7 @@ def test_verify_as_json_for_scripts(work: Path) -> None:
     assert "facts/companies.yaml" in doc["difference"] and "changed" in doc["difference"]
 
 
-@pytest.mark.parametrize("case", ["edited", "unreadable", "unknown format", "absent", "policy broken"])
+@pytest.mark.parametrize("case", ["edited", "unreadable", "unknown format", "absent", "a directory", "policy broken"])
 def test_verify_as_json_says_not_verified_whatever_the_failure(work: Path, case: str) -> None:
     """Every failure, also a record that cannot be read or a policy that no longer loads, is one JSON object."""
     record()
@@ -329,6 +329,9 @@ def test_verify_as_json_says_not_verified_whatever_the_failure(work: Path, case:
         Path("r.json").write_text('{"record": 2, "sha256": "x"}', encoding="utf-8")
     elif case == "absent":
         Path("r.json").unlink()
+    elif case == "a directory":
+        Path("r.json").unlink()
+        Path("r.json").mkdir()
     else:  # the recorded parameters file can no longer be read: the file check names it first
         Path("policy/parameters.yaml").write_text("a: [\n", encoding="utf-8")
     result = verify("r.json", "--format", "json")

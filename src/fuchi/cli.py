@@ -23,7 +23,7 @@ import click
 from .engines import evaluation, spark_batch
 from .engines import resolve as resolve_engine
 from .errors import TERMINATING_SIGNALS, FuchiError, PolicyError, raise_interrupted
-from .output.files import atomic_output
+from .output.files import atomic_output, check_writable
 from .output.render import WRITERS, Messages, TableWriter, Writer, clean, overrides_line, progress
 from .output.totals import Totals
 from .policy import Policy, default_policy_dir, load_policy
@@ -358,6 +358,7 @@ def _outputs_free(files: Sequence[str], *outputs: tuple[str, str | None]) -> Non
 
     Raises:
         click.UsageError: Two of them are the same file (exit 2, nothing run).
+        OutputError: One cannot be created (a missing or read-only directory: exit 1, nothing run).
     """
     import os
 
@@ -370,6 +371,9 @@ def _outputs_free(files: Sequence[str], *outputs: tuple[str, str | None]) -> Non
             if there == target:
                 raise click.UsageError(f"{option} {path!r} 与 {other} 是同一文件 / is the same file as {other}")
         seen.append((option, target))
+    for _, path in outputs:  # then each can be created: none is written unless all can be
+        if path is not None and path != "-":
+            check_writable(path)
 
 
 def _run_evaluation(
@@ -461,7 +465,7 @@ def _emit(buffer: IO[str], output: str | None) -> None:
 
 
 @main.command("verify")
-@click.argument("record_file", metavar="RECORD", type=click.Path(dir_okay=False))
+@click.argument("record_file", metavar="RECORD", type=click.Path())  # (a directory: cannot be read, exit 1)
 @click.option(
     "--engine",
     type=click.Choice(["recorded", "auto", "sql", "clingo"]),

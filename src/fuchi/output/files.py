@@ -22,6 +22,26 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(path: str) -> None:
+    """Refuse, before a run, an output that :func:`atomic_output` could not create at its end.
+
+    So that a run writing several files (``--output``, ``--warnings``, ``--record``) fails before any
+    of them is written, rather than leaving the first ones behind when a later one cannot be created.
+
+    Raises:
+        OutputError: ``path`` is a directory, or its directory is missing or not writable.
+
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(path, "是目录 is a directory")
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError(path, "目录不存在 No such file or directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(path, "目录不可写 Permission denied")
+
+
 @contextmanager
 def atomic_output(path: str) -> Iterator[IO[bytes]]:
     """Open ``path`` for writing bytes; the file appears, complete, only when the block ends without error.
