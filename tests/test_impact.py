@@ -452,3 +452,25 @@ def test_policy_error_in_a_worker_is_the_policy_error(tmp_path: Path) -> None:
             assert r.stdout == ""
             assert "growth_factor" in r.stderr and "参数未定义" in r.stderr and "22-growth.lp" in r.stderr
             assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_broken_base_or_draft_is_named_by_its_directory(tmp_path: Path) -> None:
+    """``diff --base A --policy B`` with a bad parameter in one: the message names that policy's file, so
+    it says which side is broken (both read 'parameters.yaml:N')."""
+    from click.testing import CliRunner
+
+    from fuchi.cli import main
+    from policy_copy import copy_policy, replace_once
+
+    broken = copy_policy(tmp_path / "broken")
+    replace_once(
+        broken / "parameters.yaml",
+        "payable_offset:\n  type: int\n  value: 1",
+        "payable_offset:\n  type: int\n  value: x",
+    )
+    good = copy_policy(tmp_path / "good")
+    data = [str(ROOT / "facts" / "city.yaml"), str(ROOT / "facts" / "companies.yaml")]
+    for base, draft in ((broken, good), (good, broken)):
+        r = CliRunner().invoke(main, ["diff", *data, "--base", str(base), "--policy", str(draft)])
+        assert r.exit_code == 1, r.output
+        assert f"{broken / 'parameters.yaml'}:" in r.stderr

@@ -70,7 +70,7 @@ def test_a_table_entry_existing_or_new() -> None:
         ("award_2_1_b=1.001", "at most two decimals"),
         ("award_2_1_b=1e5", "an amount in yuan"),
         ("payable_offset=1.5", "a whole number"),
-        ("payable_offset=99999999999", "32-bit"),
+        ("payable_offset=99999999999", "at most 1,000,000,000 in size"),
         ("window_year=2026,,2027", "comma-separated list"),
         ("match_ratio=0.5", "set one entry as match_ratio.KEY=VALUE"),
         ("match_ratio.2.1.a=x", "match_ratio"),

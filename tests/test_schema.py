@@ -241,7 +241,7 @@ def test_schema_mistakes_name_the_line(tmp_path: Path, old: str, new: str, needl
     root = copy_policy(tmp_path)
     edit_inputs(root, old, new)
     err = policy_error(root)
-    assert err.file == "inputs.yaml" and text in err.text, err.message()
+    assert err.file is not None and Path(err.file) == root / "inputs.yaml" and text in err.text, err.message()
     wanted = line_of(root, needle.strip("\n").split("\n")[-1])
     assert err.line == wanted, (err.line, wanted, err.message())
 

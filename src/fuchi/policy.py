@@ -446,10 +446,19 @@ def load_policy(path: str | Path) -> Policy:
         The loaded policy.
 
     Raises:
-        PolicyError: A file is missing or malformed.
+        PolicyError: A file is missing or malformed, named by its path (the directory included: in
+            ``fuchi diff --base A --policy B`` the message tells which policy is broken).
 
     """
-    root = Path(path)
+    try:
+        return _load_policy(Path(path))
+    except PolicyError as exc:
+        if exc.file is None or Path(exc.file).is_absolute() or Path(exc.file).is_relative_to(Path(path)):
+            raise  # (already the file's path)
+        raise PolicyError(exc.text, str(Path(path) / exc.file), exc.line) from None
+
+
+def _load_policy(root: Path) -> Policy:
     if not root.is_dir():
         raise PolicyError("policy directory not found / 找不到政策目录", str(root))
     meta_file = str(root / "policy.yaml")
