@@ -748,3 +748,11 @@ def test_nothing_touched_message_reads_well() -> None:
     assert "nothing in the data touches 2.9 of 91310230MA1K0A1B2C" in result.stderr
     result = fuchi("explain", "91310230MA1K0A1B2C", CITY, COMPANIES, "--year", "2031")
     assert "nothing in the data touches 2031 of 91310230MA1K0A1B2C" in result.stderr
+
+
+def test_proof_and_how_to_qualify_exclude_each_other() -> None:
+    r = fuchi(
+        "explain", "91310230MA1K0B2C3D", "2.2.b", CITY, COMPANIES, "--year", "2026", "--how-to-qualify", "--proof"
+    )
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "exclude each other" in r.stderr

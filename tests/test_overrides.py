@@ -177,3 +177,12 @@ def test_integer_parameters_stay_far_from_clingo_wrapping(override: str, needle:
         r = CliRunner().invoke(main, ["evaluate", *EXAMPLE, "--set", override, "--engine", engine])
         assert r.exit_code == 1, r.output
         assert r.stdout == "" and needle in r.stderr
+
+
+def test_the_same_parameter_set_twice_is_refused() -> None:
+    """--set growth_factor=1.2 --set growth_factor=1.5 silently used 1.5: which one was meant?"""
+    r = CliRunner().invoke(main, ["evaluate", *EXAMPLE, "--set", "growth_factor=1.2", "--set", "growth_factor=1.5"])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "--set growth_factor=1.5" in r.stderr and "set twice" in r.stderr
+    ok = CliRunner().invoke(main, ["evaluate", *EXAMPLE, "--set", "growth_factor=1.5", "--set", "payable_offset=2"])
+    assert ok.exit_code == 0, ok.output

@@ -493,3 +493,14 @@ def test_an_expectation_of_the_wrong_type_is_a_policy_error(tmp_path: Path, valu
     assert result.exit_code == 1
     assert result.stderr.startswith("错误 error: cases/2.10-showcase.yaml: 政策错误 policy error: case ")
     assert "expect year 应为整数 / expected an integer" in result.stderr
+
+
+def test_compile_refuses_a_policy_without_its_parameters(tmp_path: Path) -> None:
+    """No engine runs a policy whose rules read undefined parameters: compile printed a plan all the same."""
+    from policy_copy import copy_policy
+
+    policy = copy_policy(tmp_path)
+    (policy / "parameters.yaml").write_text("", encoding="utf-8")
+    r = fuchi("compile", "--policy", str(policy))
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "is not defined in parameters.yaml" in r.stderr

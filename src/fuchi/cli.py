@@ -823,8 +823,10 @@ def compile_command(policy_dir: str | None, dialect: str = "duckdb") -> None:
     """
     from .compiler import DIALECTS, compile_policy
     from .compiler.render import render_plan
+    from .policy import require_parameters
 
     policy = _policy(policy_dir)
+    require_parameters(policy)  # as every engine does: no plan for a policy no engine can run
     text = render_plan(compile_policy(policy, dialect=DIALECTS[dialect]), policy)
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -893,6 +895,10 @@ def explain(
         raise click.UsageError("缺少输入文件 missing FILES")
     if how_to_qualify and (item is None or year is None):
         raise click.UsageError("--how-to-qualify 需要条款与年度 needs ITEM and --year")
+    if how_to_qualify and proof:
+        raise click.UsageError(
+            "--proof 与 --how-to-qualify 不能同时使用 / --proof and --how-to-qualify exclude each other"
+        )
     company, city = evaluation.find_company(files, enterprise, policy.schema)
     if how_to_qualify:
         from .explanation.qualify import Qualifier

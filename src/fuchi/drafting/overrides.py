@@ -121,22 +121,28 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def apply_overrides(policy: Policy, texts: Sequence[str], option: str = "--set") -> Policy:
-    """The policy with every ``--set`` applied, in order (a later one on the same entry wins).
+    """The policy with every ``--set`` applied, in order (each replaces an earlier override of its entry).
 
     Raises:
-        OverrideError: An override that does not parse, names no parameter, or gives a value parameters.yaml
-            would refuse (type, decimals, range).
+        OverrideError: An override that does not parse, names no parameter, gives a value parameters.yaml
+            would refuse (type, decimals, range), or sets an entry another of ``texts`` sets too.
 
     """
     if not texts:
         return policy
     current = policy
     applied: list[Override] = list(policy.overrides)
+    given: set[tuple[str, object]] = set()
     for text in texts:
         try:
             o = parse_override(current, text)
         except OverrideError as exc:
             raise OverrideError(exc.text, exc.expected, option) from None
+        if (o.name, str(o.key)) in given:  # which one was meant? (silently the last, before)
+            raise OverrideError(
+                text, "每个参数只能设置一次 / the same parameter (entry) set twice: give it once", option
+            )
+        given.add((o.name, str(o.key)))
         try:
             current = current.with_parameters({o.name: o.value})
         except PolicyError as exc:
