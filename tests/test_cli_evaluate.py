@@ -1238,3 +1238,17 @@ def test_no_output_is_written_when_another_cannot_be(tmp_path: Path, bad: str) -
     assert r.stdout == ""
     assert f"{paths[bad]}: 无法写入输出文件 cannot write the output file: 目录不存在" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_filter_that_keeps_no_row_is_warned_about() -> None:
+    """--company NOPE was warned about; --year 1800 or an item without rows gave nothing, silently."""
+    r = CliRunner().invoke(
+        main, ["evaluate", str(ROOT / CITY), str(ROOT / COMPANIES), "--year", "1800", "--year", "2026", "--item", "2.9"]
+    )
+    assert r.exit_code == 0
+    assert "--year 1800: 没有该年度的结果 / no row of this data year" in r.stderr
+    assert "--year 2026" not in r.stderr and "--item 2.9" not in r.stderr
+    r = CliRunner().invoke(
+        main, ["evaluate", str(ROOT / CITY), str(ROOT / COMPANIES), "--year", "2024", "--item", "2.9"]
+    )
+    assert "--item 2.9: 没有该条款的结果 / no row of this item (with the other filters)" in r.stderr

@@ -396,6 +396,8 @@ def _run_evaluation(
     year_set, item_set = set(years), set(items)
     seen_diagnostics: set[str] = set()
     warnings: list[str] = []
+    years_seen: set[int] = set()
+    items_seen: set[str] = set()
     with progress(source.count_hint, "评估 evaluating") as advance:
 
         def on_batch(result: evaluation.BatchResult) -> None:
@@ -405,6 +407,8 @@ def _run_evaluation(
             for row in result.rows:
                 if (year_set and row.year not in year_set) or (item_set and row.item not in item_set):
                     continue
+                years_seen.add(row.year)
+                items_seen.add(row.item)
                 sink(row)
                 totals.add(row.status, row.item, row.amount, row.payable_year)
             warnings.extend(result.warnings)
@@ -434,6 +438,10 @@ def _run_evaluation(
     for ident in companies:
         if ident not in seen_ids:
             warnings.insert(0, f"--company {ident!r}: 输入中没有该企业 / no enterprise with this id in the input")
+    for year in sorted(year_set - years_seen, reverse=True):
+        warnings.insert(0, f"--year {year}: 没有该年度的结果 / no row of this data year (with the other filters)")
+    for item in sorted(item_set - items_seen, reverse=True):
+        warnings.insert(0, f"--item {item}: 没有该条款的结果 / no row of this item (with the other filters)")
     return totals, warnings
 
 
