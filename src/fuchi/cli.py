@@ -306,7 +306,7 @@ def evaluate(
     policy = _policy(policy_dir, overrides)
     unknown = [i for i in items if i not in policy.items]
     if unknown:
-        raise click.UsageError(f"未知条款 unknown item {unknown[0]!r}; expected one of {', '.join(policy.items)}")
+        raise click.UsageError(f"未知条款 unknown item {unknown[0]!r}; 应为 expected one of {', '.join(policy.items)}")
     messages = Messages()
     engine_name, notice = resolve_engine(policy, engine)
     if notice is not None:
@@ -898,7 +898,7 @@ def explain(
     if files and files[0] in policy.items:
         item = files.pop(0)
     elif files and not any(files[0].lower().endswith(ext) for ext in (".yaml", ".yml", ".json", ".jsonl", ".xlsx")):
-        raise click.UsageError(f"未知条款 unknown item {files[0]!r}; expected one of {', '.join(policy.items)}")
+        raise click.UsageError(f"未知条款 unknown item {files[0]!r}; 应为 expected one of {', '.join(policy.items)}")
     if not files:
         raise click.UsageError("缺少输入文件 missing FILES")
     if how_to_qualify and (item is None or year is None):

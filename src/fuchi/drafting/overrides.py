@@ -106,6 +106,8 @@ def parse_override(policy: Policy, text: str) -> Override:
         values = [_convert(v, p.type) for v in value_text.split(",")]
         if not values or any(v is None for v in values):
             raise OverrideError(text, f"参数 parameter {name}: {expectation(p)}")
+        if len({str(v) for v in values}) != len(values):
+            raise OverrideError(text, f"参数 parameter {name}: 列表中的值重复 / a value repeated in the list")
         return Override(name, None, value_text.strip(), values)
     value = _convert(value_text, p.type)
     if value is None:
@@ -121,28 +123,25 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def apply_overrides(policy: Policy, texts: Sequence[str], option: str = "--set") -> Policy:
-    """The policy with every ``--set`` applied, in order (each replaces an earlier override of its entry).
+    """The policy with every ``--set`` applied, in order (a later one on the same entry wins).
+
+    As a script appending ``--set`` to a base command expects; the outputs and the digest show the value
+    in force.
 
     Raises:
-        OverrideError: An override that does not parse, names no parameter, gives a value parameters.yaml
-            would refuse (type, decimals, range), or sets an entry another of ``texts`` sets too.
+        OverrideError: An override that does not parse, names no parameter, or gives a value parameters.yaml
+            would refuse (type, decimals, range).
 
     """
     if not texts:
         return policy
     current = policy
     applied: list[Override] = list(policy.overrides)
-    given: set[tuple[str, object]] = set()
     for text in texts:
         try:
             o = parse_override(current, text)
         except OverrideError as exc:
             raise OverrideError(exc.text, exc.expected, option) from None
-        if (o.name, str(o.key)) in given:  # which one was meant? (silently the last, before)
-            raise OverrideError(
-                text, "每个参数只能设置一次 / the same parameter (entry) set twice: give it once", option
-            )
-        given.add((o.name, str(o.key)))
         try:
             current = current.with_parameters({o.name: o.value})
         except PolicyError as exc:
