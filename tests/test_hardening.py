@@ -143,7 +143,7 @@ def test_include_outside_the_policy_is_refused(tmp_path: Path) -> None:
     (pol / "rules" / "95-extra.lp").write_text('% helpers\n\n#include "../../evil.lp".\n')
     with pytest.raises(PolicyError) as info:
         load_policy(pol)
-    assert info.value.file == "rules/95-extra.lp" and info.value.line == 3
+    assert str(info.value.file).endswith("/pol/rules/95-extra.lp") and info.value.line == 3
     assert "outside the policy directory" in info.value.text
     _located(_run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0"), "rules/95-extra.lp:3")
     check = _run("check", "--policy", str(pol))

@@ -661,7 +661,7 @@ def test_file_problems(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         loader.read_document(write(tmp_path, "c.txt", "x"))
     assert info.value.expected == (
-        "未知的文件类型（应为 .yaml、.yml、.json 或 .jsonl） / "
+        "未知的文件类型（应为 .yaml、.yml、.json、.jsonl 或 .xlsx） / "
         "unknown file type (expected .yaml, .yml, .json, .jsonl or .xlsx), got '.txt'"
     )
     missing = str(tmp_path / "missing.yaml")
