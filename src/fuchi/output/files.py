@@ -22,6 +22,14 @@ def _umask() -> int:
     return mask
 
 
+def _directory(path: str) -> Path:
+    """The directory an output file goes to; refuse a path that is itself a directory."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(path, "是目录 is a directory")
+    return target.parent if str(target.parent) else Path(".")
+
+
 def check_writable(path: str) -> None:
     """Refuse, before a run, an output that :func:`atomic_output` could not create at its end.
 
@@ -32,10 +40,7 @@ def check_writable(path: str) -> None:
         OutputError: ``path`` is a directory, or its directory is missing or not writable.
 
     """
-    target = Path(path)
-    if target.is_dir():
-        raise OutputError(path, "是目录 is a directory")
-    directory = target.parent if str(target.parent) else Path(".")
+    directory = _directory(path)
     if not directory.is_dir():
         raise OutputError(path, "目录不存在 No such file or directory")
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -61,9 +66,7 @@ def atomic_output(path: str) -> Iterator[IO[bytes]]:
 
     """
     target = Path(path)
-    if target.is_dir():
-        raise OutputError(path, "是目录 is a directory")
-    directory = target.parent if str(target.parent) else Path(".")
+    directory = _directory(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
