@@ -121,8 +121,30 @@ def test_bad_cell_is_named(tmp_path: Path, template: Path, sheet: str, ref: str,
     result = _one(template, tmp_path, _set(sheet, ref, value))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert expected in result.stderr, result.stderr
+    cell, text = expected.split(": ", 1)
+    assert f"字段 field {cell}" in result.stderr and text in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("sheet", "ref", "value", "field"),
+    [
+        ("年度营业收入", "C5", "三百万", "年度营业收入!C5 revenue: 应为金额"),
+        ("年度营业收入", "B3", datetime.datetime(2026, 1, 1), "年度营业收入!B3 revenue.year: 年份"),
+        ("企业 Enterprises", "E2", "maybe", "企业 Enterprises!E2 "),
+        ("年度营业收入", "C3", None, "年度营业收入!C3 revenue."),
+    ],
+)
+def test_bad_cell_names_enterprise_and_field(
+    tmp_path: Path, template: Path, sheet: str, ref: str, value: object, field: str
+) -> None:
+    """A cell's error names the enterprise of its row (column A) and the column's field, besides the cell."""
+    path = fill(template, _shipped(), tmp_path / "ok.xlsx")
+    ident = openpyxl.load_workbook(path)[sheet]["A" + ref[1:]].value
+    assert isinstance(ident, str) and ident
+    result = _one(template, tmp_path, _set(sheet, ref, value))
+    assert result.exit_code == 1, result.stderr
+    assert f"企业 enterprise {ident!r}: 字段 field {field}" in result.stderr, result.stderr
 
 
 def test_loader_errors_name_the_cell(tmp_path: Path, template: Path) -> None:

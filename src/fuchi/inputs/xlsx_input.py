@@ -179,7 +179,7 @@ def _read(
                 raise _at(path, ident_cell, f"缺少{schema.id_label.zh} / missing the {schema.id_label.en}")
             if sheet.shape == "enterprise":
                 if ident in companies:
-                    raise _at(path, ident_cell, f"企业 enterprise {ident!r} 重复 / appears twice")
+                    raise InputError(path, ident, f"{ident_cell} id", "重复出现 / appears twice")
                 companies[ident] = {"id": ident}
                 if ident == track:
                     cells[ident] = {"id": ident_cell}
@@ -190,12 +190,16 @@ def _read(
                         where[column.key] = cell
                 continue
             if ident not in companies:
-                raise _at(
+                raise InputError(
                     path,
-                    ident_cell,
-                    f"企业 enterprise {ident!r} 不在 is not in 企业 Enterprises（请先在该表登记 add it there）",
+                    ident,
+                    f"{ident_cell} id",
+                    "不在「企业 Enterprises」表中（请先在该表登记） / is not on the 企业 Enterprises sheet (add it there first)",
                 )
-            _detail_row(path, sheet, row, companies[ident], cells.get(ident, nowhere))
+            try:
+                _detail_row(path, sheet, row, companies[ident], cells.get(ident, nowhere))
+            except InputError as exc:  # (a cell of this enterprise's row: name it)
+                raise InputError(exc.file, ident, exc.field, exc.expected) from None
     return city, companies, city_cells, cells
 
 
@@ -258,13 +262,27 @@ def _rows(path: str, ws: Any, sheet: Sheet) -> Iterator[tuple[int, list[tuple[An
         for k, c in enumerate(cells[width:], start=width):
             if c.value is not None:
                 raise _at(path, f"{ws.title}!{_letter(k)}{number}", "表头之外的数据 / a value outside the columns")
-        row = []
+        row: list[tuple[Any, str]] = []
         for column, c, letter in zip(sheet.columns, cells, letters, strict=False):
             ref = f"{letter}{number}"
-            row.append((_value(path, ref, c, column), ref))
+            try:
+                row.append((_value(path, ref, c, column), ref))
+            except InputError as exc:
+                raise _in_row(exc, sheet, row, column) from None
         while len(row) < width:
             row.append((None, f"{letters[len(row)]}{number}"))
         yield number, row
+
+
+def _in_row(exc: InputError, sheet: Sheet, row: list[tuple[Any, str]], column: Column) -> InputError:
+    """A cell's error naming, besides the cell, the enterprise of its row (column A) and the column's field.
+
+    The enterprise is known once its id cell has been read (an error in the id cell itself names the cell
+    only); city sheets have no enterprise.
+    """
+    if sheet.shape in ("city", "city_values") or not row or not isinstance(row[0][0], str):
+        return exc
+    return InputError(exc.file, row[0][0], f"{exc.field} {column.key}", exc.expected)
 
 
 def _letter(col: int) -> str:
@@ -351,7 +369,7 @@ def _detail_row(
     elif sheet.shape == "list":
         value, cell = row[1]
         if value is None:
-            raise _at(path, cell, "缺少取值 / missing the value")
+            raise _at(path, f"{cell} {field.name}", "缺少取值 / missing the value")
         values = company.setdefault(field.name, [])
         cells.setdefault(field.name, cell)
         cells[f"{field.name}[{len(values)}]"] = cell
@@ -359,12 +377,12 @@ def _detail_row(
     else:  # by_year
         (year, year_cell), (value, cell) = row[1], row[2]
         if year is None:
-            raise _at(path, year_cell, "缺少年度 / missing the year")
+            raise _at(path, f"{year_cell} {field.name}", "缺少年度 / missing the year")
         if value is None:
-            raise _at(path, cell, "缺少数值 / missing the value")
+            raise _at(path, f"{cell} {field.name}.{year}", "缺少数值 / missing the value")
         by_year = company.setdefault(field.name, {})
         if year in by_year:
-            raise _at(path, year_cell, f"年度 {year} 重复 / the year {year} appears twice for this enterprise")
+            raise _at(path, f"{year_cell} {field.name}.{year}", f"年度 {year} 重复 / the year {year} appears twice for this enterprise")
         cells.setdefault(field.name, cell)
         cells[f"{field.name}.{year}"] = cell
         by_year[year] = value
