@@ -165,3 +165,30 @@ def test_integer_arithmetic_clingo_would_wrap_is_refused_by_explain_and_test(tmp
         assert r.exit_code == 1, (args, r.output)
         assert "integer arithmetic beyond clingo's 32-bit range" in r.stderr, args
         assert "internal error" not in r.stderr
+
+
+def test_sql_engine_records_the_same_bindings_as_the_fired_solve(tmp_path: Path) -> None:
+    """On the SQL engine the one-liners' bindings come from the plan itself (the ``_fired_I`` rules compiled
+    with the policy's, in the same run as the decisions): the lines are those of the clingo ``_fired`` solve,
+    and the rows those of a run without the recording."""
+    import subprocess
+    import sys
+
+    from fuchi.engines.sql import SqlEngine
+
+    data = tmp_path / "population.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/generate.py"), "300", str(data), "--seed", "11", "--city",
+         str(ROOT / "bench/city.yaml")],
+        check=True,
+    )  # fmt: skip
+    source = evaluation.open_inputs([str(ROOT / "bench/city.yaml"), str(data)])
+    companies = [evaluation._company_of(item) for item in source.items]
+    lines = LineExplainer(Explainer(POLICY))
+    engine = SqlEngine(POLICY, threads=1)
+    recorded = engine.solve(companies, source.city, recording=lines.recording)
+    assert {sig[0] for sig in recorded.recorded} >= {"decision", *(f"_fired_{i}" for i in lines.program.recorded or ())}
+    from_sql = lines.lines_recorded(recorded, companies)
+    assert len(from_sql) > 1000
+    assert from_sql == lines.lines(companies, source.city)
+    assert recorded.decisions == engine.solve(companies, source.city).decisions

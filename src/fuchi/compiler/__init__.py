@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import clingo
 
@@ -28,13 +29,20 @@ from .shapes import Fun, Shape, shape_of
 __all__ = ["DIALECTS", "CompileError", "Dialect", "Plan", "Statement", "Table", "compile_policy"]
 
 
-def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None, dialect: Dialect = DUCKDB) -> Plan:
+def compile_policy(
+    policy: Policy,
+    params: Sequence[clingo.Symbol] | None = None,
+    dialect: Dialect = DUCKDB,
+    extra: Sequence[tuple[str, Any]] = (),
+) -> Plan:
     """Compile a policy to a SQL plan.
 
     Args:
         policy: The loaded policy.
         params: Parameter facts replacing the policy's (their shapes decide the ``param`` tables).
         dialect: The SQL dialect of the statements (:data:`fuchi.compiler.dialect.DUCKDB` or ``SPARK``).
+        extra: More rules (``clingo.ast`` rules, each with its file relative to the policy), compiled with
+            the policy's: the recording rules of :mod:`fuchi.explanation.lines`.
 
     Raises:
         CompileError: A rule outside the fragment, recursion, an unknown ``@function``, a missing or
@@ -43,7 +51,7 @@ def compile_policy(policy: Policy, params: Sequence[clingo.Symbol] | None = None
             input declares (as the clingo engine refuses it: no engine runs such a policy).
 
     """
-    source = read_rules(policy.rule_files, policy.root)
+    source = read_rules(policy.rule_files, policy.root, extra)
     inputs = input_shapes(policy)
     for sym in policy.param_symbols() if params is None else params:
         name, *rest = sym.arguments  # the parameter's name is part of the variant (no column)

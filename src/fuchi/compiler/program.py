@@ -321,8 +321,14 @@ class Source:
     defined: set[tuple[str, int]]
 
 
-def read_rules(files: Sequence[Path], root: Path) -> Source:
+def read_rules(files: Sequence[Path], root: Path, extra: Sequence[tuple[str, AST]] = ()) -> Source:
     """Parse the rule files into the compiler's fragment.
+
+    Args:
+        files: The rule files, in order.
+        root: The policy directory (rules are named by their file relative to it).
+        extra: Rules to compile after the files', each with the file it is reported at: the ``_fired``
+            recording rules of the one-liners (:mod:`fuchi.explanation.lines`), built from the policy's own.
 
     Raises:
         CompileError: A statement outside the fragment, with its file and line.
@@ -337,6 +343,7 @@ def read_rules(files: Sequence[Path], root: Path) -> Source:
             statements.append((rel, stm))
 
         parse_rule_files([str(f)], add)  # a syntax error is a policy error, not a fallback to clingo
+    statements.extend(extra)
     constants: dict[str, Term] = {}
     for rel, s in statements:
         if s.ast_type == ast.ASTType.Definition:

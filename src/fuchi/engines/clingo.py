@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import clingo
 
@@ -118,6 +119,27 @@ class Outcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: ``flag(C, Kind)`` atoms: (enterprise position, kind), e.g. (3, "credit_platform").
     flags: list[tuple[int, str]] = field(default_factory=list)
+    #: With a :class:`Recording` (SQL engine): the rows of the recorded predicates, by signature, each
+    #: variant as (argument shapes, rows of leaf values).
+    recorded: dict[tuple[str, int], list[tuple[tuple[Any, ...], list[tuple[object, ...]]]]] = field(
+        default_factory=dict
+    )
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Rules compiled and run with the policy's, and the predicates whose rows a solve hands back.
+
+    Attributes:
+        key: Names the rules (the compiled plan is cached by it, with the policy and parameters).
+        rules: ``clingo.ast`` rules, each with its file relative to the policy directory.
+        read: The signatures whose rows go to :attr:`Outcome.recorded`.
+
+    """
+
+    key: str
+    rules: tuple[tuple[str, Any], ...]
+    read: frozenset[tuple[str, int]]
 
 
 class Engine:

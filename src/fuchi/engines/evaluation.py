@@ -36,11 +36,12 @@ BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about 0.6 s of CPU). 8,000 keeps
 #: a 1M run under 1 GiB summed over the process tree (1,014 MiB; 10,000: 1,083 MiB) for about the same CPU.
 SQL_BATCH = 8_000
-#: Enterprises per batch with ``--explain``: the one-liners cost more per enterprise than the solve, so
-#: batches are small enough for the workers to share them evenly (bench/explain.py).
+#: Enterprises per batch with ``--explain`` on clingo: the one-liners cost more per enterprise than the
+#: solve, so batches are small enough for the workers to share them evenly (bench/explain.py).
 EXPLAIN_BATCH = 1000
-#: The same on the SQL engine, whose fixed cost per batch (planning the plan, about 0.7 s) would
-#: otherwise be paid five times where plain evaluate pays it once per 10,000 (bench/explain.py).
+#: With ``--explain`` on the SQL engine, the size of each worker's first batch; later ones are of
+#: :data:`SQL_BATCH`, since each batch pays the plan's fixed cost (about 0.7 s, twice that with the
+#: one-liners' recording rules). A population of 5,000 still keeps both workers busy (bench/explain.py).
 EXPLAIN_SQL_BATCH = 2500
 TASKS_PER_WORKER = 8
 
@@ -172,24 +173,45 @@ class Evaluator:
         With ``explain``, each row also gets its one-line explanation (:mod:`fuchi.explanation.lines`: one more
         solve of the batch recording the rules' bindings, then the deciding rule's sentence per row).
         """
-        outcome = self.engine.solve(companies, city)
+        recording = self._recording()
+        if recording is not None:  # the SQL engine records the one-liners' bindings in the same run
+            outcome = self.engine.solve(companies, city, recording=recording)  # type: ignore[call-arg]
+        else:
+            outcome = self.engine.solve(companies, city)
         warnings = check_flags(outcome, companies, self.renderer)
         rows = rows_of(outcome, companies, self.renderer)
         if self.explainer is not None:
-            rows = self._explained(rows, companies, city)
+            rows = self._explained(rows, companies, city, outcome if recording is not None else None)
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
         at = [f.company for f in outcome.warnings]
         return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at)
 
-    def _explained(self, rows: list[Row], companies: Sequence[Company], city: City) -> list[Row]:
-        from dataclasses import replace
-
+    def _line_explainer(self) -> Any:
         from ..explanation.lines import LineExplainer
 
         assert self.explainer is not None
         if self.lines is None:
             self.lines = LineExplainer(self.explainer)
-        lines = self.lines.lines(companies, city)
+        return self.lines
+
+    def _recording(self) -> Any:
+        """The SQL engine's recording rules for the one-liners (None: not explaining, or on clingo)."""
+        from .sql import SqlEngine
+
+        if self.explainer is None or not isinstance(self.engine, SqlEngine):
+            return None
+        return self._line_explainer().recording
+
+    def _explained(
+        self, rows: list[Row], companies: Sequence[Company], city: City, recorded: Outcome | None
+    ) -> list[Row]:
+        from dataclasses import replace
+
+        explainer = self._line_explainer()
+        if recorded is not None:
+            lines = explainer.lines_recorded(recorded, companies)
+        else:
+            lines = explainer.lines(companies, city)
         return [replace(r, explanation=lines.get((r.company, r.year, r.item), r.reason)) for r in rows]
 
 
@@ -349,13 +371,16 @@ def open_inputs(paths: Sequence[str], schema: Schema | Sequence[Schema] | None =
     return Source(city, items(), hint)
 
 
-def _batches(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
+def _batches(items: Iterable[RawItem], size: int, first: tuple[int, int] = (0, 0)) -> Iterator[list[RawItem]]:
+    """The items in batches of ``size``; ``first`` = (count, size): the first ``count`` batches of that size."""
     batch: list[RawItem] = []
+    count, small = first
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= (small if count > 0 else size):
             yield batch
             batch = []
+            count -= 1
     if batch:
         yield batch
 
@@ -420,13 +445,16 @@ def evaluate_many(
     registry = loader.IdRegistry(policies[0][0].schema if policies else None)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
+    first = (0, 0)
     if batch_size is None:
         sql = all(engine == "sql" for _, engine in policies)
-        if explain:
-            batch_size = EXPLAIN_SQL_BATCH if sql else EXPLAIN_BATCH
+        if explain and not sql:
+            batch_size = EXPLAIN_BATCH
+        elif explain:  # a small batch per worker first: a small population still keeps every worker busy
+            batch_size, first = SQL_BATCH, (max(workers, 1), EXPLAIN_SQL_BATCH)
         else:
             batch_size = SQL_BATCH if sql else BATCH
-    batches = _batches(source.items, batch_size)
+    batches = _batches(source.items, batch_size, first)
 
     def deliver(results: list[BatchResult]) -> None:
         for ident, file, line, index in results[0].seen:

@@ -27,7 +27,7 @@ from ..errors import PolicyError
 from ..inputs.records import City, Company
 from ..numbers import LIMB
 from ..policy import Policy
-from .clingo import STATUSES, Decision, Flag, Outcome, complete
+from .clingo import STATUSES, Decision, Flag, Outcome, Recording, complete
 
 _OUTPUTS = {("decision", 7), ("touched", 3), ("input_error", 3), ("input_warning", 3), ("flag", 2)}
 _STATUSES = frozenset(STATUSES)
@@ -57,24 +57,38 @@ class SqlEngine:
         self._rec_fields = sorted(record_fields(policy.messages))
         self._queries: dict[tuple[int, str], tuple[str, list[object]] | None] = {}
 
-    def plan_for(self, params: Sequence[clingo.Symbol] | None) -> Plan:
-        """The plan for these parameter facts (compiled once per distinct set)."""
-        return cached_plan(self.policy, params)
+    def plan_for(self, params: Sequence[clingo.Symbol] | None, recording: Recording | None = None) -> Plan:
+        """The plan for these parameter facts (compiled once per distinct set), with the recording's rules."""
+        return cached_plan(self.policy, params, recording)
 
-    def solve(self, companies: Sequence[Company], city: City, params: Sequence[clingo.Symbol] | None = None) -> Outcome:
+    def solve(
+        self,
+        companies: Sequence[Company],
+        city: City,
+        params: Sequence[clingo.Symbol] | None = None,
+        recording: Recording | None = None,
+    ) -> Outcome:
         """Solve one batch.
+
+        Args:
+            companies: The enterprises; decision.company indexes this sequence.
+            city: The city figures.
+            params: Parameter facts replacing the policy's.
+            recording: More rules to run with the policy's, and the predicates whose rows to hand back in
+                :attr:`Outcome.recorded` (the one-liners' ``_fired`` bindings).
 
         Raises:
             PolicyError: The plan fails (exact arithmetic out of range, a division by zero), a fact does not
                 match ``inputs.yaml``, or the decisions are not one per touched item.
         """
-        plan = self.plan_for(params)
+        plan = self.plan_for(params, recording)
+        read = recording.read if recording is not None else frozenset()
         con = connect(self.threads)
         try:
             con.execute(PRELUDE)
             con.execute(MESSAGES_PRELUDE)
             empty = self._load(con, plan, companies, city, self.params if params is None else params)
-            drops = plan.drops(keep={t.name for sig in _OUTPUTS for t in plan.tables(sig)})
+            drops = plan.drops(keep={t.name for sig in _OUTPUTS | read for t in plan.tables(sig)})
             for k, st in enumerate(plan.statements):
                 sql, values = st.finalize(empty=empty)
                 try:
@@ -85,7 +99,10 @@ class SqlEngine:
                     empty.add(st.table.name)
                 for name in drops.get(k, ()):  # no later statement reads it: free its memory now
                     con.execute(f"DROP TABLE {name}")
-            return self._read(con, plan)
+            out = self._read(con, plan)
+            for sig in sorted(read):
+                out.recorded[sig] = [(t.shapes, _rows(con, t)) for t in plan.tables(sig)]
+            return out
         finally:
             con.close()
 
@@ -215,22 +232,23 @@ def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-_PLANS: dict[tuple[str, str, tuple[clingo.Symbol, ...]], Plan] = {}
+_PLANS: dict[tuple[str, str, tuple[clingo.Symbol, ...], str], Plan] = {}
 
 
-def cached_plan(policy: Policy, params: Sequence[clingo.Symbol] | None) -> Plan:
+def cached_plan(policy: Policy, params: Sequence[clingo.Symbol] | None, recording: Recording | None = None) -> Plan:
     """The compiled plan of a policy with these parameter facts (compiled once per process).
 
     Raises:
         CompileError: The policy is outside the compiler's fragment.
     """
     syms = tuple(policy.param_symbols() if params is None else params)
-    key = (str(policy.root), policy.digest, syms)
+    key = (str(policy.root), policy.digest, syms, recording.key if recording is not None else "")
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) > 64:
             _PLANS.clear()
-        plan = _PLANS[key] = compile_policy(policy, syms)
+        extra = recording.rules if recording is not None else ()
+        plan = _PLANS[key] = compile_policy(policy, syms, extra=extra)
     return plan
 
 

@@ -25,8 +25,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import clingo
+from clingo import ast
 from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]  # one C call per symbol access
 
+from ..compiler.shapes import Leaf, Shape, Special
+from ..engines.clingo import Outcome, Recording
 from ..errors import PolicyError
 from ..inputs.records import City, Company
 from ..numbers import fen_of, is_money, render_value
@@ -56,6 +59,7 @@ class LineExplainer:
     def __init__(self, explainer: Explainer) -> None:
         self.ex = explainer
         self.program = dataclasses.replace(explainer.program, reach=False, atoms=False, recorded=walked(explainer))
+        self._recording: Recording | None = None
         #: The rules' compiled terms with their constants as values: id of the AST node → (the node, kept so
         #: that its id is not reused; the term)
         self.terms: dict[int, tuple[Any, tuple[Any, ...]]] = {}
@@ -66,7 +70,48 @@ class LineExplainer:
         if not companies:
             return {}
         symbols = self.ex.engine.model(list(companies), city, program=self.program)
-        batch = _Batch(self, symbols)
+        return self._told(_Batch(self, symbols), companies)
+
+    @property
+    def recording(self) -> Recording:
+        """The recording rules for the SQL engine: ``_fired_I(I, V1, …, Vm) :- body.`` for each walked rule I.
+
+        Compiled with the policy's rules into the same plan (:meth:`fuchi.engines.sql.SqlEngine.solve`), they
+        give the bindings the ``_fired`` solve records, in the same run as the decisions: no second solve.
+        """
+        if self._recording is None:
+            rules: list[tuple[str, Any]] = []
+            read = {("decision", 7)}
+            for rule in self.ex.program.rules:
+                if self.program.recorded is not None and rule.index not in self.program.recorded:
+                    continue
+                loc = rule.node.location
+                args = [ast.SymbolicTerm(loc, clingo.Number(rule.index))]
+                args += [ast.Variable(loc, v) for v in rule.variables]
+                name = f"_fired_{rule.index}"
+                head = ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, name, args, 0)))
+                rules.append((rule.file, ast.Rule(loc, head, list(rule.body))))
+                read.add((name, len(args)))
+            self._recording = Recording("_fired", tuple(rules), frozenset(read))
+        return self._recording
+
+    def lines_recorded(self, outcome: Outcome, companies: Sequence[Company]) -> dict[tuple[str, int, str], str]:
+        """The one-liners of a batch the SQL engine solved with :attr:`recording` (as :meth:`lines` gives)."""
+        fired: dict[int, list[tuple[Callable[[Sequence[object]], tuple[Value, ...]], list[tuple[object, ...]]]]] = {}
+        decisions: list[Value] = []
+        for (name, _), variants in outcome.recorded.items():
+            if name == "decision":
+                for shapes, rows in variants:
+                    decode = _decoder(shapes)
+                    decisions.extend(("decision", *decode(r)) for r in rows)
+                continue
+            index = int(name.removeprefix("_fired_"))
+            fired[index] = [(_decoder(shapes[1:], skip=1), rows) for shapes, rows in variants]
+        batch = _Batch(self, [], fired)
+        batch.decisions = decisions
+        return self._told(batch, companies)
+
+    def _told(self, batch: _Batch, companies: Sequence[Company]) -> dict[tuple[str, int, str], str]:
         text = _Text(self.ex)
         out: dict[tuple[str, int, str], str] = {}
         for decision in batch.decisions:
@@ -182,6 +227,47 @@ def symbol(value: Value) -> clingo.Symbol:
     return clingo.Function(name[1:], args, False) if name.startswith("-") else clingo.Function(name, args)
 
 
+def _decoder(shapes: Sequence[Shape], skip: int = 0) -> Callable[[Sequence[object]], tuple[Value, ...]]:
+    """Turns a row of leaf values (a table of the SQL plan) into the values of its arguments.
+
+    Args:
+        shapes: The shapes of the arguments read.
+        skip: Leading columns not read (the rule index of a ``_fired_I`` row).
+    """
+    if all(isinstance(sh, Leaf) and sh.kind != "sym" for sh in shapes):
+        return (lambda row: tuple(row[skip:])) if skip else tuple
+    parts = []
+    pos = skip
+    for sh in shapes:
+        part, pos = _part(sh, pos)
+        parts.append(part)
+
+    def decode(row: Sequence[object]) -> tuple[Value, ...]:
+        return tuple([part(row) for part in parts])
+
+    return decode
+
+
+def _part(shape: Shape, pos: int) -> tuple[Callable[[Sequence[object]], Value], int]:
+    """The reader of one term from a row, its first leaf at ``pos``; and the position after it."""
+    if isinstance(shape, Leaf):
+        if shape.kind == "sym":
+            return (lambda row: (row[pos],)), pos + 1
+        return (lambda row: row[pos]), pos + 1
+    if isinstance(shape, Special):
+        value: Value = ("#inf",) if shape.which == "inf" else ("#sup",)
+        return (lambda row: value), pos
+    name = shape.name
+    if all(isinstance(a, Leaf) and a.kind != "sym" for a in shape.args):  # money, decimals: flat leaves
+        end = pos + len(shape.args)
+        return (lambda row: (name, *row[pos:end])), end
+    parts = []
+    for a in shape.args:
+        part, pos = _part(a, pos)
+        parts.append(part)
+    return (lambda row: (name, *[part(row) for part in parts])), pos
+
+
 def _arguments(value: Value) -> tuple[Value, ...]:
     return value[1:] if isinstance(value, tuple) else ()
 
@@ -270,10 +356,10 @@ class _Entry:
 
     __slots__ = ("items", "rep", "values")
 
-    def __init__(self, rep: int, items: list[int]) -> None:
+    def __init__(self, rep: int | None, items: list[int] | None, values: tuple[Value, ...] | None = None) -> None:
         self.rep = rep
         self.items = items
-        self.values: tuple[Value, ...] | None = None
+        self.values = values
 
 
 #: (head variable positions, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
@@ -288,7 +374,13 @@ class _Batch:
     (or its first argument, the enterprise for nearly every predicate).
     """
 
-    def __init__(self, owner: LineExplainer, symbols: list[clingo.Symbol]) -> None:
+    def __init__(
+        self,
+        owner: LineExplainer,
+        symbols: list[clingo.Symbol],
+        recorded: dict[int, list[tuple[Callable[[Sequence[object]], tuple[Value, ...]], list[tuple[object, ...]]]]]
+        | None = None,
+    ) -> None:
         self.ex = owner.ex
         self.owner = owner
         self.reader = reader = _Reader()
@@ -306,14 +398,18 @@ class _Batch:
                 self.recorded_by_rule[reader.value(index)].append(values)
             elif name == decision:
                 self.decisions.append(reader.value(rep))
+        #: rule index → (decoder, rows) of the bindings the SQL engine recorded (decoded when first looked at)
+        self.rows = recorded or {}
         self.derivations: dict[Value, tuple[InstrumentedRule, Binding] | None] = {}
-        #: id of a derivation's binding → the C value of its recorded tuple (the bindings live in derivations)
-        self.recorded: dict[int, int] = {}
+        #: id of a derivation's binding → its recorded entry (the bindings live in derivations)
+        self.recorded: dict[int, _Entry] = {}
         #: rule index → value of the head's first argument → the rule's recorded bindings
         self.by_first: dict[int, dict[Value, list[_Entry]]] = {}
         self.first_pos: dict[int, int] = {}
         self.heads: dict[tuple[int, tuple[Value, ...]], Value] = {}
         self.plans: dict[int, Plan] = {}
+        #: ids of the lists of bindings by key already in clingo's order (:meth:`derivation` orders them)
+        self.ordered: set[int] = set()
         self.calls: dict[tuple[Any, ...], list[Value]] = {}
         self.subterm_sets: dict[Value, frozenset[Value]] = {}
         self.syms: dict[Value, clingo.Symbol] = {}
@@ -329,6 +425,10 @@ class _Batch:
     def entries(self, rule: InstrumentedRule) -> list[_Entry]:
         """The recorded bindings of a rule, in solve order."""
         hit = self.read.get(rule.index)
+        if hit is None and self.rows:
+            hit = self.read[rule.index] = [
+                _Entry(None, None, decode(r)) for decode, rows in self.rows.get(rule.index, ()) for r in rows
+            ]
         if hit is None:
             items = self.reader.arguments
             hit = self.read[rule.index] = [_Entry(rep, items(rep)) for rep in self.recorded_by_rule.get(rule.index, ())]
@@ -337,6 +437,7 @@ class _Batch:
     def values(self, entry: _Entry) -> tuple[Value, ...]:
         """The values of a recorded binding, in the order of the rule's variables."""
         if entry.values is None:
+            assert entry.items is not None
             value, known = self.reader.value, self.reader.values
             entry.values = tuple([known[item] if item in known else value(item) for item in entry.items])
         return entry.values
@@ -356,7 +457,10 @@ class _Batch:
 
     def symbols(self, rule: InstrumentedRule, binding: Binding) -> dict[str, clingo.Symbol]:
         """The binding of a derivation as the clingo symbols the solve recorded."""
-        return bind(rule.variables, clingo.Symbol(self.recorded[id(binding)]))  # type: ignore[no-untyped-call]
+        entry = self.recorded[id(binding)]
+        if entry.rep is None:
+            return dict(zip(rule.variables, [self.symbol(v) for v in self.values(entry)], strict=True))
+        return bind(rule.variables, clingo.Symbol(entry.rep))  # type: ignore[no-untyped-call]
 
     def subterms(self, value: Value) -> frozenset[Value]:
         """A value and its sub-terms (money and decimal terms whole), as ``page``'s walk reads them."""
@@ -431,10 +535,16 @@ class _Batch:
                 keys, consts, exact, index = self._plan(rule)
                 if any(args[i] != c for i, c in consts):
                     continue
-                for entry in index.get(tuple([args[i] for i, _ in keys]), ()):
+                lst = index.get(tuple([args[i] for i, _ in keys]))
+                if lst is None:
+                    continue
+                if len(lst) > 1 and id(lst) not in self.ordered:  # clingo's order, put when first looked up
+                    lst.sort(key=self._entry_symbol)
+                    self.ordered.add(id(lst))
+                for entry in lst:
                     if exact or self._head(rule, entry) == sym:
                         binding = dict(zip(rule.variables, self.values(entry), strict=True))
-                        self.recorded[id(binding)] = entry.rep
+                        self.recorded[id(binding)] = entry
                         found = (rule, binding)
                         break
                 if found is not None:
@@ -447,7 +557,8 @@ class _Batch:
 
         Returns:
             The head's variable positions (a key into the recorded bindings), its constants, whether the key
-            alone decides (no computed argument), and the bindings by key (each key's in clingo's order).
+            alone decides (no computed argument), and the bindings by key (in clingo's order once
+            :meth:`derivation` looks them up).
         """
         hit = self.plans.get(rule.index)
         if hit is not None:
@@ -466,17 +577,20 @@ class _Batch:
         index: dict[tuple[Value, ...], list[_Entry]] = defaultdict(list)
         value, known = self.reader.value, self.reader.values
         for entry in self.entries(rule):
+            if entry.items is None:
+                values = entry.values
+                assert values is not None
+                index[tuple([values[j] for _, j in keys])].append(entry)
+                continue
             items = [entry.items[j] for _, j in keys]
             index[tuple([known[item] if item in known else value(item) for item in items])].append(entry)
-        for lst in index.values():
-            if len(lst) > 1:
-                lst.sort(key=self._entry_symbol)
         plan: Plan = (keys, consts, exact, index)
         self.plans[rule.index] = plan
         return plan
 
-    @staticmethod
-    def _entry_symbol(entry: _Entry) -> clingo.Symbol:
+    def _entry_symbol(self, entry: _Entry) -> clingo.Symbol:
+        if entry.rep is None:
+            return self.symbol(("", *self.values(entry)))
         return clingo.Symbol(entry.rep)  # type: ignore[no-untyped-call]
 
     def _candidates(self, rule: InstrumentedRule, first: Value) -> list[_Entry]:
@@ -491,7 +605,12 @@ class _Batch:
             index = self.by_first[rule.index] = defaultdict(list)
             value = self.reader.value
             for entry in self.entries(rule):
-                index[value(entry.items[pos]) if pos >= 0 else None].append(entry)
+                if pos < 0:
+                    index[None].append(entry)
+                elif entry.items is None:
+                    index[self.values(entry)[pos]].append(entry)
+                else:
+                    index[value(entry.items[pos])].append(entry)
             self.first_pos[rule.index] = pos
         if self.first_pos[rule.index] < 0:
             return index.get(None, [])

@@ -194,7 +194,8 @@ def _read(
                     path,
                     ident,
                     f"{ident_cell} id",
-                    "不在「企业 Enterprises」表中（请先在该表登记） / is not on the 企业 Enterprises sheet (add it there first)",
+                    "不在「企业 Enterprises」表中（请先在该表登记） / "
+                    "is not on the 企业 Enterprises sheet (add it there first)",
                 )
             try:
                 _detail_row(path, sheet, row, companies[ident], cells.get(ident, nowhere))
@@ -382,7 +383,11 @@ def _detail_row(
             raise _at(path, f"{cell} {field.name}.{year}", "缺少数值 / missing the value")
         by_year = company.setdefault(field.name, {})
         if year in by_year:
-            raise _at(path, f"{year_cell} {field.name}.{year}", f"年度 {year} 重复 / the year {year} appears twice for this enterprise")
+            raise _at(
+                path,
+                f"{year_cell} {field.name}.{year}",
+                f"年度 {year} 重复 / the year {year} appears twice for this enterprise",
+            )
         cells.setdefault(field.name, cell)
         cells[f"{field.name}.{year}"] = cell
         by_year[year] = value
