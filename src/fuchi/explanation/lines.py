@@ -1,9 +1,16 @@
-"""Fast one-line explanations for ``fuchi evaluate --explain``: one solve per batch, not one per enterprise.
+"""Fast one-line explanations for ``fuchi evaluate --explain``: recorded bindings per batch, no solve per row.
 
-The batch is solved once with the rules rewritten to record only their ``_fired`` bindings (no ``_reach``
-prefixes, no why-not), and each row's line is built from its decision and the rule instance that decided
-it, found by following the decision's values down the recorded derivations
-(:func:`fuchi.explanation.page.decider`), then told by :func:`fuchi.explanation.page.instance_line`.
+Each row's line is built from its decision and the rule instance that decided it, found by following the
+decision's values down the recorded derivations (:func:`fuchi.explanation.page.decider`), then told by
+:func:`fuchi.explanation.page.instance_line`. The bindings are recorded for a whole batch, only for the
+rules a walk may look up (:func:`walked`), in one of two ways:
+
+* on the SQL engine, in the same run as the decisions: each such rule I gives a recording rule
+  ``_fired_I(I, V1, …, Vm) :- body.`` (:attr:`LineExplainer.recording`), compiled into the plan with the
+  policy's rules, and the rows of those tables come back with the outcome
+  (:meth:`LineExplainer.lines_recorded`); no second solve;
+* on clingo, by one more solve of the batch with the rules rewritten to record their ``_fired`` bindings
+  (no ``_reach`` prefixes, no why-not; :meth:`LineExplainer.lines`).
 
 The walk runs on plain Python values, not on clingo symbols (every access to a symbol goes through CFFI):
 each recorded binding is read once into nested tuples (:class:`_Reader`), the rules' terms are evaluated
@@ -12,9 +19,10 @@ is told, with the clingo symbols the solve recorded for it. Where the walk's cho
 atoms (the first recorded instance, the first of equally good atoms), ties are put in clingo's order, so
 the walk picks what a walk on the symbols picks.
 
-Whatever engine computed the rows (sql or clingo), the lines come from this one solve of the same rules,
-so both engines give the same lines byte for byte; and they are the lines ``fuchi explain`` gives
-(``RowExplanation.line``), since the walk and the text are the same functions on the same derivations.
+Both record the same bindings of the same rules (the SQL engine's are decoded from their columns into the
+same values, :func:`_decoder`), so both engines give the same lines byte for byte; and they are the lines
+``fuchi explain`` gives (``RowExplanation.line``), since the walk and the text are the same functions on
+the same derivations (tests/test_explain_lines.py checks all three).
 """
 
 from __future__ import annotations
@@ -99,7 +107,8 @@ class LineExplainer:
         """The one-liners of a batch the SQL engine solved with :attr:`recording` (as :meth:`lines` gives)."""
         fired: dict[int, list[tuple[Callable[[Sequence[object]], tuple[Value, ...]], list[tuple[object, ...]]]]] = {}
         decisions: list[Value] = []
-        for (name, _), variants in outcome.recorded.items():
+        recorded, outcome.recorded = outcome.recorded, {}  # (the rows go as they are decoded)
+        for (name, _), variants in recorded.items():
             if name == "decision":
                 for shapes, rows in variants:
                     decode = _decoder(shapes)
@@ -107,6 +116,7 @@ class LineExplainer:
                 continue
             index = int(name.removeprefix("_fired_"))
             fired[index] = [(_decoder(shapes[1:], skip=1), rows) for shapes, rows in variants]
+        del recorded
         batch = _Batch(self, [], fired)
         batch.decisions = decisions
         return self._told(batch, companies)
@@ -427,7 +437,7 @@ class _Batch:
         hit = self.read.get(rule.index)
         if hit is None and self.rows:
             hit = self.read[rule.index] = [
-                _Entry(None, None, decode(r)) for decode, rows in self.rows.get(rule.index, ()) for r in rows
+                _Entry(None, None, decode(r)) for decode, rows in self.rows.pop(rule.index, ()) for r in rows
             ]
         if hit is None:
             items = self.reader.arguments
