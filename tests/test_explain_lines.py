@@ -192,3 +192,25 @@ def test_sql_engine_records_the_same_bindings_as_the_fired_solve(tmp_path: Path)
     assert len(from_sql) > 1000
     assert from_sql == lines.lines(companies, source.city)
     assert recorded.decisions == engine.solve(companies, source.city).decisions
+
+
+def test_a_recording_the_compiler_refuses_falls_back_to_the_clingo_solve(
+    monkeypatch: pytest.MonkeyPatch, shipped: tuple[list[Any], Any]
+) -> None:
+    """Should a recording rule be outside the compiler's fragment, the one-liners come from the clingo solve."""
+    from clingo import ast
+
+    from fuchi.engines.clingo import Recording
+
+    companies, city = shipped
+    refused: list[tuple[str, Any]] = []
+    ast.parse_string(
+        "_fired_x(1..2).", lambda stm: refused.append(("rules/x.lp", stm)) if stm.ast_type == ast.ASTType.Rule else None
+    )
+    bogus = Recording("bogus", tuple(refused), frozenset({("decision", 7)}))
+    monkeypatch.setattr(LineExplainer, "recording", property(lambda self: bogus))
+    ev = evaluation.Evaluator(POLICY, True, "sql", threads=1)
+    rows = ev.run(companies, city).rows
+    assert ev.recording_refused
+    expected = LineExplainer(Explainer(POLICY)).lines(companies, city)
+    assert {(r.company, r.year, r.item): r.explanation for r in rows} == expected

@@ -162,6 +162,7 @@ class Evaluator:
         self.renderer = ReasonRenderer(policy)
         self.explainer = None
         self.lines: Any = None
+        self.recording_refused = False
         if explain:
             from ..explanation.explain import Explainer
 
@@ -170,8 +171,9 @@ class Evaluator:
     def run(self, companies: Sequence[Company], city: City) -> BatchResult:
         """Solve one batch and return its rows (input order, then year, then item).
 
-        With ``explain``, each row also gets its one-line explanation (:mod:`fuchi.explanation.lines`: one more
-        solve of the batch recording the rules' bindings, then the deciding rule's sentence per row).
+        With ``explain``, each row also gets its one-line explanation (:mod:`fuchi.explanation.lines`: the rules'
+        bindings recorded for the batch — by the SQL plan in the same run, or by one more clingo solve —, then
+        the deciding rule's sentence per row).
         """
         recording = self._recording()
         if recording is not None:  # the SQL engine records the one-liners' bindings in the same run
@@ -196,11 +198,18 @@ class Evaluator:
 
     def _recording(self) -> Any:
         """The SQL engine's recording rules for the one-liners (None: not explaining, or on clingo)."""
+        from ..compiler import CompileError
         from .sql import SqlEngine
 
-        if self.explainer is None or not isinstance(self.engine, SqlEngine):
+        if self.explainer is None or not isinstance(self.engine, SqlEngine) or self.recording_refused:
             return None
-        return self._line_explainer().recording
+        recording = self._line_explainer().recording
+        try:
+            self.engine.plan_for(None, recording)
+        except CompileError:  # (a recording rule the compiler cannot take: the lines come from clingo)
+            self.recording_refused = True
+            return None
+        return recording
 
     def _explained(
         self, rows: list[Row], companies: Sequence[Company], city: City, recorded: Outcome | None
