@@ -124,6 +124,8 @@ class Outcome:
     recorded: dict[tuple[str, int], list[tuple[tuple[Any, ...], list[tuple[object, ...]]]]] = field(
         default_factory=dict
     )
+    #: With an instrumented program (clingo engine): the symbols of the model.
+    model: list[clingo.Symbol] | None = None
 
 
 @dataclass(frozen=True)
@@ -249,12 +251,15 @@ class Engine:
             )
         return models[0]
 
-    def solve(self, companies: Sequence[Company], city: City) -> Outcome:
+    def solve(self, companies: Sequence[Company], city: City, program: Program | None = None) -> Outcome:
         """Solve one batch.
 
         Args:
             companies: The enterprises; decision.company indexes this sequence.
             city: The city figures.
+            program: An instrumented program showing only the outputs and ``_fired`` (the one-liners'
+                recording, :mod:`fuchi.explanation.lines`): the same decisions, and the model's symbols in
+                :attr:`Outcome.model`, so that rows and one-liners come from one solve.
 
         Returns:
             The decisions, flagged input problems and clingo diagnostics.
@@ -263,9 +268,11 @@ class Engine:
             PolicyError: See :meth:`model`; also a touched item without exactly one decision.
         """
         out = Outcome()
-        symbols = self.model(companies, city, diagnostics=out.diagnostics)
+        symbols = self.model(companies, city, program=program, diagnostics=out.diagnostics)
+        if program is not None:
+            out.model = symbols
         self._read(symbols, out)
-        shown = {"flag/2", "decision/7", "input_error/3", "input_warning/3", "touched/3"}
+        shown = {"flag/2", "decision/7", "input_error/3", "input_warning/3", "touched/3", "_fired/2"}
         out.diagnostics = [d for d in out.diagnostics if not _about_shown(d, shown)]
         return out
 

@@ -30,7 +30,7 @@ from ..inputs.schema import Schema
 from ..policy import Policy, load_policy
 from ..rules import Diagnostic
 from . import make_engine
-from .clingo import Outcome
+from .clingo import Engine, Outcome
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about 0.6 s of CPU). 8,000 keeps
@@ -178,12 +178,14 @@ class Evaluator:
         recording = self._recording()
         if recording is not None:  # the SQL engine records the one-liners' bindings in the same run
             outcome = self.engine.solve(companies, city, recording=recording)  # type: ignore[call-arg]
+        elif self.explainer is not None and isinstance(self.engine, Engine):  # clingo: rows and lines, one solve
+            outcome = self.engine.solve(companies, city, program=self._line_explainer().program)
         else:
             outcome = self.engine.solve(companies, city)
         warnings = check_flags(outcome, companies, self.renderer)
         rows = rows_of(outcome, companies, self.renderer)
         if self.explainer is not None:
-            rows = self._explained(rows, companies, city, outcome if recording is not None else None)
+            rows = self._explained(rows, companies, city, outcome, recording is not None)
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
         at = [f.company for f in outcome.warnings]
         return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at)
@@ -212,13 +214,15 @@ class Evaluator:
         return recording
 
     def _explained(
-        self, rows: list[Row], companies: Sequence[Company], city: City, recorded: Outcome | None
+        self, rows: list[Row], companies: Sequence[Company], city: City, outcome: Outcome, recorded: bool
     ) -> list[Row]:
         from dataclasses import replace
 
         explainer = self._line_explainer()
-        if recorded is not None:
-            lines = explainer.lines_recorded(recorded, companies)
+        if recorded:
+            lines = explainer.lines_recorded(outcome, companies)
+        elif outcome.model is not None:
+            lines = explainer.lines_of_model(outcome.model, companies)
         else:
             lines = explainer.lines(companies, city)
         return [replace(r, explanation=lines.get((r.company, r.year, r.item), r.reason)) for r in rows]

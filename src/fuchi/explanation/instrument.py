@@ -264,6 +264,7 @@ def instrumented_statements(program: Program) -> Iterator[AST]:
     if not program.atoms and program.rules:
         loc = program.rules[0].node.location
         yield ast.ShowSignature(loc, "_fired", 2, True)
+        yield ast.ShowSignature(loc, "touched", 3, True)  # (the outputs, as a plain solve shows them)
     for rule in program.rules:
         if program.recorded is not None and rule.index not in program.recorded:
             continue

@@ -78,6 +78,12 @@ class LineExplainer:
         if not companies:
             return {}
         symbols = self.ex.engine.model(list(companies), city, program=self.program)
+        return self.lines_of_model(symbols, companies)
+
+    def lines_of_model(
+        self, symbols: list[clingo.Symbol], companies: Sequence[Company]
+    ) -> dict[tuple[str, int, str], str]:
+        """The one-liners of a batch from the symbols of its solve with :attr:`program` (as :meth:`lines`)."""
         return self._told(_Batch(self, symbols), companies)
 
     @property
