@@ -76,6 +76,31 @@ def test_one_liners_are_the_same_bytes_on_both_engines(monkeypatch: pytest.Monke
     assert sql == clingo
 
 
+def test_explained_output_is_the_plain_output_with_lines(tmp_path: Path) -> None:
+    """--explain adds the lines and changes nothing else: rows, totals, warnings (no note of the recording's
+    own ``#show``), on both engines (each of which gets rows and lines from one run)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "population.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/generate.py"), "200", str(data), "--seed", "5", "--city",
+         str(ROOT / "bench/city.yaml")],
+        check=True,
+    )  # fmt: skip
+    docs = {}
+    for engine in ("sql", "clingo"):
+        for explain in (False, True):
+            args = ["evaluate", str(data), str(ROOT / "bench/city.yaml"), "--format", "json", "--engine", engine]
+            result = CliRunner().invoke(main, [*args, "--workers", "0", *(["--explain"] if explain else [])])
+            assert result.exit_code == 0, result.stderr
+            docs[(engine, explain)] = json.loads(result.stdout)
+    assert docs[("sql", True)] == docs[("clingo", True)]
+    explained = docs[("sql", True)]
+    assert all(r.pop("explanation") for r in explained["results"])
+    assert explained == docs[("sql", False)] == docs[("clingo", False)]
+
+
 def test_one_liners_carry_the_deciding_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     rows = {(r["company"], r["year"], r["item"]): r["explanation"] for r in _explained("sql")}
