@@ -31,6 +31,7 @@ from ..policy import Policy, load_policy
 from ..rules import Diagnostic
 from . import make_engine
 from .clingo import Engine, Outcome
+from .collector import paused
 
 BATCH = 2000
 #: Enterprises per batch on the SQL engine (each batch pays the plan's fixed cost, about 0.6 s of CPU). 8,000 keeps
@@ -276,7 +277,17 @@ def _read_alike(evaluators: Sequence[Evaluator]) -> None:
 def _run_all(
     evaluators: Sequence[Evaluator], batch: list[RawItem], city: City, wanted: frozenset[str] | None
 ) -> list[BatchResult]:
-    """Solve one batch under every policy; each policy's schema validates it (parsed once per distinct schema)."""
+    """Solve one batch under every policy; each policy's schema validates it (parsed once per distinct schema).
+
+    The cyclic garbage collector is paused meanwhile (:mod:`fuchi.engines.collector`).
+    """
+    with paused():
+        return _run_each(evaluators, batch, city, wanted)
+
+
+def _run_each(
+    evaluators: Sequence[Evaluator], batch: list[RawItem], city: City, wanted: frozenset[str] | None
+) -> list[BatchResult]:
     parsed: list[tuple[Schema, list[Company]]] = []
     results = []
     for n, ev in enumerate(evaluators):

@@ -38,6 +38,7 @@ from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]  # one C c
 
 from ..compiler.shapes import Leaf, Shape, Special
 from ..engines.clingo import Outcome, Recording
+from ..engines.collector import paused
 from ..errors import PolicyError
 from ..inputs.records import City, Company
 from ..numbers import fen_of, is_money, render_value
@@ -84,7 +85,8 @@ class LineExplainer:
         self, symbols: list[clingo.Symbol], companies: Sequence[Company]
     ) -> dict[tuple[str, int, str], str]:
         """The one-liners of a batch from the symbols of its solve with :attr:`program` (as :meth:`lines`)."""
-        return self._told(_Batch(self, symbols), companies)
+        with paused():
+            return self._told(_Batch(self, symbols), companies)
 
     @property
     def recording(self) -> Recording:
@@ -111,6 +113,10 @@ class LineExplainer:
 
     def lines_recorded(self, outcome: Outcome, companies: Sequence[Company]) -> dict[tuple[str, int, str], str]:
         """The one-liners of a batch the SQL engine solved with :attr:`recording` (as :meth:`lines` gives)."""
+        with paused():
+            return self._lines_recorded(outcome, companies)
+
+    def _lines_recorded(self, outcome: Outcome, companies: Sequence[Company]) -> dict[tuple[str, int, str], str]:
         fired: dict[int, list[tuple[Callable[[Sequence[object]], tuple[Value, ...]], list[tuple[object, ...]]]]] = {}
         decisions: list[Value] = []
         recorded, outcome.recorded = outcome.recorded, {}  # (the rows go as they are decoded)
