@@ -848,3 +848,22 @@ def test_a_signal_inside_a_clingo_callback_keeps_its_number() -> None:
     with pytest.raises(Interrupted) as info:
         ast.parse_string("p.", callback)
     assert info.value.signum == signal.SIGTERM and isinstance(info.value.signum, int)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "zh"),
+    [
+        ("  value: 1.2\n", "  value: abc\n", "应为数字"),
+        ("  value: 2000\n", "  value: .nan\n", "应为有限数"),
+        ("  value: [new, expansion]\n", "  value: [new, Expansion]\n", "应为小写标识符"),
+        ("  type: decimal\n  value: 1.2\n", "  type: money\n  value: 1.2\n", "未知参数类型"),
+    ],
+)
+def test_parameter_type_errors_are_bilingual(tmp_path: Path, old: str, new: str, zh: str) -> None:
+    """A parameter value of the wrong kind is told in Chinese and English, at parameters.yaml."""
+    from policy_copy import replace_once
+
+    pol = _copy_policy(tmp_path)
+    replace_once(pol / "parameters.yaml", old, new)
+    result = _run("evaluate", FACTS_CITY, COMPANIES, "--policy", str(pol), "--workers", "0")
+    _located(result, "parameters.yaml", zh)

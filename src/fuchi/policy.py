@@ -240,7 +240,7 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
         return numbers.decimal(dec)
     if kind in ("year", "int"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise PolicyError(f"{where}: {_shown(value)} is not an integer", "parameters.yaml")
+            raise PolicyError(f"{where}: {_shown(value)} is not an integer / 应为整数", "parameters.yaml")
         if kind == "year" and not MIN_YEAR <= value <= MAX_YEAR:
             raise PolicyError(
                 f"{where}: 年份应在 {MIN_YEAR}–{MAX_YEAR} 之间 / expected a year from {MIN_YEAR} to {MAX_YEAR}, "
@@ -257,13 +257,15 @@ def _typed(p: Parameter, kind: str, value: Any) -> clingo.Symbol:
         return numbers.number(value)
     if kind == "string":
         if not isinstance(value, str):
-            raise PolicyError(f"{where}: {value!r} is not a string", "parameters.yaml")
+            raise PolicyError(f"{where}: {value!r} is not a string / 应为文本", "parameters.yaml")
         return clingo.String(value)
     if kind == "symbol":
         if not isinstance(value, str) or not _NAME.match(value):
-            raise PolicyError(f"{where}: {value!r} is not a lower-case identifier", "parameters.yaml")
+            raise PolicyError(f"{where}: {value!r} is not a lower-case identifier / 应为小写标识符", "parameters.yaml")
         return clingo.Function(value)
-    raise PolicyError(f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)})", "parameters.yaml")
+    raise PolicyError(
+        f"{where}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)}) / 未知参数类型", "parameters.yaml"
+    )
 
 
 #: The largest integer parameter (``type: int``) in size: a year, plus or minus one, stays far inside clingo's
@@ -289,14 +291,14 @@ def _decimal(value: Any, where: str) -> Decimal:
         )
         raise PolicyError(f"{where}: {value} {what} (docs/numbers.md)", "parameters.yaml")
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml")
+        raise PolicyError(f"{where}: {value!r} is not a number / 应为数字", "parameters.yaml")
     try:
         # YAML floats arrive as float: go through their shortest text, which is what the drafter wrote.
         dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation as exc:
-        raise PolicyError(f"{where}: {value!r} is not a number", "parameters.yaml") from exc
+        raise PolicyError(f"{where}: {value!r} is not a number / 应为数字", "parameters.yaml") from exc
     if not dec.is_finite():
-        raise PolicyError(f"{where}: {_shown(value)} is not a finite number", "parameters.yaml")
+        raise PolicyError(f"{where}: {_shown(value)} is not a finite number / 应为有限数", "parameters.yaml")
     if dec and not -40 <= dec.adjusted() <= 40:  # beyond any amount or rate; context arithmetic would round
         what = (
             "has too many decimal places / 小数位数过多"
@@ -503,9 +505,17 @@ def _load_policy(root: Path) -> Policy:
     for name, spec in raw_params.items():
         line = param_lines.get(str(name))
         if not isinstance(name, str) or not _NAME.match(name):
-            raise PolicyError(f"parameter name {name!r} is not a lower-case identifier", "parameters.yaml", line)
+            raise PolicyError(
+                f"parameter name {name!r} is not a lower-case identifier / 参数名应为小写标识符",
+                "parameters.yaml",
+                line,
+            )
         if not isinstance(spec, dict) or "value" not in spec or "type" not in spec:
-            raise PolicyError(f"parameter {name}: expected a mapping with type and value", "parameters.yaml", line)
+            raise PolicyError(
+                f"parameter {name}: expected a mapping with type and value / 应为含 type 与 value 的映射",
+                "parameters.yaml",
+                line,
+            )
         text = _texts(spec.get("text"), f"parameter {name}: text", "parameters.yaml", line)
         kind = spec["type"]
         if kind == "table":
@@ -524,7 +534,8 @@ def _load_policy(root: Path) -> Policy:
                 )
         elif not isinstance(kind, str) or kind not in PARAM_TYPES:
             raise PolicyError(
-                f"parameter {name}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)}, table)",
+                f"parameter {name}: unknown type {kind!r} (expected one of {', '.join(PARAM_TYPES)}, table) "
+                "/ 未知参数类型",
                 "parameters.yaml",
                 line,
             )

@@ -646,7 +646,7 @@ class Compiler:
         fn = FUNCTIONS.get(t.name)
         if fn is None:
             known = ", ".join(f"@{n}" for n in sorted(FUNCTIONS))
-            raise CompileError(f"unknown function @{t.name} (known: {known})", rule.file, rule.line)
+            raise CompileError(f"unknown function @{t.name} (known: {known}) / 未知函数", rule.file, rule.line)
         args = [self.bind_calls(st, a, rule) for a in t.args]
         vals = [self.value(st, a, rule) for a in args]  # after any layer the calls added: current columns
         shapes = tuple(v.shape for v in vals)
