@@ -370,6 +370,30 @@ def test_cli_text_form_and_cannot_qualify() -> None:
     assert doc["verdict"] == "cannot_qualify" and doc["suggestions"] == [] and "disqualified" in doc["reason"]
 
 
+@pytest.mark.parametrize(("company", "item"), [("91310230MA1K0B2C3D", "2.2.b"), ("91310230MA1K0H8J9K", "2.2.a")])
+def test_cli_markdown_form_is_golden(company: str, item: str) -> None:
+    """``--format markdown``: a heading, a section per suggestion, field paths as code spans; the same content
+    as the text form. Golden in tests/golden/qualify/ (``FUCHI_UPDATE_GOLDEN=1`` rewrites it; review the diff)."""
+    import os
+
+    args = ("explain", company, item, CITY, COMPANIES, "--year", "2026", "--how-to-qualify")
+    md = fuchi(*args, "--format", "markdown")
+    text = fuchi(*args)
+    assert md.exit_code == 0 and text.exit_code == 0, md.stderr
+    assert md.stdout.startswith("# 如何获得支付 How to qualify: ") and md.stdout != text.stdout
+    doc = json.loads(fuchi(*args, "--format", "json").stdout)
+    for n, suggestion in enumerate(doc["suggestions"], 1):
+        assert f"\n## 建议 {n} suggestion {n}" in md.stdout
+        for change in suggestion["changes"]:
+            assert f"`{change['field']}`" in md.stdout
+    golden = ROOT / "tests" / "golden" / "qualify" / f"{company}_2026_{item}.md"
+    if os.environ.get("FUCHI_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(md.stdout, encoding="utf-8")
+    assert golden.exists(), f"missing golden {golden}; run with FUCHI_UPDATE_GOLDEN=1 and review it"
+    assert md.stdout == golden.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "args",
     [

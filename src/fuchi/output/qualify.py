@@ -1,4 +1,4 @@
-"""Output of ``fuchi explain … --how-to-qualify``: JSON and a plain bilingual text (data escaped).
+"""Output of ``fuchi explain … --how-to-qualify``: JSON, a plain bilingual text and Markdown (data escaped).
 
 The JSON (docs/drafting.md, "How to qualify")::
 
@@ -144,6 +144,46 @@ def write_text(out: IO[str], q: Qualification) -> None:
     out.write("\n".join(lines) + "\n")
 
 
-WRITERS = {"json": write_json, "tree": write_text, "markdown": write_text}
+def _code(text: str) -> str:
+    """A field path or value as a Markdown code span (data escaped; a backtick cannot end it)."""
+    return f"`{clean(text).replace('`', chr(39))}`"
 
-__all__ = ["WRITERS", "as_dict", "write_json", "write_text"]
+
+def write_markdown(out: IO[str], q: Qualification) -> None:
+    """Write the Markdown form (for reports): the same content as :func:`write_text`, headed per suggestion."""
+    title = f"# 如何获得支付 How to qualify: {clean(q.company)}" + (f" {clean(q.name)}" if q.name else "")
+    lines = [
+        title + f" — {q.year} 年 条款 item {clean(q.item)}",
+        "",
+        f"- 现状 now: {_status(q.current)} — {clean(q.current.reason_zh)} / {clean(q.current.reason_en)}",
+        f"- 结论 verdict: **{_VERDICT.get(q.verdict, q.verdict)}**",
+    ]
+    for n, s in enumerate(q.suggestions, 1):
+        kinds = {c.path: c.kind for c in s.changes}
+        plural = "s" if len(s.changes) > 1 else ""
+        lines += ["", f"## 建议 {n} suggestion {n}（{len(s.changes)} 项改动 change{plural}）", ""]
+        for c in s.changes:
+            label = clean(f"{c.label.zh} {c.label.en}".strip())
+            lines.append(
+                f"- 改 change {_code(c.path)}（{label}）: {_text(c.kind, c.before)} → {_text(c.kind, c.after)}"
+            )
+        lines.append(f"- 结果 result: {_status(s.result)} — {clean(s.result.reason_zh)} / {clean(s.result.reason_en)}")
+        for k in s.checks:
+            lines.append(
+                f"- 核对 check: {_code(k.path)} = {_text(kinds[k.path], k.value)}"
+                f"（少改一个单位 one unit less of change）→ {_status(k.result)}，不获支付 does not pay"
+            )
+    if q.reason is not None:
+        lines += ["", f"原因 reason: {clean(q.reason[0])} / {clean(q.reason[1])}"]
+    searched = ", ".join(_code(p) for p in q.searched) or "（无 none）"
+    lines += [
+        "",
+        f"- 可调整的数值 adjustable values: {searched}",
+        f"- 引擎评估的候选 candidates the engine evaluated: {q.evaluated:,}",
+    ]
+    out.write("\n".join(lines) + "\n")
+
+
+WRITERS = {"json": write_json, "tree": write_text, "markdown": write_markdown}
+
+__all__ = ["WRITERS", "as_dict", "write_json", "write_markdown", "write_text"]
