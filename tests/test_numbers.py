@@ -115,3 +115,18 @@ def test_render() -> None:
     assert n.render_money(300_000_00, "wan") == "30 万元"
     assert n.render_decimal(n.decimal(Decimal("0.12")), percent=True) == "12%"
     assert n.render_decimal(n.decimal(Fraction(4, 9)), percent=True) == "44.4444…%"
+
+
+@pytest.mark.parametrize(
+    ("yuan", "text"),
+    [
+        (20_000_000, "20,000,000 元（2000万元）"),
+        (99_999_999, "99,999,999 元（9999.9999万元）"),
+        (100_000_000, "100,000,000 元（1亿元）"),
+        (150_000_000, "150,000,000 元（1.5亿元）"),
+        (2_000_000_000, "2,000,000,000 元（20亿元）"),
+    ],
+)
+def test_amounts_in_wan_below_one_yi_and_in_yi_from_there(yuan: int, text: str) -> None:
+    """Milestones read as the measures write them: 2000万元, 1亿元, 20亿元 (not 200000万元)."""
+    assert n.render_money(yuan * 100, "yuan+wan") == text

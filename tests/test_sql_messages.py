@@ -32,8 +32,11 @@ def _limbs(fen: int) -> tuple[int, int, int]:
     return fen // (LIMB * LIMB), (fen // LIMB) % LIMB, fen % LIMB
 
 
+_FEN_EDGES = [0, 1, 99, 100, 10**6, 10**10 - 1, 10**10, 10**10 + 1, 15 * 10**9, MAX_FEN]  # (1亿元 = 10**10 fen)
+
+
 @settings(max_examples=300, deadline=None)
-@given(fen=st.one_of(st.integers(0, MAX_FEN), st.integers(0, 10**9), st.sampled_from([0, 1, 99, 100, 10**6, MAX_FEN])))
+@given(fen=st.one_of(st.integers(0, MAX_FEN), st.integers(0, 10**9), st.sampled_from(_FEN_EDGES)))
 def test_money_formats(con: duckdb.DuckDBPyConnection, fen: int) -> None:
     a, b, c = _limbs(fen)
     got = con.execute(

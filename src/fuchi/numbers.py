@@ -276,11 +276,18 @@ def render_value(sym: clingo.Symbol) -> str:
 
 
 def render_money(fen: int, unit: str = "yuan") -> str:
-    """Format fen as ``1,234,567.50 元`` (``unit='wan'``: ``123.456750 万元``, exact, trailing zeros cut)."""
+    """Format fen as ``1,234,567.50 元`` (``unit='wan'``: ``123.456750 万元``, exact, trailing zeros cut).
+
+    ``unit='yuan+wan'``: yuan, then the amount as the measures write it, in 万元 below 1亿元 and in 亿元 from
+    there (``20,000,000 元（2000万元）``, ``150,000,000 元（1.5亿元）``).
+    """
     if unit == "wan":
         text = _plain(Fraction(fen, 100 * 10_000))
         return f"{text} 万元"
-    if unit == "yuan+wan":  # as the clause states it too: 20,000,000 元（2000万元）
+    if unit == "yuan+wan":  # as the clause states it too: 20,000,000 元（2000万元）, 2,000,000,000 元（20亿元）
+        if fen >= 100 * 10**8:
+            yi = _plain(Fraction(fen, 100 * 10**8)).replace(",", "")
+            return f"{render_money(fen)}（{yi}亿元）"
         wan = _plain(Fraction(fen, 100 * 10_000)).replace(",", "")
         return f"{render_money(fen)}（{wan}万元）"
     yuan, cents = divmod(fen, 100)

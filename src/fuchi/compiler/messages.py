@@ -30,8 +30,13 @@ CREATE OR REPLACE MACRO fuchi_txt_wanplain(f) AS
   || CASE WHEN f % 1000000 <> 0 THEN '.' || rtrim(lpad((f % 1000000)::VARCHAR, 6, '0'), '0') ELSE '' END;
 CREATE OR REPLACE MACRO fuchi_txt_money(f) AS fuchi_txt_yuan(f) || ' 元';
 CREATE OR REPLACE MACRO fuchi_txt_wan(f) AS fuchi_txt_wanplain(f) || ' 万元';
+CREATE OR REPLACE MACRO fuchi_txt_yiplain(f) AS
+  (f // 10000000000)::VARCHAR
+  || CASE WHEN f % 10000000000 <> 0 THEN '.' || rtrim(lpad((f % 10000000000)::VARCHAR, 10, '0'), '0') ELSE '' END;
 CREATE OR REPLACE MACRO fuchi_txt_yw(f) AS
-  fuchi_txt_yuan(f) || ' 元（' || replace(fuchi_txt_wanplain(f), ',', '') || '万元）';
+  fuchi_txt_yuan(f) || ' 元（'
+  || CASE WHEN f >= 10000000000 THEN fuchi_txt_yiplain(f) || '亿元）'
+          ELSE replace(fuchi_txt_wanplain(f), ',', '') || '万元）' END;
 CREATE OR REPLACE MACRO fuchi_txt_dec(v, x, pct) AS
   CASE WHEN v < 0 THEN '-' ELSE '' END
   || format('{:,}', abs(v) // 1000000000000)
