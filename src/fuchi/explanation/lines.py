@@ -106,7 +106,7 @@ class LineExplainer:
                 args += [ast.Variable(loc, v) for v in rule.variables]
                 name = f"_fired_{rule.index}"
                 head = ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, name, args, 0)))
-                rules.append((rule.file, ast.Rule(loc, head, list(rule.body))))
+                rules.append((rule.file, ast.Rule(loc, head, list(rule.node.body))))  # as written, as the rule compiles
                 read.add((name, len(args)))
             self._recording = Recording("_fired", tuple(rules), frozenset(read))
         return self._recording
