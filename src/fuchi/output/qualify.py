@@ -110,78 +110,63 @@ def _status(r: Result) -> str:
     return f"{r.status}，{r.amount:,} 元{paid}"
 
 
-def _change(c: Change) -> str:
+def _field(path: str, md: bool) -> str:
+    """A field path: a Markdown code span (a backtick cannot end it), or plain text (data escaped)."""
+    return f"`{clean(path).replace('`', chr(39))}`" if md else clean(path)
+
+
+def _change(c: Change, md: bool) -> str:
     label = clean(f"{c.label.zh} {c.label.en}".strip())
-    return f"{clean(c.path)}（{label}）: {_text(c.kind, c.before)} → {_text(c.kind, c.after)}"
+    return f"{_field(c.path, md)}（{label}）: {_text(c.kind, c.before)} → {_text(c.kind, c.after)}"
+
+
+def _lines(q: Qualification, md: bool) -> list[str]:
+    """The readable form as lines; ``md``: Markdown (headings, bullets, code spans), else indented text."""
+    item = "- " if md else "  "
+    title = (
+        f"如何获得支付 How to qualify: {clean(q.company)}"
+        + (f" {clean(q.name)}" if q.name else "")
+        + f" — {q.year} 年 条款 item {clean(q.item)}"
+    )
+    verdict = _VERDICT.get(q.verdict, q.verdict)
+    now = f"现状 now: {_status(q.current)} — {clean(q.current.reason_zh)} / {clean(q.current.reason_en)}"
+    if md:
+        lines = [f"# {title}", "", f"- {now}", f"- 结论 verdict: **{verdict}**"]
+    else:
+        lines = [title, now, f"结论 verdict: {verdict}"]
+    for n, s in enumerate(q.suggestions, 1):
+        kinds = {c.path: c.kind for c in s.changes}
+        head = f"建议 {n} suggestion {n}（{len(s.changes)} 项改动 change{'s' if len(s.changes) > 1 else ''}）"
+        lines += ["", f"## {head}", ""] if md else ["", f"{head}:"]
+        lines.extend(f"{item}改 change {_change(c, md)}" for c in s.changes)
+        lines.append(
+            f"{item}结果 result: {_status(s.result)} — {clean(s.result.reason_zh)} / {clean(s.result.reason_en)}"
+        )
+        for k in s.checks:
+            lines.append(
+                f"{item}核对 check: {_field(k.path, md)} = {_text(kinds[k.path], k.value)}"
+                f"（少改一个单位 one unit less of change）→ {_status(k.result)}，不获支付 does not pay"
+            )
+    if q.reason is not None:
+        lines += ([""] if md else []) + [f"原因 reason: {clean(q.reason[0])} / {clean(q.reason[1])}"]
+    searched = ", ".join(_field(p, md) for p in q.searched) or "（无 none）"
+    lead = "- " if md else ""
+    lines += [
+        "",
+        f"{lead}可调整的数值 adjustable values: {searched}",
+        f"{lead}引擎评估的候选 candidates the engine evaluated: {q.evaluated:,}",
+    ]
+    return lines
 
 
 def write_text(out: IO[str], q: Qualification) -> None:
     """Write the readable form: the current decision, then each suggestion with its result and checks."""
-    lines = [
-        f"如何获得支付 How to qualify: {clean(q.company)}"
-        + (f" {clean(q.name)}" if q.name else "")
-        + f" — {q.year} 年 条款 item {clean(q.item)}",
-        f"现状 now: {_status(q.current)} — {clean(q.current.reason_zh)} / {clean(q.current.reason_en)}",
-        f"结论 verdict: {_VERDICT.get(q.verdict, q.verdict)}",
-    ]
-    for n, s in enumerate(q.suggestions, 1):
-        kinds = {c.path: c.kind for c in s.changes}
-        lines.append("")
-        lines.append(f"建议 {n} suggestion {n}（{len(s.changes)} 项改动 change{'s' if len(s.changes) > 1 else ''}）:")
-        lines.extend(f"  改 change {_change(c)}" for c in s.changes)
-        lines.append(f"  结果 result: {_status(s.result)} — {clean(s.result.reason_zh)} / {clean(s.result.reason_en)}")
-        for k in s.checks:
-            lines.append(
-                f"  核对 check: {clean(k.path)} = {_text(kinds[k.path], k.value)}"
-                f"（少改一个单位 one unit less of change）→ {_status(k.result)}，不获支付 does not pay"
-            )
-    if q.reason is not None:
-        lines.append(f"原因 reason: {clean(q.reason[0])} / {clean(q.reason[1])}")
-    searched = ", ".join(clean(p) for p in q.searched) or "（无 none）"
-    lines.append("")
-    lines.append(f"可调整的数值 adjustable values: {searched}")
-    lines.append(f"引擎评估的候选 candidates the engine evaluated: {q.evaluated:,}")
-    out.write("\n".join(lines) + "\n")
-
-
-def _code(text: str) -> str:
-    """A field path or value as a Markdown code span (data escaped; a backtick cannot end it)."""
-    return f"`{clean(text).replace('`', chr(39))}`"
+    out.write("\n".join(_lines(q, md=False)) + "\n")
 
 
 def write_markdown(out: IO[str], q: Qualification) -> None:
     """Write the Markdown form (for reports): the same content as :func:`write_text`, headed per suggestion."""
-    title = f"# 如何获得支付 How to qualify: {clean(q.company)}" + (f" {clean(q.name)}" if q.name else "")
-    lines = [
-        title + f" — {q.year} 年 条款 item {clean(q.item)}",
-        "",
-        f"- 现状 now: {_status(q.current)} — {clean(q.current.reason_zh)} / {clean(q.current.reason_en)}",
-        f"- 结论 verdict: **{_VERDICT.get(q.verdict, q.verdict)}**",
-    ]
-    for n, s in enumerate(q.suggestions, 1):
-        kinds = {c.path: c.kind for c in s.changes}
-        plural = "s" if len(s.changes) > 1 else ""
-        lines += ["", f"## 建议 {n} suggestion {n}（{len(s.changes)} 项改动 change{plural}）", ""]
-        for c in s.changes:
-            label = clean(f"{c.label.zh} {c.label.en}".strip())
-            lines.append(
-                f"- 改 change {_code(c.path)}（{label}）: {_text(c.kind, c.before)} → {_text(c.kind, c.after)}"
-            )
-        lines.append(f"- 结果 result: {_status(s.result)} — {clean(s.result.reason_zh)} / {clean(s.result.reason_en)}")
-        for k in s.checks:
-            lines.append(
-                f"- 核对 check: {_code(k.path)} = {_text(kinds[k.path], k.value)}"
-                f"（少改一个单位 one unit less of change）→ {_status(k.result)}，不获支付 does not pay"
-            )
-    if q.reason is not None:
-        lines += ["", f"原因 reason: {clean(q.reason[0])} / {clean(q.reason[1])}"]
-    searched = ", ".join(_code(p) for p in q.searched) or "（无 none）"
-    lines += [
-        "",
-        f"- 可调整的数值 adjustable values: {searched}",
-        f"- 引擎评估的候选 candidates the engine evaluated: {q.evaluated:,}",
-    ]
-    out.write("\n".join(lines) + "\n")
+    out.write("\n".join(_lines(q, md=True)) + "\n")
 
 
 WRITERS = {"json": write_json, "tree": write_text, "markdown": write_markdown}
