@@ -31,6 +31,25 @@ def shipped() -> tuple[list[Any], Any]:
     return [evaluation._company_of(item) for item in source.items], source.city
 
 
+def _population(tmp_path: Path, n: int, seed: int) -> Path:
+    """A generated JSON Lines population (bench/generate.py: enterprises clustered around the thresholds)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "population.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/generate.py"), str(n), str(data), "--seed", str(seed), "--city",
+         str(ROOT / "bench/city.yaml")],
+        check=True,
+    )  # fmt: skip
+    return data
+
+
+def _companies(data: Path) -> tuple[list[Any], Any]:
+    source = evaluation.open_inputs([str(ROOT / "bench/city.yaml"), str(data)])
+    return [evaluation._company_of(item) for item in source.items], source.city
+
+
 def test_fast_lines_equal_the_lines_of_a_full_explain(shipped: tuple[list[Any], Any]) -> None:
     companies, city = shipped
     explainer = Explainer(POLICY)
@@ -79,15 +98,7 @@ def test_one_liners_are_the_same_bytes_on_both_engines(monkeypatch: pytest.Monke
 def test_explained_output_is_the_plain_output_with_lines(tmp_path: Path) -> None:
     """--explain adds the lines and changes nothing else: rows, totals, warnings (no note of the recording's
     own ``#show``), on both engines (each of which gets rows and lines from one run)."""
-    import subprocess
-    import sys
-
-    data = tmp_path / "population.jsonl"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench/generate.py"), "200", str(data), "--seed", "5", "--city",
-         str(ROOT / "bench/city.yaml")],
-        check=True,
-    )  # fmt: skip
+    data = _population(tmp_path, 200, seed=5)
     docs = {}
     for engine in ("sql", "clingo"):
         for explain in (False, True):
@@ -148,22 +159,12 @@ def test_fast_lines_record_only_the_rules_a_walk_looks_up(shipped: tuple[list[An
 
 def test_fast_lines_equal_full_explain_on_a_generated_population(tmp_path: Path) -> None:
     # Generated enterprises cluster around the thresholds and reach far more rules than the shipped example.
-    import subprocess
-    import sys
-
-    data = tmp_path / "population.jsonl"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench/generate.py"), "30", str(data), "--seed", "7", "--city",
-         str(ROOT / "bench/city.yaml")],
-        check=True,
-    )  # fmt: skip
-    source = evaluation.open_inputs([str(ROOT / "bench/city.yaml"), str(data)])
-    companies = [evaluation._company_of(item) for item in source.items]
+    companies, city = _companies(_population(tmp_path, 30, seed=7))
     explainer = Explainer(POLICY)
-    fast = LineExplainer(explainer).lines(companies, source.city)
+    fast = LineExplainer(explainer).lines(companies, city)
     slow = {}
     for co in companies:
-        for row in explainer.explain(co, source.city, detailed=True).rows:
+        for row in explainer.explain(co, city, detailed=True).rows:
             slow[(co.id, row.year, row.item)] = row.line
     assert len(slow) > 100
     assert fast == slow
@@ -196,27 +197,17 @@ def test_sql_engine_records_the_same_bindings_as_the_fired_solve(tmp_path: Path)
     """On the SQL engine the one-liners' bindings come from the plan itself (the ``_fired_I`` rules compiled
     with the policy's, in the same run as the decisions): the lines are those of the clingo ``_fired`` solve,
     and the rows those of a run without the recording."""
-    import subprocess
-    import sys
-
     from fuchi.engines.sql import SqlEngine
 
-    data = tmp_path / "population.jsonl"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench/generate.py"), "300", str(data), "--seed", "11", "--city",
-         str(ROOT / "bench/city.yaml")],
-        check=True,
-    )  # fmt: skip
-    source = evaluation.open_inputs([str(ROOT / "bench/city.yaml"), str(data)])
-    companies = [evaluation._company_of(item) for item in source.items]
+    companies, city = _companies(_population(tmp_path, 300, seed=11))
     lines = LineExplainer(Explainer(POLICY))
     engine = SqlEngine(POLICY, threads=1)
-    recorded = engine.solve(companies, source.city, recording=lines.recording)
+    recorded = engine.solve(companies, city, recording=lines.recording)
     assert {sig[0] for sig in recorded.recorded} >= {"decision", *(f"_fired_{i}" for i in lines.program.recorded or ())}
     from_sql = lines.lines_recorded(recorded, companies)
     assert len(from_sql) > 1000
-    assert from_sql == lines.lines(companies, source.city)
-    assert recorded.decisions == engine.solve(companies, source.city).decisions
+    assert from_sql == lines.lines(companies, city)
+    assert recorded.decisions == engine.solve(companies, city).decisions
 
 
 def test_a_recording_the_compiler_refuses_falls_back_to_the_clingo_solve(
