@@ -164,6 +164,7 @@ class Evaluator:
         self.explainer = None
         self.lines: Any = None
         self.recording_refused = False
+        self.recording: Any = None
         if explain:
             from ..explanation.explain import Explainer
 
@@ -206,13 +207,15 @@ class Evaluator:
 
         if self.explainer is None or not isinstance(self.engine, SqlEngine) or self.recording_refused:
             return None
-        recording = self._line_explainer().recording
-        try:
-            self.engine.plan_for(None, recording)
-        except CompileError:  # (a recording rule the compiler cannot take: the lines come from clingo)
-            self.recording_refused = True
-            return None
-        return recording
+        if self.recording is None:  # compiled once: the plan is cached, the answer too
+            recording = self._line_explainer().recording
+            try:
+                self.engine.plan_for(None, recording)
+            except CompileError:  # (a recording rule the compiler cannot take: the lines come from clingo)
+                self.recording_refused = True
+                return None
+            self.recording = recording
+        return self.recording
 
     def _explained(
         self, rows: list[Row], companies: Sequence[Company], city: City, outcome: Outcome, recorded: bool
