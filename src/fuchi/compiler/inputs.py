@@ -58,12 +58,15 @@ def batch_columns(
     city: City,
     params: Sequence[clingo.Symbol],
     schema: Schema,
+    positions: Sequence[int] | None = None,
 ) -> dict[str, list[list[object]]]:
     """The facts of one batch laid out as the columns of the plan's input tables (by table name).
 
     The facts are the clingo engine's (the one fact builder, :func:`fuchi.inputs.facts.company_rows`); the
     parameters are clingo symbols matched against their named variants. An engine then hands the columns to
-    its database (the Spark engine as DataFrames with an explicit schema).
+    its database (the Spark engine as DataFrames with an explicit schema). ``positions``: the number of each
+    enterprise in the batch (default: its position in ``companies``), when the others' facts come from
+    elsewhere (:mod:`fuchi.compiler.reader`).
 
     Raises:
         PolicyError: A fact does not match ``inputs.yaml`` (another number of values, two variants of one
@@ -110,7 +113,7 @@ def batch_columns(
         for column, v in zip(cols, values, strict=True):
             column.append(v)
 
-    for n, co in enumerate(companies):
+    for n, co in zip(range(len(companies)) if positions is None else positions, companies, strict=True):
         factmod.company_rows(n, co, emit, schema)
     factmod.city_rows(city, emit, schema)
     return columns

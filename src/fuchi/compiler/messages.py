@@ -252,14 +252,17 @@ class _Renderer:
 
 
 def record_texts(
-    companies: Sequence[object], wanted: set[tuple[str, str]], add: Callable[[int, str, int, str, str], None]
+    companies: Sequence[object],
+    wanted: set[tuple[str, str]],
+    add: Callable[[int, str, int, str, str], None],
+    positions: Sequence[int] | None = None,
 ) -> None:
     """Hand every looked-up record field of the batch to ``add(company, list, key, field, text)``.
 
     The text is the renderer's ``str(getattr(record, field, key))``, so the lookup gives what the Python
-    renderer would print.
+    renderer would print. ``positions``: each enterprise's number in the batch (default: its position).
     """
-    for n, co in enumerate(companies):
+    for n, co in zip(range(len(companies)) if positions is None else positions, companies, strict=True):
         for lst, attr in wanted:
             records = getattr(co, lst, None)
             if not isinstance(records, list):

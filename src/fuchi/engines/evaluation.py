@@ -165,6 +165,9 @@ class Evaluator:
         self.lines: Any = None
         self.recording_refused = False
         self.recording: Any = None
+        #: JSON Lines batches go to the SQL engine raw, read by DuckDB (:mod:`fuchi.compiler.reader`); False: the
+        #: Python loader reads them (the differential tests compare both).
+        self.native = True
         if explain:
             from ..explanation.explain import Explainer
 
@@ -191,6 +194,35 @@ class Evaluator:
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
         at = [f.company for f in outcome.warnings]
         return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at)
+
+    def reads_lines(self) -> bool:
+        """Whether this evaluator hands raw JSON Lines to its engine (the SQL engine's compiled reader)."""
+        from .sql import SqlEngine
+
+        if not self.native or self.explainer is not None or not isinstance(self.engine, SqlEngine):
+            return False
+        return self.engine.reader(self.schema) is not None
+
+    def run_lines(self, lines: Sequence[tuple[str, int, str]], city: City) -> tuple[BatchResult, list[Company]]:
+        """Solve one batch of raw JSON Lines read by the engine itself (see :meth:`reads_lines`).
+
+        An enterprise the decisions' or flags' texts need in full (a warning's reason, a reason the SQL
+        could not render) is read again by the Python loader.
+        """
+        from .sql import SqlEngine
+
+        assert isinstance(self.engine, SqlEngine)
+        outcome, companies, light = self.engine.solve_lines(lines, city, self.schema)
+        wanted = {f.company for f in outcome.errors} | {f.company for f in outcome.warnings}
+        wanted |= {d.company for d in outcome.decisions if d.text is None}
+        for n in sorted(wanted & light):
+            file, line, text = lines[n]
+            companies[n] = loader.parse_jsonl_line(text, file, line, self.schema)
+        warnings = check_flags(outcome, companies, self.renderer)
+        rows = rows_of(outcome, companies, self.renderer)
+        flags = [(companies[c].id, kind) for c, kind in outcome.flags]
+        at = [f.company for f in outcome.warnings]
+        return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at), companies
 
     def _line_explainer(self) -> Any:
         from ..explanation.lines import LineExplainer
@@ -296,10 +328,13 @@ def _run_each(
     for n, ev in enumerate(evaluators):
         try:
             companies = next((cos for schema, cos in parsed if schema == ev.schema), None)
-            if companies is None:
-                companies = [_company_of(item, ev.schema) for item in batch]
-                parsed.append((ev.schema, companies))
-            result = ev.run(_select(companies, wanted), city)
+            if companies is None and wanted is None and ev.reads_lines() and all(isinstance(i, tuple) for i in batch):
+                result, companies = ev.run_lines(batch, city)  # type: ignore[arg-type]
+            else:
+                if companies is None:
+                    companies = [_company_of(item, ev.schema) for item in batch]
+                    parsed.append((ev.schema, companies))
+                result = ev.run(_select(companies, wanted), city)
         except InputError as exc:
             if len(evaluators) == 1 and not ev.policy.overrides:
                 raise

@@ -22,9 +22,12 @@ from ..compiler import Plan, Table, compile_policy
 from ..compiler.functions import PRELUDE
 from ..compiler.inputs import batch_columns
 from ..compiler.messages import MESSAGES_PRELUDE, reason_sql, record_fields, record_texts
+from ..compiler.reader import READER_PRELUDE, Reader, Unsupported, compile_reader
 from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, sql_type, width
 from ..errors import PolicyError
+from ..inputs import loader
 from ..inputs.records import City, Company
+from ..inputs.schema import Schema
 from ..numbers import LIMB
 from ..policy import Policy
 from .clingo import STATUSES, Decision, Flag, Outcome, Recording, complete
@@ -56,6 +59,7 @@ class SqlEngine:
         #: the (list, field) pairs reason templates look up in the enterprise's records
         self._rec_fields = sorted(record_fields(policy.messages))
         self._queries: dict[tuple[int, str], tuple[str, list[object]] | None] = {}
+        self._readers: dict[int, tuple[Schema, Reader | None]] = {}
 
     def plan_for(self, params: Sequence[clingo.Symbol] | None, recording: Recording | None = None) -> Plan:
         """The plan for these parameter facts (compiled once per distinct set), with the recording's rules."""
@@ -82,29 +86,107 @@ class SqlEngine:
                 match ``inputs.yaml``, or the decisions are not one per touched item.
         """
         plan = self.plan_for(params, recording)
-        read = recording.read if recording is not None else frozenset()
         con = connect(self.threads)
         try:
             con.execute(PRELUDE)
             con.execute(MESSAGES_PRELUDE)
             empty = self._load(con, plan, companies, city, self.params if params is None else params)
-            drops = plan.drops(keep={t.name for sig in _OUTPUTS | read for t in plan.tables(sig)})
-            for k, st in enumerate(plan.statements):
-                sql, values = st.finalize(empty=empty)
-                try:
-                    result = con.execute(sql, values).fetchone()
-                except duckdb.Error as exc:
-                    raise _plan_error(exc, st.selects[0].rule.file, st.selects[0].rule.line) from exc
-                if not result or not result[0]:
-                    empty.add(st.table.name)
-                for name in drops.get(k, ()):  # no later statement reads it: free its memory now
-                    con.execute(f"DROP TABLE {name}")
-            out = self._read(con, plan)
-            for sig in sorted(read):
-                out.recorded[sig] = [(t.shapes, _rows(con, t)) for t in plan.tables(sig)]
-            return out
+            return self._run(con, plan, empty, recording)
         finally:
             con.close()
+
+    def reader(self, schema: Schema) -> Reader | None:
+        """The compiled JSON Lines reader of ``schema`` for the policy's plan (None: the schema needs Python's)."""
+        hit = self._readers.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            try:
+                reader: Reader | None = compile_reader(schema, self.plan, self._rec_fields)
+            except Unsupported:
+                reader = None
+            hit = self._readers[id(schema)] = (schema, reader)
+        return hit[1]
+
+    def solve_lines(
+        self, lines: Sequence[tuple[str, int, str]], city: City, schema: Schema
+    ) -> tuple[Outcome, list[Company], set[int]]:
+        """Solve one batch of raw JSON Lines, read by DuckDB itself (:mod:`fuchi.compiler.reader`).
+
+        The lines the compiled reader does not vouch for are read by the Python loader (its messages, its
+        facts); the others' facts are computed in SQL.
+
+        Args:
+            lines: (file, line number, text) of each enterprise; decision.company indexes this sequence.
+            city: The city figures.
+            schema: The schema the lines are read with (:meth:`reader` must have given a reader for it).
+
+        Returns:
+            The outcome; the enterprises (those read in SQL carry only their id, file, line and name); the
+            positions of those read in SQL (:func:`fuchi.inputs.loader.parse_jsonl_line` reads one in full).
+
+        Raises:
+            InputError: The first line, in batch order, that the loader refuses.
+            PolicyError: As :meth:`solve`.
+        """
+        reader = self.reader(schema)
+        assert reader is not None
+        plan = self.plan
+        con = connect(self.threads)
+        try:
+            con.execute(PRELUDE)
+            con.execute(MESSAGES_PRELUDE)
+            con.execute(READER_PRELUDE)
+            data = pa.Table.from_arrays(
+                [pa.array(range(len(lines)), type=pa.int64()), pa.array([t for _, _, t in lines], type=pa.string())],
+                names=["n", "t"],
+            )
+            con.register("fuchi_lines", data)
+            for q in reader.setup:
+                con.execute(q.sql, q.params)
+            unsure = [r[0] for r in con.execute("SELECT DISTINCT n FROM fuchi_unsure ORDER BY n").fetchall()]
+            companies: list[Company | None] = [None] * len(lines)
+            for n in unsure:  # the loader's reading, and its message for the first line it refuses
+                file, line, text = lines[n]
+                companies[n] = loader.parse_jsonl_line(text, file, line, schema)
+            light: set[int] = set()
+            for n, ident, name in con.execute(reader.light.sql, reader.light.params).fetchall():
+                file, line, _ = lines[n]
+                companies[n] = Company(ident, file, line, line - 1, {"name": name} if name is not None else {})
+                light.add(n)
+            done: list[Company] = [c for c in companies if c is not None]
+            if len(done) != len(lines):  # (a line neither vouched for nor read by the loader: a reader bug)
+                raise PolicyError("the compiled JSON Lines reader lost an enterprise / 读取器遗漏了企业")
+            fulls = [companies[n] for n in unsure]
+            empty = self._load(con, plan, fulls, city, self.params, positions=unsure)
+            for q in reader.facts:
+                con.execute(q.sql, q.params)
+            for q in reader.records:
+                con.execute(f"INSERT INTO fuchi_rec {q.sql}", q.params)
+            for name in reader.temporary:  # free their memory before the plan runs
+                con.execute(f"DROP TABLE IF EXISTS {name}")
+            con.unregister("fuchi_lines")
+            empty = {t.name for ts in plan.inputs.values() for t in ts if t.name in empty and _is_empty(con, t.name)}
+            return self._run(con, plan, empty, None), done, light
+        finally:
+            con.close()
+
+    def _run(self, con: duckdb.DuckDBPyConnection, plan: Plan, empty: set[str], recording: Recording | None) -> Outcome:
+        """Run the plan's statements on the loaded input tables and read the outcome."""
+        read = recording.read if recording is not None else frozenset()
+        drops = plan.drops(keep={t.name for sig in _OUTPUTS | read for t in plan.tables(sig)})
+        for k, st in enumerate(plan.statements):
+            sql, values = st.finalize(empty=empty)
+            try:
+                result = con.execute(sql, values).fetchone()
+            except duckdb.Error as exc:
+                raise _plan_error(exc, st.selects[0].rule.file, st.selects[0].rule.line) from exc
+            if not result or not result[0]:
+                empty.add(st.table.name)
+            for name in drops.get(k, ()):  # no later statement reads it: free its memory now
+                con.execute(f"DROP TABLE {name}")
+        out = self._read(con, plan)
+        for sig in sorted(read):
+            out.recorded[sig] = [(t.shapes, _rows(con, t)) for t in plan.tables(sig)]
+        return out
 
     # ---- input ----------------------------------------------------------------------------------------
 
@@ -115,16 +197,21 @@ class SqlEngine:
         companies: Sequence[Company],
         city: City,
         params: Sequence[clingo.Symbol],
+        positions: Sequence[int] | None = None,
     ) -> set[str]:
-        """Create the input tables; return the names of those without rows."""
-        columns = batch_columns(plan, companies, city, params, self.policy.schema)
+        """Create the input tables; return the names of those without rows.
+
+        ``positions``: each enterprise's number in the batch, when the other enterprises' facts are
+        inserted afterwards (:meth:`solve_lines`).
+        """
+        columns = batch_columns(plan, companies, city, params, self.policy.schema, positions)
         rec: list[list[object]] = [[], [], [], [], []]
 
         def add_record(n: int, lst: str, k: int, attr: str, text: str) -> None:
             for column, v in zip(rec, (n, lst, k, attr, text), strict=True):
                 column.append(v)
 
-        record_texts(companies, set(self._rec_fields), add_record)
+        record_texts(companies, set(self._rec_fields), add_record, positions)
         _create_records(con, rec)
         empty: set[str] = set()
         for tables in plan.inputs.values():
@@ -285,6 +372,10 @@ def _create_records(con: duckdb.DuckDBPyConnection, cols: list[list[object]]) ->
     con.register("fuchi_input", data)
     con.execute("CREATE TABLE fuchi_rec AS SELECT * FROM fuchi_input")
     con.unregister("fuchi_input")
+
+
+def _is_empty(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone() is None
 
 
 def _rows(con: duckdb.DuckDBPyConnection, t: Table) -> list[tuple[object, ...]]:
