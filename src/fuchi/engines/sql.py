@@ -127,47 +127,63 @@ class SqlEngine:
             InputError: The first line, in batch order, that the loader refuses.
             PolicyError: As :meth:`solve`.
         """
-        reader = self.reader(schema)
-        assert reader is not None
-        plan = self.plan
         con = connect(self.threads)
         try:
             con.execute(PRELUDE)
             con.execute(MESSAGES_PRELUDE)
-            con.execute(READER_PRELUDE)
-            data = pa.Table.from_arrays(
-                [pa.array(range(len(lines)), type=pa.int64()), pa.array([t for _, _, t in lines], type=pa.string())],
-                names=["n", "t"],
-            )
-            con.register("fuchi_lines", data)
-            for q in reader.setup:
-                con.execute(q.sql, q.params)
-            unsure = [r[0] for r in con.execute("SELECT DISTINCT n FROM fuchi_unsure ORDER BY n").fetchall()]
-            companies: list[Company | None] = [None] * len(lines)
-            for n in unsure:  # the loader's reading, and its message for the first line it refuses
-                file, line, text = lines[n]
-                companies[n] = loader.parse_jsonl_line(text, file, line, schema)
-            light: set[int] = set()
-            for n, ident, name in con.execute(reader.light.sql, reader.light.params).fetchall():
-                file, line, _ = lines[n]
-                companies[n] = Company(ident, file, line, line - 1, {"name": name} if name is not None else {})
-                light.add(n)
-            done: list[Company] = [c for c in companies if c is not None]
-            if len(done) != len(lines):  # (a line neither vouched for nor read by the loader: a reader bug)
-                raise PolicyError("the compiled JSON Lines reader lost an enterprise / 读取器遗漏了企业")
-            fulls = [companies[n] for n in unsure]
-            empty = self._load(con, plan, fulls, city, self.params, positions=unsure)
-            for q in reader.facts:
-                con.execute(q.sql, q.params)
-            for q in reader.records:
-                con.execute(f"INSERT INTO fuchi_rec {q.sql}", q.params)
-            for name in reader.temporary:  # free their memory before the plan runs
-                con.execute(f"DROP TABLE IF EXISTS {name}")
-            con.unregister("fuchi_lines")
-            empty = {t.name for ts in plan.inputs.values() for t in ts if t.name in empty and _is_empty(con, t.name)}
-            return self._run(con, plan, empty, None), done, light
+            companies, light, empty = self._load_lines(con, lines, city, schema)
+            return self._run(con, self.plan, empty, None), companies, light
         finally:
             con.close()
+
+    def _load_lines(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        lines: Sequence[tuple[str, int, str]],
+        city: City,
+        schema: Schema,
+        parse: Callable[[str, str, int, Schema], Company | None] = loader.parse_jsonl_line,
+    ) -> tuple[list[Company], set[int], set[str]]:
+        """Create the input tables of a batch of raw JSON Lines (see :meth:`solve_lines`).
+
+        ``parse`` reads a line the compiled reader does not vouch for (the tests' may return None: the line
+        is then left out). Returns the enterprises, the positions of those read in SQL, the empty tables.
+        """
+        reader = self.reader(schema)
+        assert reader is not None
+        plan = self.plan
+        con.execute(READER_PRELUDE)
+        data = pa.Table.from_arrays(
+            [pa.array(range(len(lines)), type=pa.int64()), pa.array([t for _, _, t in lines], type=pa.string())],
+            names=["n", "t"],
+        )
+        con.register("fuchi_lines", data)
+        for q in reader.setup:
+            con.execute(q.sql, q.params)
+        unsure = [r[0] for r in con.execute("SELECT DISTINCT n FROM fuchi_unsure ORDER BY n").fetchall()]
+        companies: list[Company | None] = [None] * len(lines)
+        for n in unsure:  # the loader's reading, and its message for the first line it refuses
+            file, line, text = lines[n]
+            companies[n] = parse(text, file, line, schema)
+        light: set[int] = set()
+        for n, ident, name in con.execute(reader.light.sql, reader.light.params).fetchall():
+            file, line, _ = lines[n]
+            companies[n] = Company(ident, file, line, line - 1, {"name": name} if name is not None else {})
+            light.add(n)
+        read = [n for n in unsure if companies[n] is not None]
+        if len(read) + len(light) != len(lines) and parse is loader.parse_jsonl_line:
+            raise PolicyError("the compiled JSON Lines reader lost an enterprise / 读取器遗漏了企业")  # (a bug)
+        fulls: list[Company] = [companies[n] for n in read]
+        empty = self._load(con, plan, fulls, city, self.params, positions=read)
+        for q in reader.facts:
+            con.execute(q.sql, q.params)
+        for q in reader.records:
+            con.execute(f"INSERT INTO fuchi_rec {q.sql}", q.params)
+        for name in reader.temporary:  # free their memory before the plan runs
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister("fuchi_lines")
+        empty = {t.name for ts in plan.inputs.values() for t in ts if t.name in empty and _is_empty(con, t.name)}
+        return [c for c in companies if c is not None], light, empty
 
     def _run(self, con: duckdb.DuckDBPyConnection, plan: Plan, empty: set[str], recording: Recording | None) -> Outcome:
         """Run the plan's statements on the loaded input tables and read the outcome."""
