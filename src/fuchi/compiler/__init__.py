@@ -6,7 +6,9 @@
 * :mod:`.functions` gives the exact SQL of the ``@functions`` (DuckDB macros);
 * :mod:`.dialect` is what differs between DuckDB and Spark SQL (types, parameters, structs, division, the
   ``@functions`` inlined for Spark);
-* :mod:`.inputs` reads the policy's declared input predicates (``inputs.yaml``).
+* :mod:`.inputs` reads the policy's declared input predicates (``inputs.yaml``);
+* :mod:`.reader` compiles that schema to SQL that reads raw JSON Lines in DuckDB and lays out their facts;
+* :mod:`.messages` compiles the reason templates (``messages.yaml``) to SQL expressions.
 """
 
 from __future__ import annotations

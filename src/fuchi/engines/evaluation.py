@@ -199,20 +199,25 @@ class Evaluator:
         """Whether this evaluator hands raw JSON Lines to its engine (the SQL engine's compiled reader)."""
         from .sql import SqlEngine
 
-        if not self.native or self.explainer is not None or not isinstance(self.engine, SqlEngine):
+        if not self.native or not isinstance(self.engine, SqlEngine):
             return False
-        return self.engine.reader(self.schema) is not None
+        recording = self._recording()
+        if self.explainer is not None and recording is None:  # the one-liners from clingo need every fact
+            return False
+        return self.engine.reader(self.schema, recording) is not None
 
     def run_lines(self, lines: Sequence[tuple[str, int, str]], city: City) -> tuple[BatchResult, list[Company]]:
         """Solve one batch of raw JSON Lines read by the engine itself (see :meth:`reads_lines`).
 
-        An enterprise the decisions' or flags' texts need in full (a warning's reason, a reason the SQL
+        With ``explain``, the one-liners come from the plan's recording (they name an enterprise by its id
+        only). An enterprise the decisions' or flags' texts need in full (a warning's reason, a reason the SQL
         could not render) is read again by the Python loader.
         """
         from .sql import SqlEngine
 
         assert isinstance(self.engine, SqlEngine)
-        outcome, companies, light = self.engine.solve_lines(lines, city, self.schema)
+        recording = self._recording()
+        outcome, companies, light = self.engine.solve_lines(lines, city, self.schema, recording)
         wanted = {f.company for f in outcome.errors} | {f.company for f in outcome.warnings}
         wanted |= {d.company for d in outcome.decisions if d.text is None}
         for n in sorted(wanted & light):
@@ -220,6 +225,8 @@ class Evaluator:
             companies[n] = loader.parse_jsonl_line(text, file, line, self.schema)
         warnings = check_flags(outcome, companies, self.renderer)
         rows = rows_of(outcome, companies, self.renderer)
+        if recording is not None:  # the one-liners need only each enterprise's id (fuchi.explanation.lines)
+            rows = self._explained(rows, companies, city, outcome, True)
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
         at = [f.company for f in outcome.warnings]
         return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at), companies

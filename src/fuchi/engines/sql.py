@@ -1,8 +1,9 @@
 """The SQL engine: run the compiled plan of a policy on embedded DuckDB.
 
-The facts of a batch are the clingo engine's (the same fact builder, :mod:`fuchi.inputs.facts`), laid out in the
-input tables of the plan (one per variant of each input predicate, :mod:`fuchi.compiler.shapes`) and
-handed to DuckDB as Arrow columns; then every statement of the plan runs in order, and the output
+The facts of a batch are the clingo engine's, laid out in the input tables of the plan (one per variant of each
+input predicate, :mod:`fuchi.compiler.shapes`): raw JSON Lines are parsed by DuckDB and their facts computed in
+SQL (:mod:`fuchi.compiler.reader`; the lines it does not vouch for are read by the Python loader); other inputs
+go through the one fact builder (:mod:`fuchi.inputs.facts`) and reach DuckDB as Arrow columns. Then every statement of the plan runs in order, and the output
 predicates (``decision/7``, ``touched/3``, ``input_error/3``, ``input_warning/3``, ``flag/2``) are read
 back into the same :class:`~fuchi.engine.Outcome` the clingo engine produces, checked and ordered by the
 same code. Same facts and the same rules: the same outcome, byte for byte after rendering.
@@ -59,7 +60,7 @@ class SqlEngine:
         #: the (list, field) pairs reason templates look up in the enterprise's records
         self._rec_fields = sorted(record_fields(policy.messages))
         self._queries: dict[tuple[int, str], tuple[str, list[object]] | None] = {}
-        self._readers: dict[int, tuple[Schema, Reader | None]] = {}
+        self._readers: dict[tuple[int, int], tuple[Schema, Plan, Reader | None]] = {}
 
     def plan_for(self, params: Sequence[clingo.Symbol] | None, recording: Recording | None = None) -> Plan:
         """The plan for these parameter facts (compiled once per distinct set), with the recording's rules."""
@@ -95,19 +96,21 @@ class SqlEngine:
         finally:
             con.close()
 
-    def reader(self, schema: Schema) -> Reader | None:
+    def reader(self, schema: Schema, recording: Recording | None = None) -> Reader | None:
         """The compiled JSON Lines reader of ``schema`` for the policy's plan (None: the schema needs Python's)."""
-        hit = self._readers.get(id(schema))
-        if hit is None or hit[0] is not schema:
+        plan = self.plan_for(None, recording)
+        key = (id(schema), id(plan))
+        hit = self._readers.get(key)
+        if hit is None or hit[0] is not schema or hit[1] is not plan:
             try:
-                reader: Reader | None = compile_reader(schema, self.plan, self._rec_fields)
+                reader: Reader | None = compile_reader(schema, plan, self._rec_fields)
             except Unsupported:
                 reader = None
-            hit = self._readers[id(schema)] = (schema, reader)
-        return hit[1]
+            hit = self._readers[key] = (schema, plan, reader)
+        return hit[2]
 
     def solve_lines(
-        self, lines: Sequence[tuple[str, int, str]], city: City, schema: Schema
+        self, lines: Sequence[tuple[str, int, str]], city: City, schema: Schema, recording: Recording | None = None
     ) -> tuple[Outcome, list[Company], set[int]]:
         """Solve one batch of raw JSON Lines, read by DuckDB itself (:mod:`fuchi.compiler.reader`).
 
@@ -118,6 +121,7 @@ class SqlEngine:
             lines: (file, line number, text) of each enterprise; decision.company indexes this sequence.
             city: The city figures.
             schema: The schema the lines are read with (:meth:`reader` must have given a reader for it).
+            recording: As for :meth:`solve`.
 
         Returns:
             The outcome; the enterprises (those read in SQL carry only their id, file, line and name); the
@@ -131,8 +135,9 @@ class SqlEngine:
         try:
             con.execute(PRELUDE)
             con.execute(MESSAGES_PRELUDE)
-            companies, light, empty = self._load_lines(con, lines, city, schema)
-            return self._run(con, self.plan, empty, None), companies, light
+            plan = self.plan_for(None, recording)
+            companies, light, empty = self._load_lines(con, lines, city, schema, recording=recording)
+            return self._run(con, plan, empty, recording), companies, light
         finally:
             con.close()
 
@@ -143,15 +148,16 @@ class SqlEngine:
         city: City,
         schema: Schema,
         parse: Callable[[str, str, int, Schema], Company | None] = loader.parse_jsonl_line,
+        recording: Recording | None = None,
     ) -> tuple[list[Company], set[int], set[str]]:
         """Create the input tables of a batch of raw JSON Lines (see :meth:`solve_lines`).
 
         ``parse`` reads a line the compiled reader does not vouch for (the tests' may return None: the line
         is then left out). Returns the enterprises, the positions of those read in SQL, the empty tables.
         """
-        reader = self.reader(schema)
+        reader = self.reader(schema, recording)
         assert reader is not None
-        plan = self.plan
+        plan = self.plan_for(None, recording)
         con.execute(READER_PRELUDE)
         data = pa.Table.from_arrays(
             [pa.array(range(len(lines)), type=pa.int64()), pa.array([t for _, _, t in lines], type=pa.string())],
