@@ -342,3 +342,42 @@ def test_a_bad_line_is_refused_as_on_clingo(tmp_path: Path, bad: str, field: str
     code, stdout, stderr = out["sql"]
     assert code == 1 and stdout == ""
     assert "d.jsonl:6" in stderr and field in stderr
+
+
+# ---- fuchi compile --reader; a schema the reader cannot take --------------------------------------------
+
+
+def test_compile_reader_prints_the_reader() -> None:
+    r = CliRunner().invoke(main, ["compile", "--reader"])
+    assert r.exit_code == 0, r.output
+    assert "CREATE TABLE fuchi_unsure" in r.stdout and "NOT regexp_matches(t, $1 /*" in r.stdout
+    reader = SQL.reader(SCHEMA)
+    assert reader is not None
+    for q in reader.facts:  # every fact insert is shown, its parameters with their values
+        assert q.sql.split(" SELECT ")[0] in r.stdout
+    r = CliRunner().invoke(main, ["compile", "--reader", "--dialect", "spark"])
+    assert r.exit_code == 2 and "duckdb" in r.stderr
+
+
+def test_a_schema_outside_the_reader_uses_the_loader(tmp_path: Path) -> None:
+    """A pattern RE2 and Python's re may read differently: the loader reads every line, with the same results."""
+    from policy_copy import copy_policy, replace_once
+
+    policy = copy_policy(tmp_path)
+    replace_once(policy / "inputs.yaml", "      pattern: '[a-z]+'", "      pattern: '[a-z]+\\w*'")
+    r = CliRunner().invoke(main, ["compile", "--reader", "--policy", str(policy)])
+    assert r.exit_code == 0 and "Python" in r.stdout and "CREATE" not in r.stdout
+    assert SqlEngine(load_policy(policy)).reader(load_policy(policy).schema) is None
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        '{"id":"A","registered_in":"chongming","revenue":{"2025":20000000,"2026":30000000}}\n'
+        '{"id":"B","registered_in":"Chongming"}\n',
+        encoding="utf-8",
+    )
+    out = {}
+    for engine in ("sql", "clingo"):
+        args = ["evaluate", str(path), "--policy", str(policy), "--engine", engine, "--workers", "0"]
+        res = CliRunner().invoke(main, args)
+        out[engine] = (res.exit_code, res.stdout, res.stderr)
+    assert out["sql"] == out["clingo"]
+    assert out["sql"][0] == 1 and "d.jsonl:2" in out["sql"][2] and "registered_in" in out["sql"][2]

@@ -822,20 +822,42 @@ def sweep_command(
     show_default=True,
     help="SQL 方言 SQL dialect: duckdb (the sql engine) or spark (Spark SQL, --engine spark).",
 )
+@click.option(
+    "--reader",
+    is_flag=True,
+    help="读取器 Print instead the SQL that reads raw JSON Lines in DuckDB (compiled from inputs.yaml).",
+)
 @handle_errors
-def compile_command(policy_dir: str | None, dialect: str = "duckdb") -> None:
+def compile_command(policy_dir: str | None, dialect: str = "duckdb", reader: bool = False) -> None:
     """编译为 SQL Print the SQL plan compiled from the policy's rules (the DuckDB engine runs it).
 
     Each statement creates the table of one variant of a predicate; each SELECT in it is annotated with the
-    rule id and file:line it comes from. Parameters ($1 …, Spark :p1 …) are shown with their values.
+    rule id and file:line it comes from. Parameters ($1 …, Spark :p1 …) are shown with their values. With
+    --reader: the statements that read and check raw JSON Lines in DuckDB and lay out their facts.
     """
     from .compiler import DIALECTS, compile_policy
-    from .compiler.render import render_plan
+    from .compiler.render import render_plan, render_reader
     from .policy import require_parameters
 
     policy = _policy(policy_dir)
     require_parameters(policy)  # as every engine does: no plan for a policy no engine can run
-    text = render_plan(compile_policy(policy, dialect=DIALECTS[dialect]), policy)
+    plan = compile_policy(policy, dialect=DIALECTS[dialect])
+    if reader:
+        from .compiler.messages import record_fields
+        from .compiler.reader import Unsupported, compile_reader
+
+        if dialect != "duckdb":
+            raise click.UsageError("--reader: 只有 duckdb 方言 the reader is compiled for DuckDB only")
+        try:
+            compiled = compile_reader(policy.schema, plan, sorted(record_fields(policy.messages)))
+        except Unsupported as exc:
+            text = f"-- 此 inputs.yaml 由 Python 读取器读取 the Python loader reads JSON Lines of this schema: {exc}\n"
+        else:
+            text = render_reader(compiled, policy)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    text = render_plan(plan, policy)
     sys.stdout.write(text)
     sys.stdout.flush()
 

@@ -1,4 +1,4 @@
-"""The compiled plan as text a reviewer reads next to the rules (``fuchi compile``)."""
+"""The compiled plan and the compiled JSON Lines reader as text for a reviewer (``fuchi compile``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from ..policy import Policy
 from .functions import FUNCTIONS
 from .plan import Plan
 from .program import Rule
+from .reader import READER_PRELUDE, Reader
 
 
 def _literal(value: object) -> str:
@@ -18,6 +19,8 @@ def _literal(value: object) -> str:
     """
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     out = []
     for ch in str(value).replace("'", "''"):
         code = ord(ch)
@@ -72,4 +75,34 @@ def render_plan(plan: Plan, policy: Policy) -> str:
             return f"{m.group(0)} /* {_literal(params[int(m.group(1)) - 1])} */"
 
         out.append(dialect.marker.sub(shown, sql) + ";")
+    return "\n".join(out) + "\n"
+
+
+def render_reader(reader: Reader, policy: Policy) -> str:
+    """Render the compiled JSON Lines reader (:mod:`fuchi.compiler.reader`): its statements, in order."""
+    out = [
+        f"-- fuchi compile --reader: {policy.id} {policy.version} {policy.digest}",
+        "-- 由 fuchi 从 inputs.yaml 编译 compiled by fuchi from inputs.yaml: the SQL engine runs these statements in",
+        "-- this order on fuchi_lines(n, t), the raw JSON Lines of a batch. fuchi_unsure collects the lines it does",
+        "-- not vouch for (the Python loader reads those); the INSERTs lay out the facts of the others.",
+        "-- Parameters ($n) are bound when run; their values are shown here in /* */.",
+        "",
+        "-- ---- 宏 macros ----",
+        READER_PRELUDE.strip(),
+    ]
+    marker = re.compile(r"\$(\d+)")
+    sections = (
+        ("检查 reading and checks", reader.setup),
+        ("事实 facts of the lines vouched for", reader.facts),
+        ("企业 the enterprises read in SQL (id, name)", (reader.light,)),
+        ("记录文本 record texts of the reason templates (INSERT INTO fuchi_rec)", reader.records),
+    )
+    for title, queries in sections:
+        out += ["", f"-- ---- {title} ----"]
+        for q in queries:
+
+            def shown(m: re.Match[str], params: tuple[object, ...] = q.params) -> str:
+                return f"{m.group(0)} /* {_literal(params[int(m.group(1)) - 1])} */"
+
+            out.append(marker.sub(shown, q.sql) + ";")
     return "\n".join(out) + "\n"

@@ -1,12 +1,13 @@
 """The SQL engine: run the compiled plan of a policy on embedded DuckDB.
 
-The facts of a batch are the clingo engine's, laid out in the input tables of the plan (one per variant of each
-input predicate, :mod:`fuchi.compiler.shapes`): raw JSON Lines are parsed by DuckDB and their facts computed in
-SQL (:mod:`fuchi.compiler.reader`; the lines it does not vouch for are read by the Python loader); other inputs
-go through the one fact builder (:mod:`fuchi.inputs.facts`) and reach DuckDB as Arrow columns. Then every statement of the plan runs in order, and the output
-predicates (``decision/7``, ``touched/3``, ``input_error/3``, ``input_warning/3``, ``flag/2``) are read
-back into the same :class:`~fuchi.engine.Outcome` the clingo engine produces, checked and ordered by the
-same code. Same facts and the same rules: the same outcome, byte for byte after rendering.
+The facts of a batch are the clingo engine's, laid out in the input tables of the plan (one per variant of
+each input predicate, :mod:`fuchi.compiler.shapes`): raw JSON Lines are parsed by DuckDB and their facts
+computed in SQL (:mod:`fuchi.compiler.reader`; the lines it does not vouch for are read by the Python loader);
+other inputs go through the one fact builder (:mod:`fuchi.inputs.facts`) and reach DuckDB as Arrow columns.
+Then every statement of the plan runs in order, and the output predicates (``decision/7``, ``touched/3``,
+``input_error/3``, ``input_warning/3``, ``flag/2``) are read back into the same
+:class:`~fuchi.engine.Outcome` the clingo engine produces, checked and ordered by the same code. Same facts
+and the same rules: the same outcome, byte for byte after rendering.
 """
 
 from __future__ import annotations
