@@ -15,6 +15,7 @@ is reported by ``--engine sql`` exactly as by ``--engine clingo``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from fuchi.errors import InputError
 from fuchi.inputs import loader
 from fuchi.inputs.convert import _json
 from fuchi.inputs.records import City, Company
+from fuchi.inputs.schema import Schema
 from fuchi.policy import default_policy_dir, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +53,9 @@ def _dump(con: Any) -> dict[str, list[tuple[object, ...]]]:
     return {name: sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in names}
 
 
-def _native(texts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]], dict[int, tuple[str, str | None]]]:
+def _native(
+    texts: list[str], schema: Schema = SCHEMA
+) -> tuple[dict[str, list[tuple[object, ...]]], dict[int, tuple[str, str | None]]]:
     """The input tables with the compiled reader (lines the loader refuses left out); the enterprises read in SQL."""
 
     def parse(text: str, file: str, line: int, schema: Any) -> Company | None:
@@ -65,7 +69,7 @@ def _native(texts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]], dict
         con.execute(PRELUDE)
         con.execute(MESSAGES_PRELUDE)
         lines = [(FILE, n + 1, t) for n, t in enumerate(texts)]
-        companies, light, _ = SQL._load_lines(con, lines, CITY, SCHEMA, parse)
+        companies, light, _ = SQL._load_lines(con, lines, CITY, schema, parse)
         by_line = {c.line: c for c in companies}
         read = {n: (by_line[n + 1].id, by_line[n + 1].name) for n in light}
         return _dump(con), read
@@ -73,13 +77,15 @@ def _native(texts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]], dict
         con.close()
 
 
-def _reference(texts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]], dict[int, Company], set[int]]:
+def _reference(
+    texts: list[str], schema: Schema = SCHEMA
+) -> tuple[dict[str, list[tuple[object, ...]]], dict[int, Company], set[int]]:
     """The input tables the loader and the fact builder give; the enterprises; the lines refused."""
     companies: dict[int, Company] = {}
     refused: set[int] = set()
     for n, t in enumerate(texts):
         try:
-            companies[n] = loader.parse_jsonl_line(t, FILE, n + 1, SCHEMA)
+            companies[n] = loader.parse_jsonl_line(t, FILE, n + 1, schema)
         except InputError:
             refused.add(n)
     con = connect(1)
@@ -92,10 +98,10 @@ def _reference(texts: list[str]) -> tuple[dict[str, list[tuple[object, ...]]], d
         con.close()
 
 
-def _same(texts: list[str]) -> tuple[int, int]:
+def _same(texts: list[str], schema: Schema = SCHEMA) -> tuple[int, int]:
     """Assert that both readings agree; return (lines read in SQL, lines the loader refuses)."""
-    tables, read = _native(texts)
-    ref, companies, refused = _reference(texts)
+    tables, read = _native(texts, schema)
+    ref, companies, refused = _reference(texts, schema)
     assert not set(read) & refused, f"vouched for lines the loader refuses: {sorted(set(read) & refused)}"
     for n, (ident, name) in read.items():
         assert (ident, name) == (companies[n].id, companies[n].name)
@@ -381,3 +387,70 @@ def test_a_schema_outside_the_reader_uses_the_loader(tmp_path: Path) -> None:
         out[engine] = (res.exit_code, res.stdout, res.stderr)
     assert out["sql"] == out["clingo"]
     assert out["sql"][0] == 1 and "d.jsonl:2" in out["sql"][2] and "registered_in" in out["sql"][2]
+
+
+# ---- found in review: a tolerating schema (diff, sweep); patterns RE2 reads otherwise -----------------------
+
+TOLERATING = dataclasses.replace(
+    SCHEMA, tolerated=("extra",), tolerated_records=(("honours", ("note",)),), _compiled={}, _by_name={}
+)
+TOLERATED = [
+    '{"id":"A","extra":nan}',  # DuckDB reads nan; JSON has no nan
+    '{"id":"A","extra":[nan]}',
+    '{"id":"A","extra":{"a":1,"a":2}}',  # a key twice below a field no check of this schema reads
+    '{"id":"A","extra":{"a":1,"\\u0061":2}}',
+    '{"id":"A","extra":' + "[" * 2000 + "]" * 2000 + "}",  # too deep for the loader
+    '{"id":"A","honours":[{"year":2026,"list":"sh_top100","note":nan}]}',
+    '{"id":"A","honours":[{"year":2026,"list":"sh_top100","note":{"b":1,"b":2}}]}',
+    '{"id":"A","extra":"fine","honours":[{"year":2026,"list":"sh_top100","note":"fine"}]}',  # accepted by both
+]
+
+
+def test_fields_another_policy_declares_are_left_to_the_loader() -> None:
+    assert SQL.reader(TOLERATING) is not None
+    read, refused = _same(TOLERATED, TOLERATING)
+    assert (read, refused) == (0, len(TOLERATED) - 1)
+    assert _same(['{"id":"A","extra":nan}'])[1] == 1  # and without tolerating: refused as an unknown key
+
+
+def test_diff_reports_a_bad_value_of_a_draft_field_as_clingo_does(tmp_path: Path) -> None:
+    from policy_copy import copy_policy
+
+    draft = copy_policy(tmp_path)
+    inputs = draft / "inputs.yaml"
+    anchor = "    key_fields:\n"
+    text = inputs.read_text(encoding="utf-8")
+    inputs.write_text(
+        text.replace(anchor, "    extra:\n      kind: text\n      label: {zh: 额外, en: extra}\n" + anchor, 1),
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"id":"A1","registered_in":"chongming"}\n{"id":"A2","extra":nan}\n', encoding="utf-8")
+    out = {}
+    for engine in ("sql", "clingo"):
+        args = ["diff", str(data), "--policy", str(draft), "--engine", engine, "--workers", "0", "--format", "json"]
+        r = CliRunner().invoke(main, args)
+        out[engine] = (r.exit_code, r.stdout, r.stderr)
+    assert out["sql"] == out["clingo"]
+    assert out["sql"][0] == 1 and "d.jsonl:2" in out["sql"][2]
+
+
+def _with_pattern(pattern: str) -> Schema:
+    fields = tuple(dataclasses.replace(f, pattern=pattern) if f.name == "registered_in" else f for f in SCHEMA.fields)
+    return dataclasses.replace(SCHEMA, fields=fields, _compiled={}, _by_name={})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["[a-z]{,12}", "[a-z]++", "[a-z]*+", "[a-z]{2}+", "(?x)[a-z]+", "(?a)[a-z]+", "[a-z]{1,1001}", "a{1,2,3}"],
+)
+def test_a_pattern_re2_reads_otherwise_is_left_to_the_loader(pattern: str) -> None:
+    assert SQL.reader(_with_pattern(pattern)) is None
+
+
+def test_a_pattern_both_read_alike_is_checked_in_sql() -> None:
+    schema = _with_pattern("[a-z]{3,12}")
+    assert SQL.reader(schema) is not None
+    values = ("ab", "abc", "c{,12}", "abcdefghijkl", "abcdefghijklm")
+    texts = ['{"id":"A","registered_in":' + json.dumps(v) + "}" for v in values]
+    assert _same(texts, schema) == (2, 3)
