@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING
 
 from ..inputs.records import MAX_DECIMAL, MAX_DECIMALS, MAX_MONEY_FEN, MAX_RECORDS, MAX_YEAR, MIN_YEAR
 from ..inputs.schema import Arg, Fact, Field, Schema
-from .shapes import width
 
 if TYPE_CHECKING:
-    from .plan import Plan, Table
+    from .plan import Plan
 
 #: Text the screen hands to the Python loader: a trailing comma (DuckDB accepts it, JSON does not); a
 #: value starting with a sign, ``N``/``n`` not of ``null`` (DuckDB reads ``NaN``, ``nan``), ``I``
@@ -365,6 +364,18 @@ class _Compiler:
 
     # ---- exploded fields: one table each, rows (n, k | key, x …) --------------------------------------
 
+    def _unsure_unless(self, table: str, cond: str, params: Sequence[object] = ()) -> None:
+        """The lines with a row of ``table`` where ``cond`` does not hold are not vouched for."""
+        self.setup.append(
+            _query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} WHERE NOT coalesce({cond}, false)", params)
+        )
+
+    def _unsure_repeated(self, table: str, by: str) -> None:
+        """The lines giving two rows of ``table`` alike in ``by`` are not vouched for (``unique:``, a key twice)."""
+        self.setup.append(
+            _query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} GROUP BY n, {by} HAVING count(*) > 1")
+        )
+
     def _list(self, fi: int, f: Field) -> None:
         x = f"v[{self.at[f.name]}]"
         table = f"fuchi_f{fi}"
@@ -375,15 +386,9 @@ class _Compiler:
             )
         )
         params: list[object] = []
-        cond = _check(f, "x", self.schema.items, params)
-        self.setup.append(
-            _query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} WHERE NOT coalesce({cond}, false)", tuple(params))
-        )
+        self._unsure_unless(table, _check(f, "x", self.schema.items, params), params)
         if f.unique:
-            by = _converted(f, "x")
-            self.setup.append(
-                _query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} GROUP BY n, {by} HAVING count(*) > 1")
-            )
+            self._unsure_repeated(table, _converted(f, "x"))
 
     def _by_year(self, fi: int, f: Field) -> None:
         x = f"v[{self.at[f.name]}]"
@@ -395,15 +400,9 @@ class _Compiler:
             )
         )
         params: list[object] = []
-        cond = _check(f, "x", self.schema.items, params)
-        self.setup.append(
-            _query(
-                f"INSERT INTO fuchi_unsure SELECT n FROM {table} WHERE NOT coalesce(regexp_full_match(key, "
-                f"{_q(_YEAR_KEY)}) AND TRY_CAST(key AS BIGINT) BETWEEN {MIN_YEAR} AND {MAX_YEAR} AND {cond}, false)",
-                tuple(params),
-            )
-        )
-        self.setup.append(_query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} GROUP BY n, key HAVING count(*) > 1"))
+        key = f"regexp_full_match(key, {_q(_YEAR_KEY)}) AND TRY_CAST(key AS BIGINT) BETWEEN {MIN_YEAR} AND {MAX_YEAR}"
+        self._unsure_unless(table, f"{key} AND {_check(f, 'x', self.schema.items, params)}", params)
+        self._unsure_repeated(table, "key")
 
     def _records(self, fi: int, f: Field) -> None:
         x = f"v[{self.at[f.name]}]"
@@ -425,27 +424,13 @@ class _Compiler:
         for j, r in enumerate(subs):
             xj = f"x[{j + 1}]"
             ok = _check(r, xj, self.schema.items, params)
+            present = f"({xj} IS NOT NULL AND {ok})" if r.required else f"({xj} IS NULL OR ({ok}))"
             gate = self._gate(f, j, params)
-            if gate is None:
-                checks.append(f"({xj} IS NOT NULL AND {ok})" if r.required else f"({xj} IS NULL OR ({ok}))")
-            else:
-                present = f"({xj} IS NOT NULL AND {ok})" if r.required else f"({xj} IS NULL OR ({ok}))"
-                checks.append(f"(CASE WHEN {gate} THEN {present} ELSE {xj} IS NULL END)")
-        self.setup.append(
-            _query(
-                f"INSERT INTO fuchi_unsure SELECT n FROM {table} WHERE NOT coalesce({' AND '.join(checks)}, false)",
-                tuple(params),
-            )  # fmt: skip
-        )
+            checks.append(present if gate is None else f"(CASE WHEN {gate} THEN {present} ELSE {xj} IS NULL END)")
+        self._unsure_unless(table, " AND ".join(checks), params)
         if f.unique_by:
-            keys = []
-            for u in f.unique_by:
-                j = next(i for i, r in enumerate(subs) if r.name == u)
-                keys.append(self._value_or_null(f, j, []))
-            by = ", ".join(keys)
-            self.setup.append(
-                _query(f"INSERT INTO fuchi_unsure SELECT n FROM {table} GROUP BY n, {by} HAVING count(*) > 1")
-            )
+            names = [r.name for r in subs]
+            self._unsure_repeated(table, ", ".join(self._value_or_null(f, names.index(u), []) for u in f.unique_by))
 
     def _gate(self, f: Field, j: int, params: list[object]) -> str | None:
         """The SQL condition under which record field ``j`` may be given (None: always)."""
@@ -655,11 +640,6 @@ class _Compiler:
         return _query(
             f"SELECT n, $1, k, $2, {text} FROM fuchi_f{fi} WHERE n NOT IN (SELECT n FROM fuchi_unsure)", tuple(params)
         )
-
-
-def table_width(t: Table) -> int:
-    """The number of leaf columns of an input table."""
-    return sum(width(s) for s in t.shapes)
 
 
 __all__ = ["READER_PRELUDE", "SCREEN", "Query", "Reader", "Unsupported", "compile_reader"]

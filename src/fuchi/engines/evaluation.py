@@ -187,10 +187,14 @@ class Evaluator:
             outcome = self.engine.solve(companies, city, program=self._line_explainer().program)
         else:
             outcome = self.engine.solve(companies, city)
+        return self._result(outcome, companies, city, recording is not None)
+
+    def _result(self, outcome: Outcome, companies: Sequence[Company], city: City, recorded: bool) -> BatchResult:
+        """The batch's rows (with their one-liners when explaining), warnings and flags."""
         warnings = check_flags(outcome, companies, self.renderer)
         rows = rows_of(outcome, companies, self.renderer)
         if self.explainer is not None:
-            rows = self._explained(rows, companies, city, outcome, recording is not None)
+            rows = self._explained(rows, companies, city, outcome, recorded)
         flags = [(companies[c].id, kind) for c, kind in outcome.flags]
         at = [f.company for f in outcome.warnings]
         return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at)
@@ -223,13 +227,8 @@ class Evaluator:
         for n in sorted(wanted & light):
             file, line, text = lines[n]
             companies[n] = loader.parse_jsonl_line(text, file, line, self.schema)
-        warnings = check_flags(outcome, companies, self.renderer)
-        rows = rows_of(outcome, companies, self.renderer)
-        if recording is not None:  # the one-liners need only each enterprise's id (fuchi.explanation.lines)
-            rows = self._explained(rows, companies, city, outcome, True)
-        flags = [(companies[c].id, kind) for c, kind in outcome.flags]
-        at = [f.company for f in outcome.warnings]
-        return BatchResult(rows, warnings, outcome.diagnostics, len(companies), flags, warning_at=at), companies
+        # (with explain, the recording is there: reads_lines; the one-liners need only each enterprise's id)
+        return self._result(outcome, companies, city, True), companies
 
     def _line_explainer(self) -> Any:
         from ..explanation.lines import LineExplainer
