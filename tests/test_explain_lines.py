@@ -14,6 +14,8 @@ from typing import Any
 import clingo as clingo_mod
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fuchi.cli import main
 from fuchi.engines import evaluation
@@ -145,6 +147,35 @@ def test_values_read_from_symbols_are_the_symbols() -> None:
         value = reader.value(sym._rep)
         assert symbol(value) == sym, sym
         assert reader.value(symbol(value)._rep) is value  # clingo interns symbols: one value per symbol
+
+
+_NAMES = st.sampled_from(["a", "b", "m", "d", "ab", "企业", "Z"])
+_LEAVES = st.one_of(
+    st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    st.sampled_from(["", "a", "b", "企", "a\u00e9", "\U0001f600", "Z"]),
+    _NAMES.map(lambda n: (n,)),
+    st.sampled_from([("#inf",), ("#sup",)]),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.tuples(st.sampled_from(["", "a", "m", "f"]), st.lists(inner, min_size=1, max_size=3)).map(
+        lambda t: (t[0], *t[1])
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_VALUES, min_size=2, max_size=6))
+def test_values_sort_in_clingo_order_without_symbols(values: list[Any]) -> None:
+    # The walk breaks ties in clingo's order of the symbols; it sorts plain values by order_key instead of
+    # making the symbols: both orders must be the same, for every kind of term and mixed kinds.
+    from fuchi.explanation.lines import order_key, symbol
+
+    assert sorted(values, key=order_key) == sorted(values, key=symbol)
+    for a, b in zip(values, values[1:], strict=False):
+        assert (order_key(a) < order_key(b)) == (symbol(a) < symbol(b)), (a, b)
+        assert (order_key(a) == order_key(b)) == (symbol(a) == symbol(b)), (a, b)
 
 
 def test_fast_lines_record_only_the_rules_a_walk_looks_up(shipped: tuple[list[Any], Any]) -> None:

@@ -426,6 +426,38 @@ def ground_atom(
     return _eval(_compile(atom, constants), binding, call, calls)
 
 
+def head_calls_of(
+    atom: AST,
+    binding: dict[str, clingo.Symbol],
+    constants: dict[str, AST],
+    call: Call,
+    calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]],
+) -> None:
+    """Record the ``@function`` calls that evaluating an atom makes, without building the atom.
+
+    The same calls in the same order, and the same errors, as :func:`ground_atom`: the one-liners need only
+    an instance's arithmetic, and building its head's symbols costs more than the calls.
+    """
+    _calls_of(_compile(atom, constants), binding, call, calls)
+
+
+def _calls_of(
+    t: tuple[Any, ...],
+    binding: dict[str, clingo.Symbol],
+    call: Call,
+    calls: list[tuple[str, list[clingo.Symbol], clingo.Symbol]],
+) -> None:
+    kind = t[0]
+    if kind == "f":
+        for a in t[2]:
+            _calls_of(a, binding, call, calls)
+    elif kind == "v":
+        if binding.get(t[1]) is None:
+            raise TermError(f"unbound variable {t[1]}")
+    elif kind != "s":
+        _eval(t, binding, call, calls)
+
+
 def bind(names: Sequence[str], values: clingo.Symbol) -> dict[str, clingo.Symbol]:
     """Zip variable names with the arguments of a recorded tuple."""
     return dict(zip(names, values.arguments, strict=True))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import clingo
@@ -41,7 +42,7 @@ from ..engines.clingo import Outcome, Recording
 from ..engines.collector import paused
 from ..errors import PolicyError
 from ..inputs.records import City, Company
-from ..numbers import fen_of, is_money, render_value
+from ..numbers import LIMB, fen_of, is_money, render_value
 from .explain import Explainer
 from .instrument import InstrumentedRule, TermError, bind, compiled_term
 from .page import Binding, Terms, decider, instance_line, positive_atoms
@@ -71,7 +72,7 @@ class LineExplainer:
         self._recording: Recording | None = None
         #: The rules' compiled terms with their constants as values: id of the AST node → (the node, kept so
         #: that its id is not reused; the term)
-        self.terms: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self.terms: dict[int, tuple[Any, tuple[Any, ...], Evaluate]] = {}
         self.refs: dict[int, Any] = {}
 
     def lines(self, companies: Sequence[Company], city: City) -> dict[tuple[str, int, str], str]:
@@ -136,9 +137,10 @@ class LineExplainer:
     def _told(self, batch: _Batch, companies: Sequence[Company]) -> dict[tuple[str, int, str], str]:
         text = _Text(self.ex)
         out: dict[tuple[str, int, str], str] = {}
+        terms = batch.value_terms()
         for decision in batch.decisions:
             _, company, year, item = decision[:4]
-            found = decider(batch, decision, batch.value_terms)
+            found = decider(batch, decision, terms)
             if found is None:
                 continue
             rule, binding, _ = found
@@ -249,6 +251,36 @@ def symbol(value: Value) -> clingo.Symbol:
     return clingo.Function(name[1:], args, False) if name.startswith("-") else clingo.Function(name, args)
 
 
+class _Unordered(Exception):
+    """A value :func:`order_key` does not order (a classically negated term): compare clingo symbols."""
+
+
+def order_key(value: Value) -> tuple[Any, ...]:
+    """A sort key putting values in clingo's order of their symbols, without making the symbols.
+
+    clingo 5.8 orders ``#inf`` < integers < constants (by name) < strings < functions with arguments (by
+    arity, then name, then arguments left to right) < ``#sup`` (:mod:`fuchi.compiler.shapes`); names and
+    strings compare as their UTF-8 bytes, which is the order of their code points.
+
+    Raises:
+        _Unordered: A classically negated term (left to clingo).
+    """
+    if type(value) is int:
+        return (1, value)
+    if type(value) is str:
+        return (3, value)
+    name = value[0]
+    if name == "#inf":
+        return (0,)
+    if name == "#sup":
+        return (5,)
+    if name.startswith("-"):
+        raise _Unordered(name)
+    if len(value) == 1:
+        return (2, name)
+    return (4, len(value) - 1, name, *[order_key(a) for a in value[1:]])
+
+
 def _decoder(shapes: Sequence[Shape], skip: int = 0) -> Callable[[Sequence[object]], tuple[Value, ...]]:
     """Turns a row of leaf values (a table of the SQL plan) into the values of its arguments.
 
@@ -337,6 +369,50 @@ def _evaluate(t: tuple[Any, ...], binding: dict[str, Value], call: Callable[[str
     raise TermError(f"cannot evaluate {t[1]}")
 
 
+#: A compiled term as a Python function of a binding and the ``@function`` caller (see :func:`_function`).
+Evaluate = Callable[[dict[str, Value], Callable[[str, list[Value]], list[Value]]], Value]
+
+
+def _function(t: tuple[Any, ...]) -> Evaluate:
+    """A compiled term as a Python function: the same value as :func:`_evaluate`, the same errors.
+
+    The walk evaluates a few terms hundreds of thousands of times a batch; a function per term does not
+    interpret the term's tuples again each time.
+    """
+    kind = t[0]
+    if kind == "v":
+        name = t[1]
+        unbound = f"unbound variable {name}"
+
+        def variable(binding: dict[str, Value], call: Callable[[str, list[Value]], list[Value]]) -> Value:
+            value = binding.get(name)
+            if value is None:
+                raise TermError(unbound)
+            return value
+
+        return variable
+    if kind == "s":
+        constant = t[1]
+        return lambda binding, call: constant
+    if kind == "f":
+        fname, parts = t[1], [_function(a) for a in t[2]]
+        if not parts:
+            empty = (fname,)
+            return lambda binding, call: empty
+        if len(parts) == 1:
+            (p0,) = parts
+            return lambda binding, call: (fname, p0(binding, call))
+        if len(parts) == 2:
+            p0, p1 = parts
+            return lambda binding, call: (fname, p0(binding, call), p1(binding, call))
+        if len(parts) == 3:
+            p0, p1, p2 = parts
+            return lambda binding, call: (fname, p0(binding, call), p1(binding, call), p2(binding, call))
+        return lambda binding, call: (fname, *[p(binding, call) for p in parts])
+    # calls and arithmetic are rare in the walk: evaluated as written
+    return lambda binding, call: _evaluate(t, binding, call)
+
+
 def _no_call(name: str, args: list[Value]) -> list[Value]:
     return []
 
@@ -384,8 +460,18 @@ class _Entry:
         self.values = values
 
 
-#: (head variable positions, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
-Plan = tuple[list[tuple[int, int]], list[tuple[int, Value]], bool, dict[tuple[Value, ...], list[_Entry]]]
+#: (key of a head atom, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
+Plan = tuple[Callable[[Sequence[Value]], Any], list[tuple[int, Value]], bool, dict[Any, list[_Entry]]]
+
+
+def _key(positions: Sequence[int]) -> Callable[[Sequence[Value]], Any]:
+    """The values at these positions of a sequence, as one key (a tuple; one position: the value itself)."""
+    if not positions:
+        return lambda seq: ()
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda seq: seq[only]
+    return itemgetter(*positions)
 
 
 class _Batch:
@@ -435,7 +521,14 @@ class _Batch:
         self.calls: dict[tuple[Any, ...], list[Value]] = {}
         self.subterm_sets: dict[Value, frozenset[Value]] = {}
         self.syms: dict[Value, clingo.Symbol] = {}
-        self.value_terms = Terms(
+
+    def value_terms(self) -> Terms:
+        """How the walk reads this batch's values.
+
+        Built for each walk, never kept by the batch: its bound methods would make a cycle, and a batch in a
+        cycle outlives its run until the collector traverses its millions of values (about 0.5 s a batch).
+        """
+        return Terms(
             arguments=_arguments,
             subterms=self.subterms,
             is_number=lambda v: isinstance(v, int),
@@ -475,7 +568,10 @@ class _Batch:
         """Values in clingo's order of their symbols."""
         if len(values) < 2:
             return values
-        return sorted(values, key=self.symbol)
+        try:
+            return sorted(values, key=order_key)
+        except _Unordered:
+            return sorted(values, key=self.symbol)
 
     def symbols(self, rule: InstrumentedRule, binding: Binding) -> dict[str, clingo.Symbol]:
         """The binding of a derivation as the clingo symbols the solve recorded."""
@@ -499,7 +595,11 @@ class _Batch:
     def _positive_money(self, value: Value) -> bool:
         if not (isinstance(value, tuple) and value[0] == "m"):
             return False
-        sym = self.symbol(value)
+        if len(value) == 4:
+            a, b, c = value[1:]
+            if type(a) is int and type(b) is int and type(c) is int and a >= 0 and 0 <= b < LIMB and 0 <= c < LIMB:
+                return (a * LIMB + b) * LIMB + c > 0
+        sym = self.symbol(value)  # (not a normalised money term: as the symbols' test says)
         return is_money(sym) and fen_of(sym) > 0
 
     def call(self, name: str, args: list[Value]) -> list[Value]:
@@ -513,10 +613,18 @@ class _Batch:
 
     def term(self, node: Any) -> tuple[Any, ...]:
         """A term of the rules compiled, its constants as values (cached by the node, kept with it)."""
+        return self._compiled(node)[1]
+
+    def function(self, node: Any) -> Evaluate:
+        """A term of the rules as a Python function of a binding (:func:`_function`; cached as :meth:`term`)."""
+        return self._compiled(node)[2]
+
+    def _compiled(self, node: Any) -> tuple[Any, tuple[Any, ...], Evaluate]:
         hit = self.owner.terms.get(id(node))
         if hit is None or hit[0] is not node:
-            hit = self.owner.terms[id(node)] = (node, self._term(compiled_term(node, self.ex.program.constants)))
-        return hit[1]
+            term = self._term(compiled_term(node, self.ex.program.constants))
+            hit = self.owner.terms[id(node)] = (node, term, _function(term))
+        return hit
 
     def _term(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
         kind = t[0]
@@ -539,7 +647,7 @@ class _Batch:
         hit = self.heads.get(key, _UNKNOWN)
         if hit is _UNKNOWN:
             try:
-                hit = _evaluate(self.term(rule.head), dict(zip(rule.variables, values, strict=True)), self.call)
+                hit = self.function(rule.head)(dict(zip(rule.variables, values, strict=True)), self.call)
             except TermError:
                 hit = None
             self.heads[key] = hit
@@ -547,68 +655,82 @@ class _Batch:
 
     def derivation(self, sym: Value) -> tuple[InstrumentedRule, Binding] | None:
         """The first recorded rule instance deriving an atom (None: not derived, or an input fact)."""
-        hit = self.derivations.get(sym, _UNKNOWN)
+        derivations = self.derivations
+        hit = derivations.get(sym, _UNKNOWN)
         if hit is not _UNKNOWN:
             return hit  # type: ignore[return-value]
         found: tuple[InstrumentedRule, Binding] | None = None
         if isinstance(sym, tuple):
-            name, args = sym[0], sym[1:]
-            for rule in self.ex.by_head.get((name, len(args)), []):
-                keys, consts, exact, index = self._plan(rule)
-                if any(args[i] != c for i, c in consts):
-                    continue
-                lst = index.get(tuple([args[i] for i, _ in keys]))
-                if lst is None:
-                    continue
-                if len(lst) > 1 and id(lst) not in self.ordered:  # clingo's order, put when first looked up
-                    lst.sort(key=self._entry_symbol)
-                    self.ordered.add(id(lst))
-                for entry in lst:
-                    if exact or self._head(rule, entry) == sym:
-                        binding = dict(zip(rule.variables, self.values(entry), strict=True))
-                        self.recorded[id(binding)] = entry
-                        found = (rule, binding)
+            for rule in self.ex.by_head.get((sym[0], len(sym) - 1), ()):
+                key, consts, exact, index = self._plan(rule)
+                for i, c in consts:
+                    if sym[i] != c:
                         break
-                if found is not None:
-                    break
-        self.derivations[sym] = found
+                else:
+                    lst = index.get(key(sym))
+                    if lst is None:
+                        continue
+                    if len(lst) > 1 and id(lst) not in self.ordered:  # clingo's order, put when first looked up
+                        self._order(lst)
+                        self.ordered.add(id(lst))
+                    for entry in lst:
+                        if exact or self._head(rule, entry) == sym:
+                            binding = dict(zip(rule.variables, self.values(entry), strict=True))
+                            self.recorded[id(binding)] = entry
+                            found = (rule, binding)
+                            break
+                    if found is not None:
+                        break
+        derivations[sym] = found
         return found
 
     def _plan(self, rule: InstrumentedRule) -> Plan:
         """How to find a rule's instance for a head.
 
         Returns:
-            The head's variable positions (a key into the recorded bindings), its constants, whether the key
-            alone decides (no computed argument), and the bindings by key (in clingo's order once
-            :meth:`derivation` looks them up).
+            The key of a head atom into the recorded bindings (the values at the head's variable positions),
+            the head's constants (by position in the atom), whether the key alone decides (no computed
+            argument), and the bindings by key (in clingo's order once :meth:`derivation` looks them up).
         """
         hit = self.plans.get(rule.index)
         if hit is not None:
             return hit
         compiled = self.term(rule.head)
-        keys: list[tuple[int, int]] = []
+        at: list[int] = []  # positions in the atom (its name first)
+        of: list[int] = []  # the same variables' positions in a binding
         consts: list[tuple[int, Value]] = []
         exact = compiled[0] == "f"
         for i, arg in enumerate(compiled[2] if compiled[0] == "f" else ()):
             if arg[0] == "v" and arg[1] in rule.variables:
-                keys.append((i, rule.variables.index(arg[1])))
+                at.append(i + 1)
+                of.append(rule.variables.index(arg[1]))
             elif arg[0] == "s":
-                consts.append((i, arg[1]))
+                consts.append((i + 1, arg[1]))
             else:
                 exact = False
-        index: dict[tuple[Value, ...], list[_Entry]] = defaultdict(list)
+        index: dict[Any, list[_Entry]] = defaultdict(list)
         value, known = self.reader.value, self.reader.values
+        of_values, of_items = _key(of), _key(range(len(of)))
         for entry in self.entries(rule):
             if entry.items is None:
-                values = entry.values
-                assert values is not None
-                index[tuple([values[j] for _, j in keys])].append(entry)
+                assert entry.values is not None
+                index[of_values(entry.values)].append(entry)
                 continue
-            items = [entry.items[j] for _, j in keys]
-            index[tuple([known[item] if item in known else value(item) for item in items])].append(entry)
-        plan: Plan = (keys, consts, exact, index)
+            items = [entry.items[j] for j in of]
+            index[of_items([known[item] if item in known else value(item) for item in items])].append(entry)
+        plan: Plan = (_key(at), consts, exact, index)
         self.plans[rule.index] = plan
         return plan
+
+    def _order(self, entries: list[_Entry]) -> None:
+        """Sort recorded bindings in clingo's order of their tuples (as the solve's symbols compare)."""
+        if entries[0].rep is None:
+            try:
+                entries.sort(key=lambda e: tuple([order_key(v) for v in self.values(e)]))
+                return
+            except _Unordered:
+                pass
+        entries.sort(key=self._entry_symbol)
 
     def _entry_symbol(self, entry: _Entry) -> clingo.Symbol:
         if entry.rep is None:
@@ -647,7 +769,7 @@ class _Batch:
         if not rules:
             return []
         try:
-            ground = _evaluate(compiled, binding, self.call)
+            ground = self.function(pattern)(binding, self.call)
             return [ground] if self.derivation(ground) is not None else []
         except TermError:
             pass

@@ -31,7 +31,7 @@ from clingo import ast
 
 from ..compiler.program import COMPARISON
 from ..numbers import fen_of, fraction_of, is_decimal, is_money, render_decimal, render_value
-from .instrument import InstrumentedRule, TermError, evaluate_term, ground_atom
+from .instrument import InstrumentedRule, TermError, evaluate_term, ground_atom, head_calls_of
 from .reasons import parts
 
 Binding = dict[str, clingo.Symbol]
@@ -128,16 +128,35 @@ def placeholders(template: str) -> list[tuple[str, str]]:
 
 def say(template: str, binding: Binding, show: Callable[[clingo.Symbol], str]) -> str:
     """Fill a sentence's placeholders with the values of a binding (an unbound variable shows as ``?``)."""
-
-    def one(m: re.Match[str]) -> str:
-        value = binding.get(m.group(1))
+    out: list[str] = []
+    for text, name, form in _template(template):
+        out.append(text)
+        if name is None:
+            continue
+        value = binding.get(name)
         if value is None:
-            return "?"
-        if m.group(2) == "pct" and is_decimal(value):
-            return render_decimal(value, percent=True, places=6)
-        return show(value)
+            out.append("?")
+        elif form == "pct" and is_decimal(value):
+            out.append(render_decimal(value, percent=True, places=6))
+        else:
+            out.append(show(value))
+    return "".join(out)
 
-    return _PLACEHOLDER.sub(one, template)
+
+#: A sentence cut at its placeholders: (text before, variable or None at the end, format) — see :func:`say`.
+_TEMPLATES: dict[str, list[tuple[str, str | None, str | None]]] = {}
+
+
+def _template(template: str) -> list[tuple[str, str | None, str | None]]:
+    hit = _TEMPLATES.get(template)
+    if hit is None:
+        hit, at = [], 0
+        for m in _PLACEHOLDER.finditer(template):
+            hit.append((template[at : m.start()], m.group(1), m.group(2)))
+            at = m.end()
+        hit.append((template[at:], None, None))
+        _TEMPLATES[template] = hit
+    return hit
 
 
 def tell(rule: InstrumentedRule, binding: Binding, model: Model) -> tuple[str, str]:
@@ -254,17 +273,23 @@ def _shown(
     return shown, holds
 
 
-def checks(rule: InstrumentedRule, binding: Binding, model: Model) -> list[str]:
+def checks(
+    rule: InstrumentedRule,
+    binding: Binding,
+    model: Model,
+    evaluated: Sequence[list[clingo.Symbol | None]] | None = None,
+) -> list[str]:
     """The body's comparisons of numbers (money, decimals, counts, years) with their values.
 
     Assignments (``V = term``: the arithmetic chain shows them) and comparisons with a constant
-    (``S != rejected``: plumbing) are left out.
+    (``S != rejected``: plumbing) are left out. ``evaluated``: the comparisons' values, already evaluated
+    (:func:`_arithmetic`).
     """
     out = []
-    for comparison in _shape(rule)[1]:
+    for k, comparison in enumerate(_shape(rule)[1]):
         if comparison.assignment:
             continue
-        values = _values(comparison, binding, model)
+        values = _values(comparison, binding, model) if evaluated is None else evaluated[k]
         if all(v is not None and (v.type == clingo.SymbolType.Number or is_money(v) or is_decimal(v)) for v in values):
             out.append(_shown(comparison, binding, model, syms=values)[0])
     return out
@@ -443,15 +468,20 @@ def _builds(
 
 def head_calls(rule: InstrumentedRule, binding: Binding, model: Model) -> Calls:
     """The arithmetic of an instance: the ``@function`` calls of its head, then of its body comparisons."""
+    return _arithmetic(rule, binding, model)[0]
+
+
+def _arithmetic(
+    rule: InstrumentedRule, binding: Binding, model: Model
+) -> tuple[Calls, list[list[clingo.Symbol | None]]]:
+    """The ``@function`` calls of an instance (:func:`head_calls`) and the values of its body comparisons."""
     calls: Calls = []
     head, comparisons = _shape(rule)
     try:
-        ground_atom(head, binding, model.constants, model.call, calls)
+        head_calls_of(head, binding, model.constants, model.call, calls)
     except TermError:
         pass
-    for comparison in comparisons:
-        _shown(comparison, binding, model, calls)
-    return calls
+    return calls, [_values(comparison, binding, model, calls) for comparison in comparisons]
 
 
 class Solve(Derivations, Model, Protocol):
@@ -473,7 +503,8 @@ def instance_line(
     ref = rule_ref(rule)
     zh, en = tell(rule, binding, model)
     text = f"{ref.id} ({ref.file}:{ref.line}): {zh} / {en}" if zh != en else f"{ref.id} ({ref.file}:{ref.line}): {zh}"
-    for part in (chain(head_calls(rule, binding, model)), *checks(rule, binding, model)):
+    calls, evaluated = _arithmetic(rule, binding, model)
+    for part in (chain(calls), *checks(rule, binding, model, evaluated)):
         if part:
             text += f"; {part}"
     return text
