@@ -408,8 +408,26 @@ def _function(t: tuple[Any, ...]) -> Evaluate:
         if len(parts) == 3:
             p0, p1, p2 = parts
             return lambda binding, call: (fname, p0(binding, call), p1(binding, call), p2(binding, call))
-        return lambda binding, call: (fname, *[p(binding, call) for p in parts])
-    # calls and arithmetic are rare in the walk: evaluated as written
+
+        def function(binding: dict[str, Value], call: Callable[[str, list[Value]], list[Value]]) -> Value:
+            out = [fname]
+            for p in parts:
+                out.append(p(binding, call))
+            return tuple(out)
+
+        return function
+    if kind == "x":
+        xname, args = t[1], [_function(a) for a in t[2]]
+        none = f"@{xname} has no value for these arguments"
+
+        def external(binding: dict[str, Value], call: Callable[[str, list[Value]], list[Value]]) -> Value:
+            results = call(xname, [a(binding, call) for a in args])
+            if len(results) != 1:
+                raise TermError(none)
+            return results[0]
+
+        return external
+    # arithmetic is rare in the walk: evaluated as written
     return lambda binding, call: _evaluate(t, binding, call)
 
 
@@ -452,12 +470,14 @@ class _Entry:
     read when the walk first needs them all (:meth:`_Batch.values`).
     """
 
-    __slots__ = ("items", "rep", "values")
+    __slots__ = ("head", "items", "rep", "values")
 
     def __init__(self, rep: int | None, items: list[int] | None, values: tuple[Value, ...] | None = None) -> None:
         self.rep = rep
         self.items = items
         self.values = values
+        #: The head atom it derives (None: it has none), once :meth:`_Batch._head` has evaluated it.
+        self.head: Value = _UNKNOWN
 
 
 #: (key of a head atom, head constants, key decides, bindings by key): see :meth:`_Batch._plan`
@@ -514,7 +534,6 @@ class _Batch:
         #: rule index → value of the head's first argument → the rule's recorded bindings
         self.by_first: dict[int, dict[Value, list[_Entry]]] = {}
         self.first_pos: dict[int, int] = {}
-        self.heads: dict[tuple[int, tuple[Value, ...]], Value] = {}
         self.plans: dict[int, Plan] = {}
         #: ids of the lists of bindings by key already in clingo's order (:meth:`derivation` orders them)
         self.ordered: set[int] = set()
@@ -642,15 +661,13 @@ class _Batch:
 
     def _head(self, rule: InstrumentedRule, entry: _Entry) -> Value:
         """The head a recorded binding derives (None: it has no value)."""
-        values = self.values(entry)
-        key = (rule.index, values)
-        hit = self.heads.get(key, _UNKNOWN)
+        hit = entry.head
         if hit is _UNKNOWN:
             try:
-                hit = self.function(rule.head)(dict(zip(rule.variables, values, strict=True)), self.call)
+                hit = self.function(rule.head)(dict(zip(rule.variables, self.values(entry), strict=True)), self.call)
             except TermError:
                 hit = None
-            self.heads[key] = hit
+            entry.head = hit
         return hit
 
     def derivation(self, sym: Value) -> tuple[InstrumentedRule, Binding] | None:
