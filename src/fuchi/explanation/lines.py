@@ -535,6 +535,8 @@ class _Batch:
         self.by_first: dict[int, dict[Value, list[_Entry]]] = {}
         self.first_pos: dict[int, int] = {}
         self.plans: dict[int, Plan] = {}
+        #: (name, arity) → each rule deriving it, with its index (:meth:`derivation`)
+        self.rules_by_head: dict[tuple[str, int], list[tuple[InstrumentedRule, int]]] = {}
         #: ids of the lists of bindings by key already in clingo's order (:meth:`derivation` orders them)
         self.ordered: set[int] = set()
         self.calls: dict[tuple[Any, ...], list[Value]] = {}
@@ -605,9 +607,12 @@ class _Batch:
         if hit is not None:
             return hit
         out = {value}
-        if isinstance(value, tuple) and value[0] not in ("m", "d"):
+        if type(value) is tuple and value[0] not in ("m", "d"):
             for a in value[1:]:
-                out |= self.subterms(a)
+                if type(a) is tuple:
+                    out |= self.subterms(a)
+                else:  # a number or a string: itself
+                    out.add(a)
         hit = self.subterm_sets[value] = frozenset(out)
         return hit
 
@@ -677,9 +682,17 @@ class _Batch:
         if hit is not _UNKNOWN:
             return hit  # type: ignore[return-value]
         found: tuple[InstrumentedRule, Binding] | None = None
-        if isinstance(sym, tuple):
-            for rule in self.ex.by_head.get((sym[0], len(sym) - 1), ()):
-                key, consts, exact, index = self._plan(rule)
+        if type(sym) is tuple:
+            signature = (sym[0], len(sym) - 1)
+            rules = self.rules_by_head.get(signature)
+            if rules is None:
+                rules = self.rules_by_head[signature] = [
+                    (rule, rule.index) for rule in self.ex.by_head.get(signature, ())
+                ]
+            plans = self.plans
+            for rule, number in rules:
+                plan = plans.get(number)
+                key, consts, exact, index = self._plan(rule) if plan is None else plan
                 for i, c in consts:
                     if sym[i] != c:
                         break
