@@ -66,7 +66,7 @@ def resolve(policy: Policy, name: str = "auto") -> tuple[str, str | None]:
 
         spark_plan(policy, None)
         return "spark", None
-    from .sql import cached_plan
+    from .plans import cached_plan
 
     try:
         cached_plan(policy, None)

@@ -12,7 +12,9 @@ and the same rules: the same outcome, byte for byte after rendering.
 
 from __future__ import annotations
 
+import array
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 
@@ -20,7 +22,7 @@ import clingo
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from ..compiler import Plan, Table, compile_policy
+from ..compiler import Plan, Table
 from ..compiler.functions import PRELUDE
 from ..compiler.inputs import batch_columns
 from ..compiler.messages import MESSAGES_PRELUDE, reason_sql, record_fields, record_texts
@@ -33,6 +35,7 @@ from ..inputs.schema import Schema
 from ..numbers import LIMB
 from ..policy import Policy
 from .clingo import STATUSES, Decision, Flag, Outcome, Recording, complete
+from .plans import cached_plan
 
 _OUTPUTS = {("decision", 7), ("touched", 3), ("input_error", 3), ("input_warning", 3), ("flag", 2)}
 _STATUSES = frozenset(STATUSES)
@@ -161,7 +164,7 @@ class SqlEngine:
         plan = self.plan_for(None, recording)
         con.execute(READER_PRELUDE)
         data = pa.Table.from_arrays(
-            [pa.array(range(len(lines)), type=pa.int64()), pa.array([t for _, _, t in lines], type=pa.string())],
+            [arrow_column(range(len(lines)), True), arrow_column([t for _, _, t in lines], False)],
             names=["n", "t"],
         )
         con.register("fuchi_lines", data)
@@ -342,24 +345,27 @@ def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-_PLANS: dict[tuple[str, str, tuple[clingo.Symbol, ...], str], Plan] = {}
+def arrow_column(values: Sequence[object], integers: bool) -> pa.Array:
+    """An Arrow column of BIGINT (``integers``) or VARCHAR values, laid out from its buffers.
 
-
-def cached_plan(policy: Policy, params: Sequence[clingo.Symbol] | None, recording: Recording | None = None) -> Plan:
-    """The compiled plan of a policy with these parameter facts (compiled once per process).
-
-    Raises:
-        CompileError: The policy is outside the compiler's fragment.
+    ``pa.array`` imports pandas whenever pandas is installed (to recognise its objects), about 57 MiB in
+    every worker; the buffers are built here instead (``array('q')``, the UTF-8 bytes and their offsets).
+    Anything the buffers do not take (a value of another type, a lone surrogate, over 2 GiB of text) goes
+    to ``pa.array``, which accepts or refuses it as before.
     """
-    syms = tuple(policy.param_symbols() if params is None else params)
-    key = (str(policy.root), policy.digest, syms, recording.key if recording is not None else "")
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) > 64:
-            _PLANS.clear()
-        extra = recording.rules if recording is not None else ()
-        plan = _PLANS[key] = compile_policy(policy, syms, extra=extra)
-    return plan
+    try:
+        if integers:
+            ints = array.array("q", values)  # type: ignore[type-var]
+            return pa.Array.from_buffers(pa.int64(), len(ints), [None, pa.py_buffer(ints)])
+        encoded = [v.encode("utf-8") for v in values]  # type: ignore[attr-defined]
+        data = b"".join(encoded)
+        if len(data) < 2**31:
+            offsets = array.array("i", [0])
+            offsets.extend(itertools.accumulate(map(len, encoded)))
+            return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    except (TypeError, AttributeError, OverflowError, UnicodeEncodeError):
+        pass
+    return pa.array(values, type=pa.int64() if integers else pa.string())
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object]]) -> None:
@@ -367,9 +373,7 @@ def _create(con: duckdb.DuckDBPyConnection, table: Table, cols: list[list[object
     if not cols:  # a predicate without arguments: one row when it holds
         raise PolicyError(f"input predicate {table.signature[0]}/0 is not supported by the SQL engine")
     try:
-        arrays = [
-            pa.array(c, type=pa.int64() if ty == "BIGINT" else pa.string()) for c, ty in zip(cols, types, strict=True)
-        ]
+        arrays = [arrow_column(c, ty == "BIGINT") for c, ty in zip(cols, types, strict=True)]
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise PolicyError(
             f"input facts of {table.describe()} do not match inputs.yaml: {exc} / 输入与声明不符", "inputs.yaml"
@@ -384,11 +388,11 @@ def _create_records(con: duckdb.DuckDBPyConnection, cols: list[list[object]]) ->
     """The records side table the reason texts look fields up in (one row per record field looked up)."""
     data = pa.Table.from_arrays(
         [
-            pa.array(cols[0], type=pa.int64()),
-            pa.array(cols[1], type=pa.string()),
-            pa.array(cols[2], type=pa.int64()),
-            pa.array(cols[3], type=pa.string()),
-            pa.array(cols[4], type=pa.string()),
+            arrow_column(cols[0], True),
+            arrow_column(cols[1], False),
+            arrow_column(cols[2], True),
+            arrow_column(cols[3], False),
+            arrow_column(cols[4], False),
         ],
         names=["company", "list", "k", "field", "text"],
     )
