@@ -473,3 +473,34 @@ def test_integer_literal_compared_with_money_is_caught(tmp_path: Path) -> None:
 
 def test_shipped_policy_compares_like_with_like() -> None:
     assert [f for f in check_policy(SHIPPED) if f.code == "number-kinds"] == []
+
+
+# ---- literals ---------------------------------------------------------------------------------------------
+
+
+def test_money_and_decimal_literals_must_be_normalised(tmp_path: Path) -> None:
+    # W2/W3: clingo compares terms, not amounts; m(0,100000,0) is not m(1,0,0) and orders below m(0,99999,1).
+    policy = copy_policy(tmp_path)
+    rules = policy / "rules" / "00-schema.lp"
+    replace_once(rules, "#const zero = m(0,0,0).", "#const zero = m(0,100000,0).")
+    append(rules, "\n#const one_share = d(0,1000000000,0,0).\n#const fine = d(0,1,500000000,0).\n")
+    findings = [f for f in check_policy(policy) if f.code == "literal-not-normalised"]
+    assert [(f.line, f.severity) for f in findings] == [
+        (line_of(rules, "#const zero"), "error"),
+        (line_of(rules, "#const one_share"), "error"),
+    ], findings
+    money, share = findings
+    assert same_file(money, rules) and money.column == len("#const zero = ") + 1
+    assert "m(0,100000,0)" in money.message and "金额字面量" in money.message
+    assert "m(1,0,0)" in money.hint
+    assert "d(1,0,0,0)" in share.hint
+    result = run_check(policy)
+    assert result.exit_code == 1
+    assert "m(0,100000,0)" in result.stderr
+
+
+def test_normalised_literals_are_not_findings(tmp_path: Path) -> None:
+    policy = copy_policy(tmp_path)
+    rules = policy / "rules" / "00-schema.lp"
+    append(rules, "\n#const top = m(3,99999,99999).\n#const half = d(0,500,0,0).\n")
+    assert not [f for f in check_policy(policy) if f.code == "literal-not-normalised"]

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,7 @@ def check_policy(path: str | Path) -> list[Finding]:
     _stratification(policy, statements, findings)
     _functions(policy, statements, findings)
     _number_kinds(policy, statements, findings)
+    _literals(statements, findings)
     if not any(f.severity == "error" for f in findings):
         _reasons(policy, statements, findings)  # (the texts officers read: once the rules are sound)
     if not any(f.code in ("not-stratified", "choice-head") for f in findings):
@@ -1289,6 +1291,70 @@ def _number_kinds(policy: Policy, statements: list[tuple[str, Any]], findings: l
     kind; a head putting another kind in an argument than the predicate's other rules.
     """
     findings.extend(_TypeChecker(policy, statements).check())
+
+
+def _literals(statements: list[tuple[str, Any]], findings: list[Finding]) -> None:
+    """Money and decimal literals written in the rules must be normalised (W2, W3), an error otherwise.
+
+    ``m(A,B,C)`` is A·10^10 + B·10^5 + C fen with ``0 ≤ B, C < 100000`` and ``A ≥ 0``; ``d(N2,N1,N0,X)`` is
+    (N2·10^18 + N1·10^9 + N0) / 10^12 with ``0 ≤ N1, N0 < 10^9`` and X 0 or 1. clingo compares and joins
+    terms, not amounts: ``m(0,100000,0)`` is neither equal to ``m(1,0,0)`` nor ordered as 1,000,000 元, so
+    such a literal would decide silently wrong. The hint gives the normalised literal of the same amount.
+    """
+    from ..numbers import LIMB, PART, SCALE, ArithmeticRangeError, decimal, fen_of, fraction_of, money
+
+    def visit(file: str, node: Any) -> None:
+        if node.ast_type == ast.ASTType.Function and node.name in ("m", "d") and not node.external:
+            args = list(node.arguments)
+            numbers = [a.symbol.number for a in args if _is_number_term(a)]
+            if len(numbers) == len(args) and len(args) == (3 if node.name == "m" else 4):
+                _literal(file, node, numbers)
+        for key in node.child_keys:
+            value = getattr(node, key)
+            if isinstance(value, ast.AST):
+                visit(file, value)
+            elif isinstance(value, (list, tuple)) or type(value).__name__ == "ASTSequence":
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(file, item)
+
+    def _literal(file: str, node: Any, numbers: list[int]) -> None:
+        sym = clingo.Function(node.name, [clingo.Number(n) for n in numbers])
+        try:
+            fen_of(sym) if node.name == "m" else fraction_of(sym)
+            return
+        except ArithmeticRangeError:
+            pass
+        if node.name == "m":
+            a, b, c = numbers
+            fen = (a * LIMB + b) * LIMB + c
+            en, zh = "money literal", "金额字面量"
+            same = f"write {money(fen)} for the same amount / 同一金额应写作 {money(fen)}" if fen >= 0 else ""
+        else:
+            n2, n1, n0, x = numbers
+            en, zh = "decimal literal", "小数字面量"
+            value = Fraction((n2 * PART + n1) * PART + n0, SCALE)
+            same = f"write {decimal(value)} for the same value / 同一数值应写作 {decimal(value)}" if x in (0, 1) else ""
+        loc = node.location.begin
+        findings.append(
+            Finding(
+                file,
+                loc.line,
+                loc.column,
+                "error",
+                f"{en} {node} is not normalised: clingo compares terms, not amounts, so it would decide "
+                f"silently wrong / {zh} {node} 未规范化：clingo 比较的是项而不是数额，结果会悄然出错",
+                same or "use a parameter (parameters.yaml) for the amount / 金额请用参数",
+                "literal-not-normalised",
+            )
+        )
+
+    for file, statement in statements:
+        visit(file, statement)
+
+
+def _is_number_term(node: Any) -> bool:
+    return bool(node.ast_type == ast.ASTType.SymbolicTerm and node.symbol.type == clingo.SymbolType.Number)
 
 
 # ---- reasons, parameter texts, clauses ---------------------------------------------------------------------
