@@ -80,6 +80,11 @@ _FRACTION: dict[clingo.Symbol, tuple[Fraction, bool]] = {}
 _CACHE_LIMIT = 200_000
 
 
+def fen_of_limbs(a: int, b: int, c: int) -> int:
+    """The fen of the limbs of ``m(A,B,C)``, as written (normalised when ``A >= 0`` and ``0 <= B, C < LIMB``)."""
+    return (a * LIMB + b) * LIMB + c
+
+
 def fen_of(sym: clingo.Symbol) -> int:
     """Return the amount in fen of a money term (limbs are re-checked; results are cached)."""
     fen = _FEN.get(sym)
@@ -93,7 +98,7 @@ def fen_of(sym: clingo.Symbol) -> int:
     a, b, c = (x.number for x in args)
     if a < 0 or not (0 <= b < LIMB and 0 <= c < LIMB):
         raise ArithmeticRangeError(f"{sym} is not a normalised money term")
-    fen = (a * LIMB + b) * LIMB + c
+    fen = fen_of_limbs(a, b, c)
     if len(_FEN) > _CACHE_LIMIT:
         _FEN.clear()
     _FEN[sym] = fen

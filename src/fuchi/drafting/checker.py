@@ -1301,7 +1301,7 @@ def _literals(statements: list[tuple[str, Any]], findings: list[Finding]) -> Non
     terms, not amounts: ``m(0,100000,0)`` is neither equal to ``m(1,0,0)`` nor ordered as 1,000,000 元, so
     such a literal would decide silently wrong. The hint gives the normalised literal of the same amount.
     """
-    from ..numbers import LIMB, PART, SCALE, ArithmeticRangeError, decimal, fen_of, fraction_of, money
+    from ..numbers import PART, SCALE, ArithmeticRangeError, decimal, fen_of, fen_of_limbs, fraction_of, money
 
     def visit(file: str, node: Any) -> None:
         if node.ast_type == ast.ASTType.Function and node.name in ("m", "d") and not node.external:
@@ -1327,7 +1327,7 @@ def _literals(statements: list[tuple[str, Any]], findings: list[Finding]) -> Non
             pass
         if node.name == "m":
             a, b, c = numbers
-            fen = (a * LIMB + b) * LIMB + c
+            fen = fen_of_limbs(a, b, c)
             en, zh = "money literal", "金额字面量"
             same = f"write {money(fen)} for the same amount / 同一金额应写作 {money(fen)}" if fen >= 0 else ""
         else:

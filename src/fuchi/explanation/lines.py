@@ -42,7 +42,7 @@ from ..engines.clingo import Outcome, Recording
 from ..engines.collector import paused
 from ..errors import PolicyError
 from ..inputs.records import City, Company
-from ..numbers import LIMB, fen_of, is_money, render_value
+from ..numbers import LIMB, fen_of, fen_of_limbs, is_money, render_value
 from .explain import Explainer
 from .instrument import InstrumentedRule, TermError, bind, compiled_term
 from .page import Binding, Terms, decider, instance_line, positive_atoms
@@ -622,7 +622,7 @@ class _Batch:
         if len(value) == 4:
             a, b, c = value[1:]
             if type(a) is int and type(b) is int and type(c) is int and a >= 0 and 0 <= b < LIMB and 0 <= c < LIMB:
-                return (a * LIMB + b) * LIMB + c > 0
+                return fen_of_limbs(a, b, c) > 0
         sym = self.symbol(value)  # (not a normalised money term: as the symbols' test says)
         return is_money(sym) and fen_of(sym) > 0
 
