@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import clingo
@@ -49,13 +50,31 @@ def input_shapes(policy: Policy) -> dict[tuple[str, int], list[tuple[Shape, ...]
     return out
 
 
-__all__ = ["KINDS", "batch_columns", "input_shapes"]
+__all__ = ["KINDS", "InputLayout", "batch_columns", "input_shapes"]
+
+
+@dataclass(frozen=True)
+class InputLayout:
+    """A plan's input tables without its statements: what lays out facts away from the plan (Spark's executors).
+
+    Attributes:
+        inputs: As :attr:`fuchi.compiler.plan.Plan.inputs` (signature → its tables, one per variant).
+        reads: The input signatures some rule reads.
+    """
+
+    inputs: dict[tuple[str, int], list[Table]]
+    reads: frozenset[tuple[str, int]]
+
+    @classmethod
+    def of(cls, plan: Plan) -> InputLayout:
+        """The layout of ``plan``'s input tables."""
+        return cls(dict(plan.inputs), frozenset(plan.reads))
 
 
 def batch_columns(
-    plan: Plan,
+    plan: Plan | InputLayout,
     companies: Sequence[Company],
-    city: City,
+    city: City | None,
     params: Sequence[clingo.Symbol],
     schema: Schema,
     positions: Sequence[int] | None = None,
@@ -66,7 +85,7 @@ def batch_columns(
     parameters are clingo symbols matched against their named variants. An engine then hands the columns to
     its database (the Spark engine as DataFrames with an explicit schema). ``positions``: the number of each
     enterprise in the batch (default: its position in ``companies``), when the others' facts come from
-    elsewhere (:mod:`fuchi.compiler.reader`).
+    elsewhere (:mod:`fuchi.compiler.reader`). ``city`` None: the enterprises' facts only (no city figures).
 
     Raises:
         PolicyError: A fact does not match ``inputs.yaml`` (another number of values, two variants of one
@@ -115,7 +134,8 @@ def batch_columns(
 
     for n, co in zip(range(len(companies)) if positions is None else positions, companies, strict=True):
         factmod.company_rows(n, co, emit, schema)
-    factmod.city_rows(city, emit, schema)
+    if city is not None:
+        factmod.city_rows(city, emit, schema)
     return columns
 
 

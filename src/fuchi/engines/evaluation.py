@@ -230,6 +230,27 @@ class Evaluator:
         # (with explain, the recording is there: reads_lines; the one-liners need only each enterprise's id)
         return self._result(outcome, companies, city, True), companies
 
+    def reads_files(self) -> bool:
+        """Whether this evaluator hands whole JSON Lines files to its engine (Spark reads them: not explaining)."""
+        from .spark import SparkEngine
+
+        return self.native and self.explainer is None and isinstance(self.engine, SparkEngine)
+
+    def run_files(self, files: Sequence[str], city: City, batch: int) -> Iterator[BatchResult]:
+        """Solve whole JSON Lines files read by the engine itself (see :meth:`reads_files`), batch by batch.
+
+        Raises:
+            InputError: The first refused line or duplicate id in input order (before any batch is solved),
+                then a policy-derived ``input_error`` of a batch.
+            PolicyError: The policy cannot be solved.
+        """
+        from .spark import SparkEngine
+
+        assert isinstance(self.engine, SparkEngine)
+        for outcome, companies in self.engine.solve_files(files, city, self.schema, batch):
+            with paused():
+                yield self._result(outcome, companies, city, False)
+
     def _line_explainer(self) -> Any:
         from ..explanation.lines import LineExplainer
 
@@ -382,6 +403,10 @@ class Source:
     city: City
     items: Iterable[RawItem]
     count_hint: int | None = None
+    #: The JSON Lines files among the inputs, in input order (an engine may read them itself).
+    jsonl: tuple[str, ...] = ()
+    #: Whether some YAML/JSON document of the inputs holds enterprises (not only city figures).
+    document_companies: bool = False
 
 
 def open_inputs(paths: Sequence[str], schema: Schema | Sequence[Schema] | None = None) -> Source:
@@ -409,6 +434,9 @@ def open_inputs(paths: Sequence[str], schema: Schema | Sequence[Schema] | None =
     jsonl: list[str] = []
     for p in paths:
         if Path(p).suffix.lower() == ".jsonl":
+            if "://" in p:  # shared storage (hdfs://, s3a://): the Spark engine reads it; the others cannot
+                jsonl.append(p)
+                continue
             if Path(p).is_dir():  # (a FIFO or a device is read like a file: streamed, never sought)
                 raise InputError(p, None, "", "文件不存在或不可读 / file not found or not readable, got Is a directory")
             if not Path(p).exists():
@@ -436,7 +464,7 @@ def open_inputs(paths: Sequence[str], schema: Schema | Sequence[Schema] | None =
                         break
 
     hint = sum(len(c) for _, c in documents) if not jsonl else None
-    return Source(city, items(), hint)
+    return Source(city, items(), hint, tuple(jsonl), any(c for _, c in documents))
 
 
 def _batches(items: Iterable[RawItem], size: int, first: tuple[int, int] = (0, 0)) -> Iterator[list[RawItem]]:
@@ -529,8 +557,17 @@ def evaluate_many(
             registry.add(Company(id=ident, file=file, line=line, index=index))
         on_batch(results)
 
+    if workers <= 1 and len(policies) == 1 and companies is None and source.jsonl and not source.document_companies:
+        ev = Evaluator(policies[0][0], explain, policies[0][1])
+        if ev.reads_files():  # the engine reads the files itself (Spark: on its executors)
+            for result in ev.run_files(source.jsonl, source.city, batch_size):
+                deliver([result])  # (ids were checked for duplicates by the engine, over every file)
+            return
+        evaluators = [ev]
+    else:
+        evaluators = []
     if workers <= 1:
-        evaluators = [Evaluator(policy, explain, engine) for policy, engine in policies]
+        evaluators = evaluators or [Evaluator(policy, explain, engine) for policy, engine in policies]
         _read_alike(evaluators)
         for batch in batches:
             deliver(_run_all(evaluators, batch, source.city, companies))

@@ -19,20 +19,25 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import clingo
 
 from ..compiler import Plan, Statement, Table, compile_policy
 from ..compiler.dialect import SPARK, empty_query
-from ..compiler.inputs import batch_columns
+from ..compiler.inputs import InputLayout, batch_columns
+from ..compiler.messages import record_fields
 from ..compiler.plan import _TABLE_NAME
 from ..compiler.shapes import MONEY, Fun, Leaf, Shape, build, width
 from ..errors import FuchiError, PolicyError
 from ..inputs.records import City, Company
+from ..inputs.schema import Schema
 from ..numbers import LIMB
 from ..policy import Policy
 from .clingo import STATUSES, Decision, Flag, Outcome, complete
@@ -109,6 +114,8 @@ def session(master: str | None = None) -> Any:
             raise SparkUnavailable(
                 "the Spark engine needs pyspark: pip install 'fuchi[spark]' (and Java 17) / 需要安装 pyspark"
             ) from exc
+        if url.startswith("local"):  # the executors' Python (JSON Lines read by Spark) is this one, with fuchi
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.master(url).appName("fuchi")
         for k, v in {**SETTINGS, **(LOCAL_SETTINGS if url.startswith("local") else {})}.items():
             builder = builder.config(k, v)
@@ -169,17 +176,59 @@ class SparkEngine:
                 touched item.
         """
         plan = spark_plan(self.policy, params) if params is not None else self.plan
-        # a session of its own (the same SparkContext): its temporary views are the batch's, so batches may
-        # be solved side by side from several threads
+        with self._session() as (spark, views):
+            empty = self._load(spark, plan, companies, city, self.params if params is None else params, views)
+            self._run(spark, plan, empty, views)
+            return self._read(spark, plan)
+
+    def solve_files(
+        self, files: Sequence[str], city: City, schema: Schema, batch: int
+    ) -> Iterator[tuple[Outcome, list[Company]]]:
+        """Solve JSON Lines files read by Spark itself (:mod:`fuchi.engines.spark_input`), batch by batch.
+
+        Every line is read and validated on the executors first; then each batch of ``batch`` lines of a
+        file is solved. Yields each batch's outcome and its enterprises (each with its id, file, line, name
+        and the record texts the reasons need), in input order.
+
+        Raises:
+            InputError: The first line the loader refuses or the first id given twice, in input order; a file
+                Spark cannot read.
+            PolicyError: As :meth:`solve`.
+        """
+        from .spark_input import WideInput
+
+        layout = InputLayout.of(self.plan)
+        wide = WideInput(self.spark, files, schema, layout, sorted(record_fields(self.policy.messages)))
+        try:
+            wide.check()
+            driver = batch_columns(self.plan, [], city, self.params, schema)
+            for f, lo, hi in wide.batches(batch):
+                part = wide.batch(f, lo, hi)
+                if not part.companies:
+                    continue
+                with self._session() as (spark, views):
+                    frames = {t.name: self._frame(spark, t, driver[t.name]) for t in wide.tables if driver[t.name][0]}
+                    empty = wide.load(spark, part, frames, views)
+                    self._run(spark, self.plan, empty, views)
+                    out = self._read(spark, self.plan)
+                yield _renumbered(out, part.positions), part.companies
+        finally:
+            wide.close()
+
+    @contextmanager
+    def _session(self) -> Iterator[tuple[Any, list[str]]]:
+        """A session of the batch's own, dropping its views afterwards.
+
+        The same SparkContext; its temporary views are the batch's, so batches may be solved side by side
+        from several threads.
+        """
         spark = self.spark.newSession()
         for k, v in SETTINGS.items():
             if k.startswith("spark.sql.") and k not in _STATIC:  # (runtime settings: again on the new session)
                 spark.conf.set(k, v)
         views: list[str] = []
         try:
-            empty = self._load(spark, plan, companies, city, self.params if params is None else params, views)
-            self._run(spark, plan, empty, views)
-            return self._read(spark, plan)
+            yield spark, views
         finally:
             for name in views:
                 spark.catalog.dropTempView(name)
@@ -347,6 +396,16 @@ class SparkEngine:
             return sym
 
         return symbol
+
+
+def _renumbered(out: Outcome, positions: dict[int, int]) -> Outcome:
+    """The outcome with each enterprise numbered by its position in the batch (the facts carry its line index)."""
+    for d in out.decisions:
+        d.company = positions[d.company]
+    out.errors = [replace(f, company=positions[f.company]) for f in out.errors]
+    out.warnings = [replace(f, company=positions[f.company]) for f in out.warnings]
+    out.flags = [(positions[c], kind) for c, kind in out.flags]
+    return out
 
 
 def _levels(plan: Plan) -> list[list[Statement]]:

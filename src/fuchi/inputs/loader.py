@@ -47,6 +47,7 @@ __all__ = [
     "exact_decimal",
     "field_path",
     "iter_jsonl",
+    "jsonl_text",
     "load_yaml",
     "load_yaml_data",
     "merge_city",
@@ -1319,12 +1320,27 @@ def iter_jsonl(path: str) -> Iterator[tuple[int, str]]:
             if not raw:
                 return
             n += 1
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(path, None, "", f"{_UTF8}, got byte {raw[exc.start]:#04x}", n) from None
-            if n == 1:
-                text = text.removeprefix("\ufeff")
-            text = text.rstrip("\r\n")
-            if text.strip(" \t\r"):
+            text = jsonl_text(raw, path, n)
+            if text is not None:
                 yield n, text
+
+
+def jsonl_text(raw: bytes, path: str, n: int) -> str | None:
+    """The text of one JSON Lines line as :func:`iter_jsonl` reads it (None: a blank line, skipped).
+
+    Args:
+        raw: The line's bytes, with or without its line break.
+        path: The file, as given (named in the error).
+        n: The line number from 1 (line 1 may start with a byte-order mark, which is dropped).
+
+    Raises:
+        InputError: The line is not valid UTF-8.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, "", f"{_UTF8}, got byte {raw[exc.start]:#04x}", n) from None
+    if n == 1:
+        text = text.removeprefix("\ufeff")
+    text = text.rstrip("\r\n")
+    return text if text.strip(" \t\r") else None
