@@ -1,11 +1,14 @@
 """Benchmark ``fuchi evaluate --engine spark`` (local mode) next to the DuckDB engine, in the same run.
 
-    python bench/spark.py [--sizes 2000,10000] [--engines sql,spark] [--master local[2]] [--seed 7] [--json]
+    python bench/spark.py [--sizes 2000,10000] [--engines sql,spark,spark-driver] [--master local[2]] [--seed 7]
+                          [--json]
 
 For each size N: generate N enterprises (bench/generate.py), then measure under bench/_measure.py (wall
 time from process start, so the JVM's start-up is included for Spark; CPU and peak memory of the process
 tree, the JVM included) ``fuchi evaluate FILE bench/city.yaml --format json --engine E``. The outputs of
-the engines are compared byte for byte. Nothing here asserts on time: the figures go to
+the engines are compared byte for byte. ``spark-driver`` is the Spark engine fed the same enterprises as one
+JSON document, which the driver reads (the JSON Lines file is read by Spark itself): the cost of reading on
+the driver against reading on the executors. Nothing here asserts on time: the figures go to
 docs/performance.md.
 """
 
@@ -34,6 +37,12 @@ _TO_FILE = (
 
 def evaluate(data: Path, city: Path, engine: str, master: str, out: Path) -> dict[str, Any]:
     """Measure one ``fuchi evaluate`` (stdout to ``out``)."""
+    if engine.endswith(("-driver", "-document")):  # the same enterprises as one JSON document (the driver reads it)
+        document = data.with_suffix(".json")
+        if not document.exists():
+            lines = [t for t in data.read_text(encoding="utf-8").splitlines() if t.strip()]
+            document.write_text('{"companies": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")  # (the text kept)
+        data, engine = document, engine.split("-")[0]
     command = [*fuchi_command(), "evaluate", str(data), str(city), "--format", "json", "--engine", engine]
     if engine == "spark":
         command += ["--spark-master", master]
@@ -55,7 +64,14 @@ def run_size(n: int, engines: list[str], master: str, seed: int, tmp: Path) -> l
         report = evaluate(data, city, engine, master, out)
         outs.append(out)
         results.append({"size": n, "engine": engine, **report})
-    same = all(filecmp.cmp(outs[0], o, shallow=False) for o in outs[1:])
+    # the JSON Lines runs against the first of them; spark-driver against DuckDB on the same document (the
+    # warnings name the file the enterprise came from, so a document's output differs from the file's)
+    lines = [o for e, o in zip(engines, outs, strict=True) if e != "spark-driver"]
+    same = all(filecmp.cmp(lines[0], o, shallow=False) for o in lines[1:])
+    if "spark-driver" in engines:
+        reference = tmp / f"out-{n}-sql-document.json"
+        evaluate(data, city, "sql-document", master, reference)
+        same = same and filecmp.cmp(reference, outs[engines.index("spark-driver")], shallow=False)
     for r in results:
         r["identical"] = same
     return results

@@ -3,8 +3,10 @@
 The same plan as the DuckDB engine (:mod:`fuchi.engines.sql`), compiled with the Spark dialect
 (:mod:`fuchi.compiler.dialect`): exact arithmetic inlined over ``DECIMAL(38,0)`` fen, ANSI mode so that
 every overflow is an error, never a NULL. The facts of a batch are the clingo engine's, laid out by the same
-code (:func:`fuchi.compiler.inputs.batch_columns`) and handed to Spark as DataFrames with an explicit schema,
-so validation and its messages are the loader's. Each statement's query runs in plan order (the statements
+code (:func:`fuchi.compiler.inputs.batch_columns`), so validation and its messages are the loader's: on the
+executors for JSON Lines files, which Spark reads itself (:meth:`SparkEngine.solve_files`,
+:mod:`fuchi.engines.spark_input`); otherwise on the driver, handed to Spark as DataFrames with an explicit
+schema (:meth:`SparkEngine.solve`). Each statement's query runs in plan order (the statements
 of one dependency level side by side, from a few driver threads) and its result is checkpointed
 (``localCheckpoint``) as the temporary view of the table's name; the output views are read back into the
 same :class:`~fuchi.engines.clingo.Outcome` as the other engines, checked and ordered by the same code.
@@ -204,13 +206,17 @@ class SparkEngine:
             driver = batch_columns(self.plan, [], city, self.params, schema)
             for f, lo, hi in wide.batches(batch):
                 part = wide.batch(f, lo, hi)
-                if not part.companies:
-                    continue
-                with self._session() as (spark, views):
-                    frames = {t.name: self._frame(spark, t, driver[t.name]) for t in wide.tables if driver[t.name][0]}
-                    empty = wide.load(spark, part, frames, views)
-                    self._run(spark, self.plan, empty, views)
-                    out = self._read(spark, self.plan)
+                try:
+                    if not part.companies:
+                        continue
+                    with self._session() as (spark, views):
+                        tables = [t for t in wide.tables if driver[t.name][0]]
+                        frames = {t.name: self._frame(spark, t, driver[t.name]) for t in tables}
+                        empty = wide.load(spark, part, frames, views)
+                        self._run(spark, self.plan, empty, views)
+                        out = self._read(spark, self.plan)
+                finally:
+                    wide.release(part)
                 yield _renumbered(out, part.positions), part.companies
         finally:
             wide.close()

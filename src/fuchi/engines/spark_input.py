@@ -141,6 +141,9 @@ class Batch:
         companies: The enterprises of the batch, in file order (each carries its id, file, line, name and
             the record texts the reasons need: enough for the output rows).
         positions: Line index → position in ``companies``.
+        view: The global temporary view of the batch's rows of the wide table.
+        frame: Those rows, checkpointed.
+        counts: The number of facts of each input table in the batch.
     """
 
     file: int
@@ -148,6 +151,9 @@ class Batch:
     hi: int
     companies: list[Company]
     positions: dict[int, int]
+    view: str
+    frame: Any
+    counts: list[int]
 
 
 class WideInput:
@@ -236,14 +242,25 @@ class WideInput:
                     yield f, lo, min(lo + size, ends[f] + 1)
 
     def batch(self, f: int, lo: int, hi: int) -> Batch:
-        """The enterprises of one batch (their ids, names and record texts collected to the driver)."""
-        rows = self.spark.sql(
-            f"SELECT n, id, name, recs FROM global_temp.{self.view} WHERE f = :f AND n >= :lo AND n < :hi ORDER BY n",
+        """One batch: its rows of the wide table, and its enterprises collected to the driver.
+
+        The rows are checkpointed apart (each input table of the plan reads them, not the whole input); the
+        enterprises carry their ids, names and record texts.
+
+        Call :meth:`release` once the batch is solved.
+        """
+        from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+
+        part = self.spark.sql(
+            f"SELECT * FROM global_temp.{self.view} WHERE f = :f AND n >= :lo AND n < :hi",
             args={"f": f, "lo": lo, "hi": hi},
-        ).collect()
+        ).localCheckpoint(eager=True)
+        view = f"{self.view}_batch"
+        part.createOrReplaceGlobalTempView(view)
+        counts = part.agg(*[F.sum(F.size(table_column(k))) for k in range(len(self.tables))]).collect()[0]
         file = self.files[f]
         companies = []
-        for n, ident, name, recs in rows:
+        for n, ident, name, recs in part.select("n", "id", "name", "recs").orderBy("n").collect():
             values: dict[str, object] = {} if name is None else {"name": name}
             lists: dict[str, list[Record]] = {}
             for lst, k, attr, text in recs:
@@ -253,7 +270,13 @@ class WideInput:
                 records[k][attr] = text
             values.update(lists)
             companies.append(Company(ident, file, n + 1, n, values))
-        return Batch(f, lo, hi, companies, {c.index: i for i, c in enumerate(companies)})
+        positions = {c.index: i for i, c in enumerate(companies)}
+        return Batch(f, lo, hi, companies, positions, view, part, [int(c or 0) for c in counts])
+
+    def release(self, batch: Batch) -> None:
+        """Drop a batch's rows (checkpointed by :meth:`batch`)."""
+        self.spark.catalog.dropGlobalTempView(batch.view)
+        batch.frame.unpersist()
 
     def load(self, spark: Any, batch: Batch, driver: dict[str, Any], views: list[str]) -> set[str]:
         """Create a batch's input views in ``spark`` (its own session); return the names of those without rows.
@@ -263,18 +286,14 @@ class WideInput:
         """
         from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
-        wide = spark.table(f"global_temp.{self.view}").where(
-            (F.col("f") == batch.file) & (F.col("n") >= batch.lo) & (F.col("n") < batch.hi)
-        )
-        sizes = wide.agg(*[F.sum(F.size(table_column(k))).alias(table_column(k)) for k in range(len(self.tables))])
-        counts = sizes.collect()[0]
+        part = spark.table(f"global_temp.{batch.view}")
         empty: set[str] = set()
         for k, t in enumerate(self.tables):
-            facts = wide.select(F.explode(table_column(k)).alias("x")).select("x.*")
+            facts = part.select(F.explode(table_column(k)).alias("x")).select("x.*")
             extra = driver.get(t.name)
             if extra is not None:
                 facts = facts.unionByName(extra)
-            elif not counts[k]:
+            elif not batch.counts[k]:
                 empty.add(t.name)
             facts.createOrReplaceTempView(t.name)
             views.append(t.name)
