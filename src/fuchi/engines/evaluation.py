@@ -248,8 +248,9 @@ class Evaluator:
 
         assert isinstance(self.engine, SparkEngine)
         for outcome, companies in self.engine.solve_files(files, city, self.schema, batch):
-            with paused():
-                yield self._result(outcome, companies, city, False)
+            with paused():  # (not across the yield: the caller's writing is not the batch's)
+                result = self._result(outcome, companies, city, False)
+            yield result
 
     def _line_explainer(self) -> Any:
         from ..explanation.lines import LineExplainer
